@@ -1,0 +1,235 @@
+//! Every default, limit and timeout, in one place, validated once.
+//!
+//! [`Cli`] is what clap parses; [`Config`] is the validated result the rest of
+//! the server reads. Sizes are enforced by `proto` (which sees the bytes),
+//! times by `server` (which owns the clocks).
+
+use clap::Parser;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Size limits on what a client may send. `proto` enforces them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest request line, in bytes (CRLF excluded). Default 16 KiB, twice
+    /// the 8,000 octets of URI that RFC 9110 §4.1 asks servers to accept.
+    /// Over it: 414 and close.
+    pub max_request_line_bytes: usize,
+    /// Largest header section (request line and fields, up to the empty line),
+    /// in bytes. Default 32 KiB (nginx allows 4 x 8 KiB buffers). Over it: 431
+    /// and close. Trailer sections of chunked bodies share this bound.
+    pub max_head_bytes: usize,
+    /// Most field lines in a header (or trailer) section. Default 100 (as
+    /// Apache's LimitRequestFields). Over it: 431 and close.
+    pub max_headers: usize,
+    /// Largest request body, in bytes, after chunked decoding. Default 8 MiB.
+    /// Over it: 413 and close.
+    pub max_body_bytes: u64,
+    /// Longest chunk-size line, extensions included, in bytes. Default 4 KiB.
+    /// Over it: 400 and close (RFC 9112 §7.1.1 lets servers limit extensions).
+    pub max_chunk_line_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_request_line_bytes: 16 * 1024,
+            max_head_bytes: 32 * 1024,
+            max_headers: 100,
+            max_body_bytes: 8 * 1024 * 1024,
+            max_chunk_line_bytes: 4 * 1024,
+        }
+    }
+}
+
+/// Time limits, enforced by the connection driver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From the first byte of a request to the end of its head. Default 10 s
+    /// (slowloris defence; Go's ReadHeaderTimeout). Hit: 408 and close.
+    pub header_read: Duration,
+    /// How long a keep-alive connection may sit idle between requests.
+    /// Default 15 s. Hit: the connection is closed quietly.
+    pub idle: Duration,
+    /// Stall timeout while reading a body: reset whenever bytes arrive.
+    /// Default 30 s. Hit: 408 and close.
+    pub body_read: Duration,
+    /// Stall timeout while writing a response: reset whenever bytes leave,
+    /// so a slow but live download survives. Default 30 s. Hit: close.
+    pub write: Duration,
+    /// On SIGINT/SIGTERM, how long in-flight responses may take to finish
+    /// before the process exits anyway. Default 10 s.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header_read: Duration::from_secs(10),
+            idle: Duration::from_secs(15),
+            body_read: Duration::from_secs(30),
+            write: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The validated configuration of one server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// The document root, canonicalized.
+    pub root: PathBuf,
+    pub limits: Limits,
+    pub timeouts: Timeouts,
+    /// Most connections open at once. Default 10,000, and always below the
+    /// open-file limit. Further clients wait in the kernel's accept queue.
+    pub max_connections: usize,
+    /// Worker threads, each with its own event loop. Default: the core count.
+    pub workers: usize,
+}
+
+impl Config {
+    /// A configuration with every default, serving `root` on `addr`.
+    pub fn new(addr: SocketAddr, root: PathBuf) -> Config {
+        Config {
+            addr,
+            root,
+            limits: Limits::default(),
+            timeouts: Timeouts::default(),
+            max_connections: 10_000,
+            workers: default_workers(),
+        }
+    }
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Command-line flags, as parsed. [`Cli::into_config`] validates them.
+#[derive(Debug, Parser)]
+#[command(
+    name = "httpserver",
+    version,
+    about = "An HTTP/1.1 server for static files and small endpoints"
+)]
+pub struct Cli {
+    /// TCP port to listen on (0 picks a free one)
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Directory to serve files from
+    #[arg(long, default_value = "./public")]
+    pub root: PathBuf,
+    /// Address to listen on (default: all interfaces, IPv6 and IPv4)
+    #[arg(long, default_value_t = IpAddr::V6(Ipv6Addr::UNSPECIFIED))]
+    pub bind: IpAddr,
+    /// Worker threads, each with its own event loop [default: number of cores]
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Most connections open at once (kept below the open-file limit)
+    #[arg(long, default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// Longest request line in bytes (414 above it)
+    #[arg(long, default_value_t = 16 * 1024)]
+    pub max_request_line: usize,
+    /// Largest header section in bytes (431 above it)
+    #[arg(long, default_value_t = 32 * 1024)]
+    pub max_header_bytes: usize,
+    /// Most header fields in a request (431 above it)
+    #[arg(long, default_value_t = 100)]
+    pub max_headers: usize,
+    /// Largest request body in bytes (413 above it)
+    #[arg(long, default_value_t = 8 * 1024 * 1024)]
+    pub max_body_bytes: u64,
+    /// Seconds from a request's first byte to the end of its head (408 after)
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub header_timeout: f64,
+    /// Seconds a keep-alive connection may stay idle between requests
+    #[arg(long, default_value_t = 15.0, value_name = "SECONDS")]
+    pub idle_timeout: f64,
+    /// Seconds a request body may stall without a byte arriving (408 after)
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub body_timeout: f64,
+    /// Seconds a response may stall without a byte leaving (closed after)
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub write_timeout: f64,
+    /// Seconds in-flight requests get to finish after SIGINT/SIGTERM
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub shutdown_grace: f64,
+}
+
+/// A configuration mistake, reported as one line on stderr.
+#[derive(Debug)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Cli {
+    /// Check every value and build the [`Config`].
+    pub fn into_config(self) -> Result<Config, ConfigError> {
+        let root = validate_root(&self.root)?;
+        let seconds = |name: &str, value: f64| -> Result<Duration, ConfigError> {
+            Duration::try_from_secs_f64(value)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "--{name} must be a positive number of seconds, got {value}"
+                    ))
+                })
+        };
+        let positive = |name: &str, value: usize| -> Result<usize, ConfigError> {
+            if value == 0 {
+                Err(ConfigError(format!("--{name} must be at least 1")))
+            } else {
+                Ok(value)
+            }
+        };
+        let limits = Limits {
+            max_request_line_bytes: positive("max-request-line", self.max_request_line)?,
+            max_head_bytes: positive("max-header-bytes", self.max_header_bytes)?,
+            max_headers: positive("max-headers", self.max_headers)?,
+            max_body_bytes: self.max_body_bytes,
+            ..Limits::default()
+        };
+        let timeouts = Timeouts {
+            header_read: seconds("header-timeout", self.header_timeout)?,
+            idle: seconds("idle-timeout", self.idle_timeout)?,
+            body_read: seconds("body-timeout", self.body_timeout)?,
+            write: seconds("write-timeout", self.write_timeout)?,
+            shutdown_grace: seconds("shutdown-grace", self.shutdown_grace)?,
+        };
+        Ok(Config {
+            addr: SocketAddr::new(self.bind, self.port),
+            root,
+            limits,
+            timeouts,
+            max_connections: positive("max-connections", self.max_connections)?,
+            workers: positive("workers", self.workers.unwrap_or_else(default_workers))?,
+        })
+    }
+}
+
+/// The root must exist and be a directory; it is canonicalized so that
+/// containment checks compare like with like.
+pub fn validate_root(root: &std::path::Path) -> Result<PathBuf, ConfigError> {
+    let shown = root.display();
+    let meta = std::fs::metadata(root).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ConfigError(format!("root {shown} does not exist")),
+        _ => ConfigError(format!("cannot read root {shown}: {e}")),
+    })?;
+    if !meta.is_dir() {
+        return Err(ConfigError(format!("root {shown} is not a directory")));
+    }
+    root.canonicalize()
+        .map_err(|e| ConfigError(format!("cannot resolve root {shown}: {e}")))
+}

@@ -1,0 +1,2 @@
+//! The only code that owns sockets, tasks and timers.
+pub struct Server;

@@ -1,0 +1,1 @@
+//! URL path to a safe path relative to the root.
