@@ -133,6 +133,58 @@ impl RequestHead {
     fn slice(&self, range: &Range<u32>) -> &[u8] {
         &self.bytes[range.start as usize..range.end as usize]
     }
+
+    /// A head built from parts, for tests of the layers above `proto`.
+    #[doc(hidden)]
+    pub fn for_test(method: &str, target: &str, fields: &[(&str, &str)]) -> RequestHead {
+        let method_enum = match method {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "DELETE" => Method::Delete,
+            "CONNECT" => Method::Connect,
+            "OPTIONS" => Method::Options,
+            "TRACE" => Method::Trace,
+            "PATCH" => Method::Patch,
+            _ => Method::Other,
+        };
+        // Lay the parts out as a real head would be, so every range indexes
+        // into `bytes` exactly as the parser's ranges do.
+        let mut bytes = Vec::new();
+        let at = |bytes: &Vec<u8>| u32::try_from(bytes.len()).expect("test head under 4 GiB");
+        bytes.extend_from_slice(method.as_bytes());
+        let method_range = 0..at(&bytes);
+        bytes.push(b' ');
+        let target_start = at(&bytes);
+        bytes.extend_from_slice(target.as_bytes());
+        let target_range = target_start..at(&bytes);
+        bytes.extend_from_slice(b" HTTP/1.1\r\n");
+        let mut field_ranges = Vec::with_capacity(fields.len());
+        for (name, value) in fields {
+            let name_start = at(&bytes);
+            bytes.extend_from_slice(name.as_bytes());
+            let name_range = name_start..at(&bytes);
+            bytes.extend_from_slice(b": ");
+            let value_start = at(&bytes);
+            bytes.extend_from_slice(value.as_bytes());
+            let value_range = value_start..at(&bytes);
+            bytes.extend_from_slice(b"\r\n");
+            field_ranges.push(Field {
+                name: name_range,
+                value: value_range,
+            });
+        }
+        bytes.extend_from_slice(b"\r\n");
+        RequestHead {
+            bytes: bytes.into_boxed_slice(),
+            method: method_enum,
+            method_range,
+            target: target_range,
+            version: Version::Http11,
+            fields: field_ranges,
+        }
+    }
 }
 
 /// Parse one request head from the start of `buf`.
