@@ -1,1 +1,261 @@
 //! URL path to a safe path relative to the root.
+//!
+//! Pure: bytes in, a [`RelativePath`] or a [`PathError`] out; the file system
+//! is `mod.rs`'s business. The rules, in order:
+//!
+//! 1. The path must start with `/` (origin-form, RFC 9112 §3.2.1); anything
+//!    else (`*`, an empty path) is 400.
+//! 2. Percent-decode exactly once (RFC 3986 §2.1). A `%` not followed by two
+//!    hex digits is 400. `%252e` therefore stays the literal name `%2e`.
+//! 3. The decoded bytes must be UTF-8, which also rejects overlong forms such
+//!    as `%c0%ae` (an old way to smuggle a `.`), and must not contain NUL:
+//!    both are 400, as the request is malformed rather than merely not found.
+//! 4. Split on `/` AFTER decoding, so `%2f` is an ordinary separator and
+//!    `..%2f` cannot hide a `..` segment from the check below. Empty and `.`
+//!    segments are dropped (`//etc/passwd` is `etc/passwd` under the root).
+//! 5. A `..` segment is 404: we never walk up, and 404 tells a prober nothing
+//!    about what exists above the root.
+//! 6. A segment containing `\` is 404, so no platform or proxy that treats it
+//!    as a separator can be tricked.
+//! 7. Dotfiles: a segment starting with `.` is 404 (`.git`, `.env`,
+//!    `.htpasswd` must never leak), except `.well-known` (RFC 8615).
+//!
+//! The kernel enforces containment again when the file is opened (see
+//! `mod.rs`); these rules are the first of two independent fences.
+
+/// A decoded, checked path relative to the document root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelativePath {
+    /// Segments joined by `/`; empty for the root itself.
+    joined: String,
+    trailing_slash: bool,
+}
+
+impl RelativePath {
+    /// The path to pass to `openat`: the segments joined by `/`, or `.` for
+    /// the root. Never absolute, never contains `..`, `.` or empty segments.
+    pub fn as_str(&self) -> &str {
+        if self.joined.is_empty() {
+            "."
+        } else {
+            &self.joined
+        }
+    }
+
+    /// Whether this names the root directory itself.
+    pub fn is_root(&self) -> bool {
+        self.joined.is_empty()
+    }
+
+    /// Whether the raw path ended with `/`: a directory is served (through
+    /// its `index.html`) only then; otherwise it is redirected to add one.
+    pub fn has_trailing_slash(&self) -> bool {
+        self.trailing_slash
+    }
+
+    /// The segments, in order.
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        self.joined.split('/').filter(|s| !s.is_empty())
+    }
+}
+
+/// Why a URL path was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathError {
+    /// The path does not start with `/`.
+    NotOriginForm,
+    /// A `%` not followed by two hex digits.
+    BadPercentEscape,
+    /// The decoded bytes are not UTF-8 (including overlong forms).
+    InvalidUtf8,
+    /// A decoded NUL byte.
+    Nul,
+    /// A `..` segment.
+    Traversal,
+    /// A segment containing `\`.
+    Backslash,
+    /// A segment starting with `.` other than `.well-known`.
+    Hidden,
+}
+
+impl PathError {
+    /// The status to answer with: 400 for a malformed path, 404 for one that
+    /// is well formed but must not be served.
+    pub fn status(self) -> u16 {
+        match self {
+            PathError::NotOriginForm
+            | PathError::BadPercentEscape
+            | PathError::InvalidUtf8
+            | PathError::Nul => 400,
+            PathError::Traversal | PathError::Backslash | PathError::Hidden => 404,
+        }
+    }
+}
+
+/// Turn the raw (not yet decoded, query already removed) path of a request
+/// into a safe path relative to the root. See the module docs for the rules.
+pub fn resolve_path(raw_path: &[u8]) -> Result<RelativePath, PathError> {
+    if raw_path.first() != Some(&b'/') {
+        return Err(PathError::NotOriginForm);
+    }
+    let decoded = percent_decode(raw_path)?;
+    if decoded.contains(&0) {
+        return Err(PathError::Nul);
+    }
+    let decoded = String::from_utf8(decoded).map_err(|_| PathError::InvalidUtf8)?;
+
+    let mut joined = String::with_capacity(decoded.len());
+    for segment in decoded.split('/') {
+        match segment {
+            "" | "." => continue,
+            ".." => return Err(PathError::Traversal),
+            _ if segment.contains('\\') => return Err(PathError::Backslash),
+            _ if segment.starts_with('.') && segment != ".well-known" => {
+                return Err(PathError::Hidden)
+            }
+            _ => {}
+        }
+        if !joined.is_empty() {
+            joined.push('/');
+        }
+        joined.push_str(segment);
+    }
+    Ok(RelativePath {
+        joined,
+        trailing_slash: raw_path.ends_with(b"/"),
+    })
+}
+
+/// Decode `%XX` escapes once. Other bytes are copied as they are.
+fn percent_decode(raw: &[u8]) -> Result<Vec<u8>, PathError> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'%' {
+            let high = raw.get(i + 1).copied().and_then(hex_value);
+            let low = raw.get(i + 2).copied().and_then(hex_value);
+            match (high, low) {
+                (Some(high), Some(low)) => out.push(high << 4 | low),
+                _ => return Err(PathError::BadPercentEscape),
+            }
+            i += 3;
+        } else {
+            out.push(raw[i]);
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn hex_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Ok((relative path, trailing slash))` or the error.
+    type Want = Result<(&'static str, bool), PathError>;
+
+    #[test]
+    fn resolves_or_refuses() {
+        use PathError::*;
+        let cases: &[(&[u8], Want)] = &[
+            (b"/", Ok((".", true))),
+            (b"/index.html", Ok(("index.html", false))),
+            (b"/a/b/c.txt", Ok(("a/b/c.txt", false))),
+            (b"/docs/", Ok(("docs", true))),
+            (b"/docs", Ok(("docs", false))),
+            // Empty and `.` segments are dropped, so an "absolute" path
+            // stays under the root.
+            (b"//etc/passwd", Ok(("etc/passwd", false))),
+            (b"/etc/passwd", Ok(("etc/passwd", false))),
+            (b"/a//b/./c", Ok(("a/b/c", false))),
+            (b"/./", Ok((".", true))),
+            // Traversal, however spelled, is 404.
+            (b"/..", Err(Traversal)),
+            (b"/../etc/passwd", Err(Traversal)),
+            (b"/a/../../etc/passwd", Err(Traversal)),
+            (b"/%2e%2e/etc/passwd", Err(Traversal)),
+            (b"/%2E%2E/etc/passwd", Err(Traversal)),
+            (b"/.%2e/etc/passwd", Err(Traversal)),
+            (b"/%2e./etc/passwd", Err(Traversal)),
+            (b"/a/..%2f..%2fetc/passwd", Err(Traversal)),
+            (b"/a%2f..%2f..%2fetc", Err(Traversal)),
+            // `%2f` is a separator once decoded.
+            (b"/a%2fb", Ok(("a/b", false))),
+            (b"/a%2F", Ok(("a", false))),
+            // Decoded once only: `%252e%252e` is the literal name `%2e%2e`.
+            (b"/%252e%252e/x", Ok(("%2e%2e/x", false))),
+            // Backslashes never reach the file system.
+            (b"/%5c..%5cetc", Err(Backslash)),
+            (b"/a%5Cb", Err(Backslash)),
+            (b"/a\\b", Err(Backslash)),
+            // NUL and malformed escapes are 400.
+            (b"/a%00.html", Err(Nul)),
+            (b"/%", Err(BadPercentEscape)),
+            (b"/%2", Err(BadPercentEscape)),
+            (b"/%zz", Err(BadPercentEscape)),
+            (b"/%%32%65", Err(BadPercentEscape)),
+            // Overlong UTF-8 for `.` and other invalid UTF-8 are 400.
+            (b"/%c0%ae%c0%ae/etc/passwd", Err(InvalidUtf8)),
+            (b"/%ff", Err(InvalidUtf8)),
+            // Dotfiles are hidden, `.well-known` is not.
+            (b"/.git/config", Err(Hidden)),
+            (b"/.env", Err(Hidden)),
+            (b"/a/.htpasswd", Err(Hidden)),
+            (b"/%2egit/config", Err(Hidden)),
+            (
+                b"/.well-known/security.txt",
+                Ok((".well-known/security.txt", false)),
+            ),
+            (b"/a.b/c..d", Ok(("a.b/c..d", false))),
+            // Spaces and Unicode decode to themselves.
+            (b"/my%20file.txt", Ok(("my file.txt", false))),
+            (b"/caf%C3%A9.html", Ok(("caf\u{e9}.html", false))),
+            (b"/%E6%97%A5%E6%9C%AC/", Ok(("\u{65e5}\u{672c}", true))),
+            // Not origin-form.
+            (b"*", Err(NotOriginForm)),
+            (b"", Err(NotOriginForm)),
+            (b"index.html", Err(NotOriginForm)),
+        ];
+        for (raw, want) in cases {
+            let got = resolve_path(raw).map(|p| (p.as_str().to_owned(), p.has_trailing_slash()));
+            let want = want.map(|(p, slash)| (p.to_owned(), slash));
+            assert_eq!(got, want, "raw path {:?}", String::from_utf8_lossy(raw));
+        }
+    }
+
+    #[test]
+    fn statuses() {
+        use PathError::*;
+        let cases = [
+            (NotOriginForm, 400),
+            (BadPercentEscape, 400),
+            (InvalidUtf8, 400),
+            (Nul, 400),
+            (Traversal, 404),
+            (Backslash, 404),
+            (Hidden, 404),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status(), status, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn root_and_segments() {
+        let root = resolve_path(b"/").expect("root resolves");
+        assert!(root.is_root());
+        assert_eq!(root.segments().count(), 0);
+        let nested = resolve_path(b"/a//b/c").expect("resolves");
+        assert!(!nested.is_root());
+        assert_eq!(nested.segments().collect::<Vec<_>>(), ["a", "b", "c"]);
+    }
+}
