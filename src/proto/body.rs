@@ -162,7 +162,7 @@ impl BodyDecoder {
                     // Trailer fields are read and dropped: nothing the server
                     // does depends on them (RFC 9110 §6.5.1 lets a recipient
                     // discard them), but they count against the head limits.
-                    let fields = line.fields + 1;
+                    let fields = line.fields.saturating_add(1);
                     if fields > self.max_headers {
                         return Err(Error::TooManyFields);
                     }
