@@ -26,8 +26,14 @@ pub fn is_field_value_byte(b: u8) -> bool {
 /// `value` without leading or trailing SP/HTAB (RFC 9112 §5: the OWS around
 /// a field value is not part of it).
 pub fn trim_ows(value: &[u8]) -> &[u8] {
-    let start = value.iter().position(|&b| !is_ows(b)).unwrap_or(value.len());
-    let end = value.iter().rposition(|&b| !is_ows(b)).map_or(start, |i| i + 1);
+    let start = value
+        .iter()
+        .position(|&b| !is_ows(b))
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|&b| !is_ows(b))
+        .map_or(start, |i| i + 1);
     value.get(start..end).unwrap_or(&[])
 }
 

@@ -147,3 +147,264 @@ fn content_length(head: &RequestHead) -> Result<u64, Error> {
     }
     value.ok_or(Error::InvalidContentLength)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::parse_head;
+
+    /// A head with these extra field lines after `Host`, in HTTP/1.`minor`.
+    fn head_with(minor: u8, fields: &[&str]) -> RequestHead {
+        let mut input = format!("POST / HTTP/1.{minor}\r\nHost: h\r\n");
+        for field in fields {
+            input.push_str(field);
+            input.push_str("\r\n");
+        }
+        input.push_str("\r\n");
+        match parse_head(input.as_bytes(), &Limits::default()) {
+            Ok(Some((head, _))) => head,
+            other => panic!("test head {input:?} did not parse: {other:?}"),
+        }
+    }
+
+    fn framing(minor: u8, fields: &[&str]) -> Result<BodyFraming, Error> {
+        request_framing(&head_with(minor, fields), &Limits::default())
+    }
+
+    fn assert_framing(cases: &[(&[&str], Result<BodyFraming, Error>)]) {
+        for (fields, expected) in cases {
+            assert_eq!(framing(1, fields), *expected, "{fields:?}");
+        }
+    }
+
+    #[test]
+    fn no_length_fields_means_no_body() {
+        assert_framing(&[
+            (&[], Ok(BodyFraming::None)),
+            (&["Content-Length: 0"], Ok(BodyFraming::None)),
+            (&["Content-Length: 000"], Ok(BodyFraming::None)),
+            (&["X-Content-Length: 5"], Ok(BodyFraming::None)),
+        ]);
+    }
+
+    #[test]
+    fn content_length_gives_the_length() {
+        assert_framing(&[
+            (&["Content-Length: 5"], Ok(BodyFraming::Length(5))),
+            (&["content-length:\t42 "], Ok(BodyFraming::Length(42))),
+            (&["Content-Length: 007"], Ok(BodyFraming::Length(7))),
+            // RFC 9112 §6.3: identical repeated values collapse to one.
+            (&["Content-Length: 5, 5"], Ok(BodyFraming::Length(5))),
+            (
+                &["Content-Length: 5", "Content-Length: 5,5"],
+                Ok(BodyFraming::Length(5)),
+            ),
+            (
+                &["Content-Length: 5", "Content-Length: 05"],
+                Ok(BodyFraming::Length(5)),
+            ),
+        ]);
+    }
+
+    #[test]
+    fn invalid_content_length_is_400() {
+        assert_eq!(Error::InvalidContentLength.status(), 400);
+        let e = Err(Error::InvalidContentLength);
+        assert_framing(&[
+            (&["Content-Length:"], e),
+            (&["Content-Length: +5"], e),
+            (&["Content-Length: -5"], e),
+            (&["Content-Length: 0x10"], e),
+            (&["Content-Length: 1 2"], e),
+            (&["Content-Length: 5,"], e),
+            (&["Content-Length: ,5"], e),
+            (&["Content-Length: 5,,5"], e),
+            (&["Content-Length: 5.0"], e),
+            (&["Content-Length: 18446744073709551616"], e),
+            (&["Content-Length: 99999999999999999999999"], e),
+            (&["Content-Length: 5", "Content-Length: x"], e),
+            // Every element is checked before values are compared.
+            (&["Content-Length: 5, 6, x"], e),
+        ]);
+    }
+
+    #[test]
+    fn conflicting_content_length_is_400() {
+        assert_eq!(Error::ConflictingContentLength.status(), 400);
+        let e = Err(Error::ConflictingContentLength);
+        assert_framing(&[
+            (&["Content-Length: 5, 6"], e),
+            (&["Content-Length: 5", "Content-Length: 6"], e),
+            (&["Content-Length: 0", "Content-Length: 5"], e),
+        ]);
+    }
+
+    #[test]
+    fn body_too_large_is_413() {
+        assert_eq!(Error::BodyTooLarge.status(), 413);
+        let limits = Limits {
+            max_body_bytes: 10,
+            ..Limits::default()
+        };
+        let cases: &[(&str, Result<BodyFraming, Error>)] = &[
+            ("Content-Length: 10", Ok(BodyFraming::Length(10))),
+            ("Content-Length: 11", Err(Error::BodyTooLarge)),
+            (
+                "Content-Length: 18446744073709551615",
+                Err(Error::BodyTooLarge),
+            ),
+        ];
+        for (field, expected) in cases {
+            assert_eq!(
+                request_framing(&head_with(1, &[field]), &limits),
+                *expected,
+                "{field}"
+            );
+        }
+    }
+
+    #[test]
+    fn transfer_encoding_chunked_is_chunked() {
+        assert_framing(&[
+            (&["Transfer-Encoding: chunked"], Ok(BodyFraming::Chunked)),
+            (&["transfer-encoding: CHUNKED"], Ok(BodyFraming::Chunked)),
+            (
+                &["Transfer-Encoding: , chunked ,"],
+                Ok(BodyFraming::Chunked),
+            ),
+            (
+                &["Transfer-Encoding:", "Transfer-Encoding: chunked"],
+                Ok(BodyFraming::Chunked),
+            ),
+        ]);
+    }
+
+    #[test]
+    fn content_length_with_transfer_encoding_is_400() {
+        assert_eq!(Error::ContentLengthWithTransferEncoding.status(), 400);
+        let e = Err(Error::ContentLengthWithTransferEncoding);
+        assert_framing(&[
+            (&["Transfer-Encoding: chunked", "Content-Length: 5"], e),
+            (&["Content-Length: 0", "Transfer-Encoding: chunked"], e),
+            (&["Content-Length: x", "Transfer-Encoding: gzip"], e),
+        ]);
+        // RFC 9112 §6.1 rejects the pair in HTTP/1.0 too.
+        assert_eq!(
+            framing(0, &["Transfer-Encoding: chunked", "Content-Length: 5"]),
+            e
+        );
+    }
+
+    #[test]
+    fn chunked_not_final_is_400() {
+        assert_eq!(Error::ChunkedNotFinal.status(), 400);
+        let e = Err(Error::ChunkedNotFinal);
+        assert_framing(&[
+            (&["Transfer-Encoding: gzip"], e),
+            (&["Transfer-Encoding: chunked, gzip"], e),
+            (
+                &["Transfer-Encoding: chunked", "Transfer-Encoding: gzip"],
+                e,
+            ),
+            (&["Transfer-Encoding: chunked, chunked"], e),
+            (
+                &["Transfer-Encoding: chunked", "Transfer-Encoding: chunked"],
+                e,
+            ),
+            (&["Transfer-Encoding: gzip, chunked, chunked"], e),
+            (&["Transfer-Encoding: identity"], e),
+            (&["Transfer-Encoding: chunked;ext=1"], e),
+            (&["Transfer-Encoding: xchunked"], e),
+            // An empty value lists no coding at all: no final chunked.
+            (&["Transfer-Encoding:"], e),
+            (&["Transfer-Encoding: ,"], e),
+        ]);
+    }
+
+    #[test]
+    fn transfer_encoding_in_http10_is_400() {
+        // RFC 9112 §6.1: HTTP/1.0 with Transfer-Encoding has faulty framing.
+        assert_eq!(
+            framing(0, &["Transfer-Encoding: chunked"]),
+            Err(Error::ChunkedNotFinal)
+        );
+        assert_eq!(
+            framing(0, &["Content-Length: 3"]),
+            Ok(BodyFraming::Length(3))
+        );
+        assert_eq!(framing(0, &[]), Ok(BodyFraming::None));
+    }
+
+    #[test]
+    fn unknown_transfer_coding_is_501() {
+        assert_eq!(Error::UnknownTransferCoding.status(), 501);
+        let e = Err(Error::UnknownTransferCoding);
+        assert_framing(&[
+            (&["Transfer-Encoding: gzip, chunked"], e),
+            (
+                &["Transfer-Encoding: deflate", "Transfer-Encoding: chunked"],
+                e,
+            ),
+            (&["Transfer-Encoding: compress, chunked"], e),
+            (&["Transfer-Encoding: identity, chunked"], e),
+            (&["Transfer-Encoding: x-custom, GZIP, chunked"], e),
+        ]);
+    }
+
+    #[test]
+    fn keep_alive_follows_version_and_connection() {
+        let cases: &[(u8, &[&str], bool)] = &[
+            (1, &[], true),
+            (1, &["Connection: keep-alive"], true),
+            (1, &["Connection: close"], false),
+            (1, &["Connection: CLOSE"], false),
+            (1, &["Connection: upgrade, Close"], false),
+            (1, &["Connection: keep-alive", "Connection: close"], false),
+            (1, &["Connection: closed"], true),
+            (1, &["X-Connection: close"], true),
+            (0, &[], false),
+            (0, &["Connection: keep-alive"], true),
+            (0, &["Connection: Keep-Alive"], true),
+            (0, &["Connection: te, keep-alive"], true),
+            (0, &["Connection: keep-alive, close"], false),
+            (0, &["Connection: keep-alive", "Connection: close"], false),
+            (0, &["Connection: close"], false),
+            (0, &["Connection: keep-alivex"], false),
+        ];
+        for (minor, fields, expected) in cases {
+            assert_eq!(
+                wants_keep_alive(&head_with(*minor, fields)),
+                *expected,
+                "1.{minor} {fields:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn expectation_is_continue_unsupported_or_none() {
+        let cases: &[(u8, &[&str], Expectation)] = &[
+            (1, &[], Expectation::None),
+            (1, &["Expect: 100-continue"], Expectation::Continue),
+            (1, &["expect: 100-Continue"], Expectation::Continue),
+            (
+                1,
+                &["Expect: 100-continue", "Expect: 100-continue"],
+                Expectation::Continue,
+            ),
+            (1, &["Expect:"], Expectation::None),
+            (1, &["Expect: 100-continue, foo"], Expectation::Unsupported),
+            (1, &["Expect: 200-ok"], Expectation::Unsupported),
+            (1, &["Expect: 100-continue=1"], Expectation::Unsupported),
+            // RFC 9110 §10.1.1: ignore 100-continue from an HTTP/1.0 client.
+            (0, &["Expect: 100-continue"], Expectation::None),
+            (0, &["Expect: something"], Expectation::Unsupported),
+        ];
+        for (minor, fields, expected) in cases {
+            assert_eq!(
+                expectation(&head_with(*minor, fields)),
+                *expected,
+                "1.{minor} {fields:?}"
+            );
+        }
+    }
+}

@@ -234,11 +234,18 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, us
             return Err(Error::TooManyFields);
         }
         let (name, value) = parse_field_line(content)?;
-        if content.get(name.clone()).is_some_and(|n| n.eq_ignore_ascii_case(b"host")) {
+        if content
+            .get(name.clone())
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"host"))
+        {
             // RFC 9112 §3.2: a server MUST answer 400 to more than one Host
             // field line, or a Host whose value is a list; either would let
             // two recipients pick different hosts.
-            if host_seen || content.get(value.clone()).is_some_and(|v| v.contains(&b',')) {
+            if host_seen
+                || content
+                    .get(value.clone())
+                    .is_some_and(|v| v.contains(&b','))
+            {
                 return Err(Error::DuplicateHost);
             }
             host_seen = true;
@@ -489,7 +496,10 @@ mod tests {
             assert_eq!(with_more, whole, "with pipelined bytes: {input:?}");
             if let Ok(Some((_, used))) = &with_more {
                 assert_eq!(&extended[*used..], PIPELINED);
-                assert!(matches!(parse_head(&extended[*used..], limits), Ok(Some(_))));
+                assert!(matches!(
+                    parse_head(&extended[*used..], limits),
+                    Ok(Some(_))
+                ));
             }
         }
         whole
@@ -507,7 +517,12 @@ mod tests {
         assert_eq!(expected.status(), status);
         for input in cases {
             let got = parse_all_ways(input, limits);
-            assert_eq!(got, Err(expected), "input {:?}", String::from_utf8_lossy(input));
+            assert_eq!(
+                got,
+                Err(expected),
+                "input {:?}",
+                String::from_utf8_lossy(input)
+            );
         }
     }
 
@@ -529,7 +544,10 @@ mod tests {
         assert_eq!(head.field("HOST"), Some(&b"example.com"[..]));
         assert_eq!(head.field_count(), 2);
         let fields: Vec<_> = head.fields().collect();
-        assert_eq!(fields, vec![(&b"Host"[..], &b"example.com"[..]), (b"Accept", b"*/*")]);
+        assert_eq!(
+            fields,
+            vec![(&b"Host"[..], &b"example.com"[..]), (b"Accept", b"*/*")]
+        );
     }
 
     #[test]
@@ -559,7 +577,12 @@ mod tests {
     #[test]
     fn need_more_until_the_empty_line() {
         let l = limits();
-        for input in [&b""[..], b"G", b"GET / HTTP/1.1\r", b"GET / HTTP/1.1\r\nHost: h\r\n\r"] {
+        for input in [
+            &b""[..],
+            b"G",
+            b"GET / HTTP/1.1\r",
+            b"GET / HTTP/1.1\r\nHost: h\r\n\r",
+        ] {
             assert_eq!(parse_head(input, &l), Ok(None), "{input:?}");
         }
     }
@@ -615,12 +638,32 @@ mod tests {
     #[test]
     fn accepted_target_forms() {
         let cases: &[(&[u8], &[u8], &[u8])] = &[
-            (b"GET http://example.com/a?b HTTP/1.1\r\nHost: example.com\r\n\r\n", b"http://example.com/a?b", b"/a"),
-            (b"GET https://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n", b"https://example.com", b"/"),
-            (b"GET coap+tcp://h/x HTTP/1.1\r\nHost: h\r\n\r\n", b"coap+tcp://h/x", b"/x"),
+            (
+                b"GET http://example.com/a?b HTTP/1.1\r\nHost: example.com\r\n\r\n",
+                b"http://example.com/a?b",
+                b"/a",
+            ),
+            (
+                b"GET https://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n",
+                b"https://example.com",
+                b"/",
+            ),
+            (
+                b"GET coap+tcp://h/x HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"coap+tcp://h/x",
+                b"/x",
+            ),
             (b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", b"*", b"*"),
-            (b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n", b"example.com:443", b"example.com:443"),
-            (b"GET /%20a~!$&'()*+,;=:@ HTTP/1.1\r\nHost: h\r\n\r\n", b"/%20a~!$&'()*+,;=:@", b"/%20a~!$&'()*+,;=:@"),
+            (
+                b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+                b"example.com:443",
+                b"example.com:443",
+            ),
+            (
+                b"GET /%20a~!$&'()*+,;=:@ HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"/%20a~!$&'()*+,;=:@",
+                b"/%20a~!$&'()*+,;=:@",
+            ),
         ];
         for (input, target, path) in cases {
             let (head, used) = parse_ok(input);
@@ -703,11 +746,17 @@ mod tests {
     #[test]
     fn request_line_too_long_is_414() {
         // "GET /aaaa HTTP/1.1" is 18 bytes.
-        let at_bound = Limits { max_request_line_bytes: 18, ..limits() };
+        let at_bound = Limits {
+            max_request_line_bytes: 18,
+            ..limits()
+        };
         parse_all_ways(b"GET /aaaa HTTP/1.1\r\nHost: h\r\n\r\n", &at_bound)
             .expect("at the bound")
             .expect("complete");
-        let below = Limits { max_request_line_bytes: 17, ..limits() };
+        let below = Limits {
+            max_request_line_bytes: 17,
+            ..limits()
+        };
         let cases: &[&[u8]] = &[
             b"GET /aaaa HTTP/1.1\r\nHost: h\r\n\r\n",
             b"GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -715,36 +764,70 @@ mod tests {
         ];
         assert_rejects(cases, &below, Error::RequestLineTooLong, 414);
         // Detected before the CRLF arrives.
-        assert_eq!(parse_head(b"GET /aaaaaaaaaaaaa", &below), Err(Error::RequestLineTooLong));
+        assert_eq!(
+            parse_head(b"GET /aaaaaaaaaaaaa", &below),
+            Err(Error::RequestLineTooLong)
+        );
         assert_eq!(parse_head(b"GET /aaaaaaaaaaaa", &below), Ok(None));
     }
 
     #[test]
     fn head_too_large_is_431() {
         let input = b"GET / HTTP/1.1\r\nHost: h\r\nX: 12345\r\n\r\n";
-        let at_bound = Limits { max_head_bytes: input.len(), ..limits() };
-        assert_eq!(parse_all_ways(input, &at_bound).map(|p| p.map(|(_, u)| u)), Ok(Some(input.len())));
-        let below = Limits { max_head_bytes: input.len() - 1, ..limits() };
+        let at_bound = Limits {
+            max_head_bytes: input.len(),
+            ..limits()
+        };
+        assert_eq!(
+            parse_all_ways(input, &at_bound).map(|p| p.map(|(_, u)| u)),
+            Ok(Some(input.len()))
+        );
+        let below = Limits {
+            max_head_bytes: input.len() - 1,
+            ..limits()
+        };
         assert_rejects(&[input], &below, Error::HeadTooLarge, 431);
         // Detected before the empty line arrives, on a line with no end yet.
-        let tiny = Limits { max_head_bytes: 30, ..limits() };
+        let tiny = Limits {
+            max_head_bytes: 30,
+            ..limits()
+        };
         assert_eq!(
             parse_head(b"GET / HTTP/1.1\r\nHost: h\r\nX: aaaaaaaaaaaaa", &tiny),
             Err(Error::HeadTooLarge)
         );
         // A head bound smaller than the request line.
-        let smaller = Limits { max_head_bytes: 5, ..limits() };
+        let smaller = Limits {
+            max_head_bytes: 5,
+            ..limits()
+        };
         assert_rejects(&[input], &smaller, Error::HeadTooLarge, 431);
-        let zero = Limits { max_head_bytes: 0, ..limits() };
+        let zero = Limits {
+            max_head_bytes: 0,
+            ..limits()
+        };
         assert_rejects(&[input], &zero, Error::HeadTooLarge, 431);
     }
 
     #[test]
     fn too_many_fields_is_431() {
         let input = b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n";
-        let at_bound = Limits { max_headers: 3, ..limits() };
-        assert_eq!(parse_all_ways(input, &at_bound).unwrap().unwrap().0.field_count(), 3);
-        let below = Limits { max_headers: 2, ..limits() };
+        let at_bound = Limits {
+            max_headers: 3,
+            ..limits()
+        };
+        assert_eq!(
+            parse_all_ways(input, &at_bound)
+                .unwrap()
+                .unwrap()
+                .0
+                .field_count(),
+            3
+        );
+        let below = Limits {
+            max_headers: 2,
+            ..limits()
+        };
         assert_rejects(&[input], &below, Error::TooManyFields, 431);
     }
 
@@ -849,19 +932,58 @@ mod tests {
     fn earlier_faults_win_over_later_ones() {
         // The order of checks is part of the contract: the same input always
         // names the same fault, however it is split.
-        let tiny = Limits { max_request_line_bytes: 4, ..limits() };
-        assert_rejects(&[b"GE\x01T / HTTP/1.1\r\n\r\n"], &tiny, Error::InvalidMethod, 400);
-        assert_rejects(&[b"GETGET\x01 / HTTP/1.1\r\n\r\n"], &tiny, Error::RequestLineTooLong, 414);
-        assert_rejects(&[b"GET  / HTTP/2.0\n"], &limits(), Error::BareLineEnding, 400);
-        let small_head = Limits { max_head_bytes: 24, ..limits() };
-        assert_rejects(&[b"GET / HTTP/1.1\r\nX : y\r\n\r\n"], &small_head, Error::WhitespaceBeforeColon, 400);
-        assert_rejects(&[b"GET / HTTP/1.1\r\nHost: yyyyyyyyyyyy\r\n\r\n"], &small_head, Error::HeadTooLarge, 431);
+        let tiny = Limits {
+            max_request_line_bytes: 4,
+            ..limits()
+        };
+        assert_rejects(
+            &[b"GE\x01T / HTTP/1.1\r\n\r\n"],
+            &tiny,
+            Error::InvalidMethod,
+            400,
+        );
+        assert_rejects(
+            &[b"GETGET\x01 / HTTP/1.1\r\n\r\n"],
+            &tiny,
+            Error::RequestLineTooLong,
+            414,
+        );
+        assert_rejects(
+            &[b"GET  / HTTP/2.0\n"],
+            &limits(),
+            Error::BareLineEnding,
+            400,
+        );
+        let small_head = Limits {
+            max_head_bytes: 24,
+            ..limits()
+        };
+        assert_rejects(
+            &[b"GET / HTTP/1.1\r\nX : y\r\n\r\n"],
+            &small_head,
+            Error::WhitespaceBeforeColon,
+            400,
+        );
+        assert_rejects(
+            &[b"GET / HTTP/1.1\r\nHost: yyyyyyyyyyyy\r\n\r\n"],
+            &small_head,
+            Error::HeadTooLarge,
+            431,
+        );
     }
 
     /// Pieces that assemble into requests that are valid, nearly valid, or
     /// broken in the ways the parser must notice.
     const NEAR_VALID_PARTS: &[&[u8]] = &[
-        b"GET / HTTP/1.1", b"\r\n", b"\r", b"\n", b"Host: h", b"X: y", b" ", b":", b"\x00",
+        b"GET / HTTP/1.1",
+        b"\r\n",
+        b"\r",
+        b"\n",
+        b"Host: h",
+        b"X: y",
+        b" ",
+        b":",
+        b"\x00",
     ];
 
     fn method_strategy() -> impl Strategy<Value = Vec<u8>> {
@@ -885,9 +1007,8 @@ mod tests {
     }
 
     fn field_strategy() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
-        let name = "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}".prop_filter("not host", |n| {
-            !n.eq_ignore_ascii_case("host")
-        });
+        let name = "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}"
+            .prop_filter("not host", |n| !n.eq_ignore_ascii_case("host"));
         let value = proptest::collection::vec(
             prop_oneof![Just(b' '), Just(b'\t'), 0x21u8..=0x7E, 0x80u8..=0xFF],
             0..24,
