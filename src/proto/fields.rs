@@ -1,4 +1,7 @@
 //! Field syntax (RFC 9110 §5): token and value characters, comma lists.
+//!
+//! Pure byte predicates and small helpers shared by the head parser and the
+//! framing decisions. Storage of parsed fields lives in `request.rs`.
 
 /// Whether `b` is a `tchar` (RFC 9110 §5.6.2).
 pub fn is_tchar(b: u8) -> bool {
@@ -7,15 +10,127 @@ pub fn is_tchar(b: u8) -> bool {
         b'^' | b'_' | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
 }
 
-/// The trimmed, non-empty elements of a comma-separated list (RFC 9110 §5.6.1).
+/// Whether `b` is optional whitespace, SP or HTAB (RFC 9110 §5.6.3).
+pub fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// Whether `b` may appear in a field value (RFC 9110 §5.5): SP, HTAB, VCHAR
+/// and obs-text. Every other control byte, NUL and DEL (0x7F) is refused,
+/// because a recipient that passes them on could be tricked into splitting
+/// or truncating the field downstream.
+pub fn is_field_value_byte(b: u8) -> bool {
+    matches!(b, b'\t' | b' '..=b'~' | 0x80..=0xFF)
+}
+
+/// `value` without leading or trailing SP/HTAB (RFC 9112 §5: the OWS around
+/// a field value is not part of it).
+pub fn trim_ows(value: &[u8]) -> &[u8] {
+    let start = value
+        .iter()
+        .position(|&b| !is_ows(b))
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|&b| !is_ows(b))
+        .map_or(start, |i| i + 1);
+    value.get(start..end).unwrap_or(&[])
+}
+
+/// The trimmed, non-empty elements of a comma-separated list (RFC 9110 §5.6.1:
+/// a recipient ignores empty elements).
 pub fn comma_list(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value
         .split(|&b| b == b',')
-        .map(|item| item.trim_ascii())
+        .map(trim_ows)
         .filter(|item| !item.is_empty())
 }
 
 /// Whether the comma list `value` contains `token`, case-insensitively.
 pub fn list_contains(value: &[u8], token: &str) -> bool {
     comma_list(value).any(|item| item.eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// Parse `1*DIGIT` as a `u64` (RFC 9110 §8.6). No sign, no whitespace, no
+/// other base; `None` when empty, not all digits, or too large for a `u64`.
+pub fn parse_decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |acc, &b| {
+        if b.is_ascii_digit() {
+            acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tchar_accepts_token_bytes_only() {
+        for b in b"!#$%&'*+-.^_`|~09azAZ" {
+            assert!(is_tchar(*b), "{b}");
+        }
+        for b in b" \t\r\n\"(),/:;<=>?@[\\]{}\x00\x7f\x80\xff" {
+            assert!(!is_tchar(*b), "{b}");
+        }
+    }
+
+    #[test]
+    fn field_value_byte_allows_vchar_ows_and_obs_text() {
+        for b in 0u8..=255 {
+            let expected = b == b'\t' || (0x20..=0x7E).contains(&b) || b >= 0x80;
+            assert_eq!(is_field_value_byte(b), expected, "byte {b:#x}");
+        }
+    }
+
+    #[test]
+    fn trim_ows_removes_only_sp_and_htab() {
+        let cases: &[(&[u8], &[u8])] = &[
+            (b"", b""),
+            (b"   ", b""),
+            (b" \ta b\t ", b"a b"),
+            (b"x", b"x"),
+            (b"\x0cx\x0c", b"\x0cx\x0c"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(trim_ows(input), *expected);
+        }
+    }
+
+    #[test]
+    fn comma_list_skips_empty_elements() {
+        let items: Vec<&[u8]> = comma_list(b" a ,, b\t, ,c").collect();
+        assert_eq!(items, vec![&b"a"[..], b"b", b"c"]);
+        assert_eq!(comma_list(b" , ").count(), 0);
+    }
+
+    #[test]
+    fn list_contains_is_case_insensitive() {
+        assert!(list_contains(b"Keep-Alive, CLOSE", "close"));
+        assert!(!list_contains(b"closed, xclose", "close"));
+    }
+
+    #[test]
+    fn parse_decimal_accepts_digits_only() {
+        let cases: &[(&[u8], Option<u64>)] = &[
+            (b"0", Some(0)),
+            (b"007", Some(7)),
+            (b"18446744073709551615", Some(u64::MAX)),
+            (b"18446744073709551616", None),
+            (b"", None),
+            (b"+1", None),
+            (b"-1", None),
+            (b"1 2", None),
+            (b"0x10", None),
+            (b" 1", None),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(parse_decimal(input), *expected, "{input:?}");
+        }
+    }
 }

@@ -4,8 +4,14 @@
 //! until a whole head is present, then the head and how many bytes it used.
 //! Bytes after the head (a body, or pipelined requests) are left untouched.
 
+use super::fields::{is_field_value_byte, is_ows, is_tchar, trim_ows};
 use super::{Error, Limits};
 use std::ops::Range;
+
+/// How many empty lines (CRLF) may precede the request line. RFC 9112 §2.2
+/// asks servers to ignore "at least one"; a small bound keeps a peer from
+/// holding a connection open with an endless stream of them.
+pub const MAX_LEADING_EMPTY_LINES: usize = 8;
 
 /// The request method (RFC 9110 §9). Unknown but well-formed tokens are kept
 /// as `Other`; the router answers them with 501.
@@ -42,7 +48,7 @@ struct Field {
 /// A parsed request head. It owns a copy of the head bytes; the method text,
 /// target and field lines are ranges into it, so parsing allocates once for
 /// the bytes and once for the field index, never per field.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestHead {
     bytes: Box<[u8]>,
     method: Method,
@@ -190,10 +196,947 @@ impl RequestHead {
 /// Parse one request head from the start of `buf`.
 ///
 /// Returns `Ok(Some((head, used)))` when a complete head is present (`used`
-/// counts the bytes up to and including the empty line), `Ok(None)` when more
-/// bytes are needed, or the first error found. The answer is the same whether
-/// `buf` arrived whole or in pieces.
+/// counts the bytes up to and including the empty line, plus any empty lines
+/// skipped before the request line), `Ok(None)` when more bytes are needed,
+/// or the first error found. Bytes after the head are never looked at.
+///
+/// The answer is the same whether `buf` arrived whole or in pieces. To make
+/// that hold, every check looks only at a bounded window whose contents a
+/// longer buffer cannot change, and the checks run in a fixed order:
+///
+/// 1. empty lines before the request line (bare CR or LF: 400);
+/// 2. method bytes, within the first `max_request_line_bytes` of the line, so
+///    TLS or other garbage is refused on its first bytes;
+/// 3. request-line length (414), even before its CRLF arrives;
+/// 4. the request line's CRLF, then its syntax: structure, version, target;
+/// 5. field lines in order, within the first `max_head_bytes` of the head
+///    (431 once more bytes than that arrived without the empty line);
+/// 6. Host rules (RFC 9112 §3.2).
 pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, usize)>, Error> {
-    let _ = (buf, limits);
-    todo!("parser")
+    let Some(line_start) = skip_leading_empty_lines(buf)? else {
+        return Ok(None);
+    };
+    let line = buf.get(line_start..).unwrap_or(&[]);
+
+    // Step 2: the method. Only bytes inside the request-line window count, so
+    // that a verdict here never depends on bytes a shorter prefix would have
+    // rejected as too long in step 3.
+    let method_window = line.get(..limits.max_request_line_bytes).unwrap_or(line);
+    match method_window.iter().position(|&b| !is_tchar(b)) {
+        Some(0) => return Err(Error::InvalidMethod),
+        Some(i) if method_window.get(i) != Some(&b' ') => return Err(Error::InvalidMethod),
+        _ => {}
+    }
+
+    // Step 3: the request line ends at its first CR or LF; without one in the
+    // first max + 1 bytes it is too long, whatever follows.
+    let end_window = line
+        .get(..limits.max_request_line_bytes.saturating_add(1))
+        .unwrap_or(line);
+    let Some(line_len) = memchr::memchr2(b'\r', b'\n', end_window) else {
+        if line.len() > limits.max_request_line_bytes {
+            return Err(Error::RequestLineTooLong);
+        }
+        return Ok(None);
+    };
+    if line_len > limits.max_request_line_bytes {
+        return Err(Error::RequestLineTooLong);
+    }
+
+    // Step 4: CRLF, then syntax.
+    match (line.get(line_len), line.get(line_len + 1)) {
+        (Some(b'\r'), Some(b'\n')) => {}
+        (Some(b'\r'), None) => return Ok(None),
+        _ => return Err(Error::BareLineEnding),
+    }
+    let request_line = parse_request_line(line.get(..line_len).unwrap_or(&[]))?;
+
+    // Step 5: the header section. Positions from here on are relative to
+    // `line`, which is also what the head keeps a copy of. Ranges are u32, so
+    // the effective bound never exceeds what they can address.
+    let max_head = limits.max_head_bytes.min(u32::MAX as usize);
+    let window = line.get(..max_head).unwrap_or(line);
+    let mut fields: Vec<Field> = Vec::with_capacity(limits.max_headers.min(16));
+    let mut host_seen = false;
+    let mut pos = line_len + 2;
+    let head_len = loop {
+        let rest = window.get(pos..).unwrap_or(&[]);
+        let Some(lf) = memchr::memchr(b'\n', rest) else {
+            if line.len() > max_head {
+                return Err(Error::HeadTooLarge);
+            }
+            return Ok(None);
+        };
+        // A field line ends in CRLF; a LF alone, or a CR anywhere else in the
+        // line, is a bare line ending (RFC 9112 §2.2). Accepting either would
+        // let this server and another one in front of it disagree on where
+        // the line ends: the root of request smuggling.
+        let Some(content) = rest.get(..lf).and_then(|l| l.strip_suffix(b"\r")) else {
+            return Err(Error::BareLineEnding);
+        };
+        if memchr::memchr(b'\r', content).is_some() {
+            return Err(Error::BareLineEnding);
+        }
+        let content_start = pos;
+        pos += lf + 1;
+        if content.is_empty() {
+            break pos;
+        }
+        if fields.len() >= limits.max_headers {
+            return Err(Error::TooManyFields);
+        }
+        let (name, value) = parse_field_line(content)?;
+        if content
+            .get(name.clone())
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"host"))
+        {
+            // RFC 9112 §3.2: a server MUST answer 400 to more than one Host
+            // field line, or a Host whose value is a list; either would let
+            // two recipients pick different hosts.
+            if host_seen
+                || content
+                    .get(value.clone())
+                    .is_some_and(|v| v.contains(&b','))
+            {
+                return Err(Error::DuplicateHost);
+            }
+            host_seen = true;
+        }
+        fields.push(Field {
+            name: offset(&name, content_start)?,
+            value: offset(&value, content_start)?,
+        });
+    };
+
+    // Step 6: RFC 9112 §3.2: an HTTP/1.1 request MUST carry Host; HTTP/1.0
+    // predates the rule.
+    if request_line.version == Version::Http11 && !host_seen {
+        return Err(Error::MissingHost);
+    }
+
+    let bytes: Box<[u8]> = line.get(..head_len).unwrap_or(&[]).into();
+    let head = RequestHead {
+        bytes,
+        method: request_line.method,
+        method_range: to_u32_range(request_line.method_range)?,
+        target: to_u32_range(request_line.target)?,
+        version: request_line.version,
+        fields,
+    };
+    Ok(Some((head, line_start + head_len)))
+}
+
+/// Skip empty lines before the request line (RFC 9112 §2.2). Returns where
+/// the request line starts, or `None` when the buffer ends inside them.
+fn skip_leading_empty_lines(buf: &[u8]) -> Result<Option<usize>, Error> {
+    let mut pos = 0;
+    for _ in 0..MAX_LEADING_EMPTY_LINES {
+        match (buf.get(pos), buf.get(pos + 1)) {
+            (Some(b'\r'), Some(b'\n')) => pos += 2,
+            (Some(b'\r'), None) | (None, _) => return Ok(None),
+            (Some(b'\r'), Some(_)) | (Some(b'\n'), _) => return Err(Error::BareLineEnding),
+            (Some(_), _) => return Ok(Some(pos)),
+        }
+    }
+    // Past the bound, another empty line reaches the method check, which
+    // refuses it (a CR is not a tchar).
+    Ok(Some(pos))
+}
+
+/// The parts of a request line, as ranges into that line.
+struct RequestLine {
+    method: Method,
+    method_range: Range<usize>,
+    target: Range<usize>,
+    version: Version,
+}
+
+/// Check `method SP request-target SP HTTP-version` (RFC 9112 §3), the CRLF
+/// already removed. The method bytes were checked by the caller.
+fn parse_request_line(line: &[u8]) -> Result<RequestLine, Error> {
+    let method_end = memchr::memchr(b' ', line).ok_or(Error::MalformedRequestLine)?;
+    let target_start = method_end + 1;
+    let after_method = line.get(target_start..).unwrap_or(&[]);
+    // Exactly one SP between parts: an empty target means two SPs in a row,
+    // and a SP in the version means a third part (RFC 9112 §3 allows servers
+    // to be lenient here; we are not, as lenient splitting differs between
+    // implementations).
+    let target_len = memchr::memchr(b' ', after_method).ok_or(Error::MalformedRequestLine)?;
+    if target_len == 0 {
+        return Err(Error::MalformedRequestLine);
+    }
+    let version_bytes = after_method.get(target_len + 1..).unwrap_or(&[]);
+    if memchr::memchr(b' ', version_bytes).is_some() {
+        return Err(Error::MalformedRequestLine);
+    }
+    let method_bytes = line.get(..method_end).unwrap_or(&[]);
+    if method_bytes.is_empty() || !method_bytes.iter().all(|&b| is_tchar(b)) {
+        return Err(Error::InvalidMethod);
+    }
+    let method = method_from_bytes(method_bytes);
+    // The version is checked before the target so that an HTTP/2 preface
+    // (`PRI * HTTP/2.0`) is answered 505 rather than 400.
+    let version = parse_version(version_bytes)?;
+    let target = after_method.get(..target_len).unwrap_or(&[]);
+    check_target(method, target)?;
+    Ok(RequestLine {
+        method,
+        method_range: 0..method_end,
+        target: target_start..target_start + target_len,
+        version,
+    })
+}
+
+fn method_from_bytes(bytes: &[u8]) -> Method {
+    // Methods are case-sensitive (RFC 9110 §9.1).
+    match bytes {
+        b"GET" => Method::Get,
+        b"HEAD" => Method::Head,
+        b"POST" => Method::Post,
+        b"PUT" => Method::Put,
+        b"DELETE" => Method::Delete,
+        b"CONNECT" => Method::Connect,
+        b"OPTIONS" => Method::Options,
+        b"TRACE" => Method::Trace,
+        b"PATCH" => Method::Patch,
+        _ => Method::Other,
+    }
+}
+
+/// `HTTP-version = "HTTP/" DIGIT "." DIGIT` (RFC 9112 §2.3). Any 1.x with
+/// x >= 1 is served as 1.1 (RFC 9110 §6.2); other majors get 505.
+fn parse_version(bytes: &[u8]) -> Result<Version, Error> {
+    let [b'H', b'T', b'T', b'P', b'/', major, b'.', minor] = *bytes else {
+        return Err(Error::MalformedVersion);
+    };
+    if !major.is_ascii_digit() || !minor.is_ascii_digit() {
+        return Err(Error::MalformedVersion);
+    }
+    match (major, minor) {
+        (b'1', b'0') => Ok(Version::Http10),
+        (b'1', _) => Ok(Version::Http11),
+        _ => Err(Error::UnsupportedVersion),
+    }
+}
+
+/// The request target: visible ASCII only, in a form this method allows
+/// (RFC 9112 §3.2).
+fn check_target(method: Method, target: &[u8]) -> Result<(), Error> {
+    if target.is_empty() || !target.iter().all(|b| (0x21..=0x7E).contains(b)) {
+        return Err(Error::InvalidTarget);
+    }
+    let accepted = match target {
+        // origin-form (§3.2.1)
+        [b'/', ..] => true,
+        // asterisk-form (§3.2.4) is only for a server-wide OPTIONS.
+        b"*" => method == Method::Options,
+        // absolute-form (§3.2.2): scheme "://" ...
+        _ if is_absolute_form(target) => true,
+        // authority-form (§3.2.3) is only for CONNECT; the router answers it.
+        _ => method == Method::Connect,
+    };
+    if accepted {
+        Ok(())
+    } else {
+        Err(Error::InvalidTarget)
+    }
+}
+
+/// `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )` followed by `://`
+/// (RFC 3986 §3.1).
+fn is_absolute_form(target: &[u8]) -> bool {
+    let Some(colon) = memchr::memchr(b':', target) else {
+        return false;
+    };
+    let scheme = target.get(..colon).unwrap_or(&[]);
+    let scheme_ok = scheme.first().is_some_and(u8::is_ascii_alphabetic)
+        && scheme
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    scheme_ok && target.get(colon..colon + 3) == Some(b"://")
+}
+
+/// Split a field line (CRLF removed, non-empty) into name and trimmed value,
+/// as ranges into `content` (RFC 9112 §5).
+fn parse_field_line(content: &[u8]) -> Result<(Range<usize>, Range<usize>), Error> {
+    // RFC 9112 §5.2: obs-fold is refused (and a space before the first field
+    // line, §2.2, looks the same and is refused the same way).
+    if content.first().copied().is_some_and(is_ows) {
+        return Err(Error::ObsoleteFold);
+    }
+    let name_len = content
+        .iter()
+        .position(|&b| !is_tchar(b))
+        .ok_or(Error::MalformedField)?;
+    if name_len == 0 {
+        return Err(Error::MalformedField);
+    }
+    let after_name = content.get(name_len..).unwrap_or(&[]);
+    let ws = after_name.iter().take_while(|&&b| is_ows(b)).count();
+    match after_name.get(ws) {
+        // RFC 9112 §5.1: a server MUST reject whitespace between the name
+        // and the colon, which some recipients would fold into the name.
+        Some(b':') if ws > 0 => return Err(Error::WhitespaceBeforeColon),
+        Some(b':') => {}
+        _ => return Err(Error::MalformedField),
+    }
+    let value_start = name_len + 1;
+    let raw_value = content.get(value_start..).unwrap_or(&[]);
+    if !raw_value.iter().all(|&b| is_field_value_byte(b)) {
+        return Err(Error::InvalidFieldValue);
+    }
+    let leading = raw_value.iter().take_while(|&&b| is_ows(b)).count();
+    let trimmed_len = trim_ows(raw_value).len();
+    let start = value_start + leading;
+    Ok((0..name_len, start..start + trimmed_len))
+}
+
+/// Shift a range within one field line to a range within the head, as u32.
+fn offset(range: &Range<usize>, by: usize) -> Result<Range<u32>, Error> {
+    let start = range.start.checked_add(by).ok_or(Error::HeadTooLarge)?;
+    let end = range.end.checked_add(by).ok_or(Error::HeadTooLarge)?;
+    to_u32_range(start..end)
+}
+
+fn to_u32_range(range: Range<usize>) -> Result<Range<u32>, Error> {
+    let start = u32::try_from(range.start).map_err(|_| Error::HeadTooLarge)?;
+    let end = u32::try_from(range.end).map_err(|_| Error::HeadTooLarge)?;
+    Ok(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PIPELINED: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    type Parsed = Result<Option<(RequestHead, usize)>, Error>;
+
+    /// Feed `input` whole, one byte at a time, split at every point, and with
+    /// a pipelined request appended; every way must give the same answer.
+    fn parse_all_ways(input: &[u8], limits: &Limits) -> Parsed {
+        let whole = parse_head(input, limits);
+
+        // One byte at a time: growing prefixes until the first answer.
+        let mut trickled = Ok(None);
+        for end in 0..=input.len() {
+            trickled = parse_head(&input[..end], limits);
+            if !matches!(trickled, Ok(None)) {
+                break;
+            }
+        }
+        assert_eq!(trickled, whole, "byte by byte vs whole: {input:?}");
+
+        // Every split point: a prefix either needs more or already gives the
+        // whole answer; then the whole buffer does.
+        for split in 0..input.len() {
+            let first = parse_head(&input[..split], limits);
+            assert!(
+                first == Ok(None) || first == whole,
+                "prefix of {split} bytes gave {first:?}, whole gave {whole:?}: {input:?}"
+            );
+            assert_eq!(parse_head(input, limits), whole);
+        }
+
+        // Extra bytes after a complete answer change nothing, and are left
+        // unused for the next request.
+        if !matches!(whole, Ok(None)) {
+            let mut extended = input.to_vec();
+            extended.extend_from_slice(PIPELINED);
+            let with_more = parse_head(&extended, limits);
+            assert_eq!(with_more, whole, "with pipelined bytes: {input:?}");
+            if let Ok(Some((_, used))) = &with_more {
+                assert_eq!(&extended[*used..], PIPELINED);
+                assert!(matches!(
+                    parse_head(&extended[*used..], limits),
+                    Ok(Some(_))
+                ));
+            }
+        }
+        whole
+    }
+
+    fn parse_ok(input: &[u8]) -> (RequestHead, usize) {
+        match parse_all_ways(input, &Limits::default()) {
+            Ok(Some(parsed)) => parsed,
+            other => panic!("expected a head from {input:?}, got {other:?}"),
+        }
+    }
+
+    /// Each input must fail with `expected`, whose status must be `status`.
+    fn assert_rejects(cases: &[&[u8]], limits: &Limits, expected: Error, status: u16) {
+        assert_eq!(expected.status(), status);
+        for input in cases {
+            let got = parse_all_ways(input, limits);
+            assert_eq!(
+                got,
+                Err(expected),
+                "input {:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    fn limits() -> Limits {
+        Limits::default()
+    }
+
+    #[test]
+    fn simple_get_parses_every_part() {
+        let input = b"GET /a/b?x=1&y HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n";
+        let (head, used) = parse_ok(input);
+        assert_eq!(used, input.len());
+        assert_eq!(head.method(), Method::Get);
+        assert_eq!(head.method_bytes(), b"GET");
+        assert_eq!(head.target(), b"/a/b?x=1&y");
+        assert_eq!(head.path(), b"/a/b");
+        assert_eq!(head.query(), Some(&b"x=1&y"[..]));
+        assert_eq!(head.version(), Version::Http11);
+        assert_eq!(head.field("HOST"), Some(&b"example.com"[..]));
+        assert_eq!(head.field_count(), 2);
+        let fields: Vec<_> = head.fields().collect();
+        assert_eq!(
+            fields,
+            vec![(&b"Host"[..], &b"example.com"[..]), (b"Accept", b"*/*")]
+        );
+    }
+
+    #[test]
+    fn known_methods_map_and_others_are_kept() {
+        let cases: &[(&[u8], Method)] = &[
+            (b"GET", Method::Get),
+            (b"HEAD", Method::Head),
+            (b"POST", Method::Post),
+            (b"PUT", Method::Put),
+            (b"DELETE", Method::Delete),
+            (b"CONNECT", Method::Connect),
+            (b"OPTIONS", Method::Options),
+            (b"TRACE", Method::Trace),
+            (b"PATCH", Method::Patch),
+            (b"get", Method::Other),
+            (b"PROPFIND", Method::Other),
+            (b"X-Custom!#$", Method::Other),
+        ];
+        for (name, expected) in cases {
+            let input = [*name, &b" / HTTP/1.1\r\nHost: h\r\n\r\n"[..]].concat();
+            let (head, _) = parse_ok(&input);
+            assert_eq!(head.method(), *expected);
+            assert_eq!(head.method_bytes(), *name);
+        }
+    }
+
+    #[test]
+    fn need_more_until_the_empty_line() {
+        let l = limits();
+        for input in [
+            &b""[..],
+            b"G",
+            b"GET / HTTP/1.1\r",
+            b"GET / HTTP/1.1\r\nHost: h\r\n\r",
+        ] {
+            assert_eq!(parse_head(input, &l), Ok(None), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_method_is_400() {
+        let cases: &[&[u8]] = &[
+            b" / HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"G(T / HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET/ HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET\r\n\r\n",
+            b"\xc3\xa9T / HTTP/1.1\r\nHost: h\r\n\r\n",
+            // TLS ClientHello is refused on its first byte.
+            b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+        ];
+        assert_rejects(cases, &limits(), Error::InvalidMethod, 400);
+        // Early rejection: no CRLF needed.
+        assert_eq!(parse_head(b"\x16", &limits()), Err(Error::InvalidMethod));
+        assert_eq!(parse_head(b"GE{", &limits()), Err(Error::InvalidMethod));
+    }
+
+    #[test]
+    fn malformed_request_line_is_400() {
+        let cases: &[&[u8]] = &[
+            b"GET  / HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET /  HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/1.1 \r\nHost: h\r\n\r\n",
+            b"GET /\r\n\r\n",
+            b"GET /a b HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/1.1 extra\r\nHost: h\r\n\r\n",
+            b"GET \r\n\r\n",
+        ];
+        assert_rejects(cases, &limits(), Error::MalformedRequestLine, 400);
+    }
+
+    #[test]
+    fn invalid_target_is_400() {
+        let cases: &[&[u8]] = &[
+            b"GET /caf\xc3\xa9 HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET /\x7f HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET /a\x01 HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET /a\tb HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET * HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET example.com:443 HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET relative/path HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET 1http://x/ HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET http:/x HTTP/1.1\r\nHost: h\r\n\r\n",
+        ];
+        assert_rejects(cases, &limits(), Error::InvalidTarget, 400);
+    }
+
+    #[test]
+    fn accepted_target_forms() {
+        let cases: &[(&[u8], &[u8], &[u8])] = &[
+            (
+                b"GET http://example.com/a?b HTTP/1.1\r\nHost: example.com\r\n\r\n",
+                b"http://example.com/a?b",
+                b"/a",
+            ),
+            (
+                b"GET https://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n",
+                b"https://example.com",
+                b"/",
+            ),
+            (
+                b"GET coap+tcp://h/x HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"coap+tcp://h/x",
+                b"/x",
+            ),
+            (b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", b"*", b"*"),
+            (
+                b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+                b"example.com:443",
+                b"example.com:443",
+            ),
+            (
+                b"GET /%20a~!$&'()*+,;=:@ HTTP/1.1\r\nHost: h\r\n\r\n",
+                b"/%20a~!$&'()*+,;=:@",
+                b"/%20a~!$&'()*+,;=:@",
+            ),
+        ];
+        for (input, target, path) in cases {
+            let (head, used) = parse_ok(input);
+            assert_eq!(used, input.len());
+            assert_eq!(head.target(), *target);
+            assert_eq!(head.path(), *path);
+        }
+    }
+
+    #[test]
+    fn malformed_version_is_400() {
+        let cases: &[&[u8]] = &[
+            b"GET / HTTP/1.1.1\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/11\r\nHost: h\r\n\r\n",
+            b"GET / http/1.1\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/1.x\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/a.1\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/1\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/10.0\r\nHost: h\r\n\r\n",
+            b"GET / HTTPS/1.1\r\nHost: h\r\n\r\n",
+        ];
+        assert_rejects(cases, &limits(), Error::MalformedVersion, 400);
+    }
+
+    #[test]
+    fn unsupported_version_is_505() {
+        let cases: &[&[u8]] = &[
+            b"GET / HTTP/2.0\r\nHost: h\r\n\r\n",
+            b"GET / HTTP/0.9\r\n\r\n",
+            b"GET / HTTP/3.0\r\nHost: h\r\n\r\n",
+            // The HTTP/2 connection preface gets 505, not 400.
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+        ];
+        assert_rejects(cases, &limits(), Error::UnsupportedVersion, 505);
+    }
+
+    #[test]
+    fn versions_map_to_http10_and_http11() {
+        let cases: &[(&[u8], Version)] = &[
+            (b"GET / HTTP/1.0\r\n\r\n", Version::Http10),
+            (b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", Version::Http11),
+            (b"GET / HTTP/1.9\r\nHost: h\r\n\r\n", Version::Http11),
+        ];
+        for (input, version) in cases {
+            assert_eq!(parse_ok(input).0.version(), *version);
+        }
+    }
+
+    #[test]
+    fn bare_line_ending_is_400() {
+        let cases: &[&[u8]] = &[
+            b"GET / HTTP/1.1\nHost: h\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\n\n",
+            b"GET / HTTP/1.1\rHost: h\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nX: a\rb\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\n\r\r\n",
+            b"GET /a\rb HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"\r\n\rGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        ];
+        assert_rejects(cases, &limits(), Error::BareLineEnding, 400);
+    }
+
+    #[test]
+    fn leading_empty_lines_are_skipped_and_counted() {
+        let request = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+        let mut input = b"\r\n".repeat(MAX_LEADING_EMPTY_LINES);
+        input.extend_from_slice(request);
+        let (head, used) = parse_ok(&input);
+        assert_eq!(used, input.len());
+        assert_eq!(head, parse_ok(request).0);
+        // One more than the bound reaches the method check.
+        let mut too_many = b"\r\n".repeat(MAX_LEADING_EMPTY_LINES + 1);
+        too_many.extend_from_slice(request);
+        assert_rejects(&[&too_many], &limits(), Error::InvalidMethod, 400);
+    }
+
+    #[test]
+    fn request_line_too_long_is_414() {
+        // "GET /aaaa HTTP/1.1" is 18 bytes.
+        let at_bound = Limits {
+            max_request_line_bytes: 18,
+            ..limits()
+        };
+        parse_all_ways(b"GET /aaaa HTTP/1.1\r\nHost: h\r\n\r\n", &at_bound)
+            .expect("at the bound")
+            .expect("complete");
+        let below = Limits {
+            max_request_line_bytes: 17,
+            ..limits()
+        };
+        let cases: &[&[u8]] = &[
+            b"GET /aaaa HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            b"GETGETGETGETGETGETGETGET",
+        ];
+        assert_rejects(cases, &below, Error::RequestLineTooLong, 414);
+        // Detected before the CRLF arrives.
+        assert_eq!(
+            parse_head(b"GET /aaaaaaaaaaaaa", &below),
+            Err(Error::RequestLineTooLong)
+        );
+        assert_eq!(parse_head(b"GET /aaaaaaaaaaaa", &below), Ok(None));
+    }
+
+    #[test]
+    fn head_too_large_is_431() {
+        let input = b"GET / HTTP/1.1\r\nHost: h\r\nX: 12345\r\n\r\n";
+        let at_bound = Limits {
+            max_head_bytes: input.len(),
+            ..limits()
+        };
+        assert_eq!(
+            parse_all_ways(input, &at_bound).map(|p| p.map(|(_, u)| u)),
+            Ok(Some(input.len()))
+        );
+        let below = Limits {
+            max_head_bytes: input.len() - 1,
+            ..limits()
+        };
+        assert_rejects(&[input], &below, Error::HeadTooLarge, 431);
+        // Detected before the empty line arrives, on a line with no end yet.
+        let tiny = Limits {
+            max_head_bytes: 30,
+            ..limits()
+        };
+        assert_eq!(
+            parse_head(b"GET / HTTP/1.1\r\nHost: h\r\nX: aaaaaaaaaaaaa", &tiny),
+            Err(Error::HeadTooLarge)
+        );
+        // A head bound smaller than the request line.
+        let smaller = Limits {
+            max_head_bytes: 5,
+            ..limits()
+        };
+        assert_rejects(&[input], &smaller, Error::HeadTooLarge, 431);
+        let zero = Limits {
+            max_head_bytes: 0,
+            ..limits()
+        };
+        assert_rejects(&[input], &zero, Error::HeadTooLarge, 431);
+    }
+
+    #[test]
+    fn too_many_fields_is_431() {
+        let input = b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n";
+        let at_bound = Limits {
+            max_headers: 3,
+            ..limits()
+        };
+        assert_eq!(
+            parse_all_ways(input, &at_bound)
+                .unwrap()
+                .unwrap()
+                .0
+                .field_count(),
+            3
+        );
+        let below = Limits {
+            max_headers: 2,
+            ..limits()
+        };
+        assert_rejects(&[input], &below, Error::TooManyFields, 431);
+    }
+
+    #[test]
+    fn malformed_field_is_400() {
+        let cases: &[&[u8]] = &[
+            b"GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\n: empty name\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nBad(Name): x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nName value: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nN\xc3\xa9: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nX-A b\r\n\r\n",
+        ];
+        assert_rejects(cases, &limits(), Error::MalformedField, 400);
+    }
+
+    #[test]
+    fn whitespace_before_colon_is_400() {
+        let cases: &[&[u8]] = &[
+            b"GET / HTTP/1.1\r\nHost : h\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost\t: h\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length \t : 5\r\n\r\n",
+        ];
+        assert_rejects(cases, &limits(), Error::WhitespaceBeforeColon, 400);
+    }
+
+    #[test]
+    fn obsolete_fold_is_400() {
+        let cases: &[&[u8]] = &[
+            b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n\tb\r\n\r\n",
+            // Whitespace before the first field line (RFC 9112 §2.2).
+            b"GET / HTTP/1.1\r\n Host: h\r\n\r\n",
+        ];
+        assert_rejects(cases, &limits(), Error::ObsoleteFold, 400);
+    }
+
+    #[test]
+    fn invalid_field_value_is_400() {
+        let cases: &[&[u8]] = &[
+            b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x00b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x7fb\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nX: \x01\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\r\nX: a\x1b[31m\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: h\x0c\r\n\r\n",
+        ];
+        assert_rejects(cases, &limits(), Error::InvalidFieldValue, 400);
+    }
+
+    #[test]
+    fn field_values_keep_obs_text_and_lose_ows() {
+        let input = b"GET / HTTP/1.1\r\nHost:h\r\nX-A: \t caf\xc3\xa9 \xff \t\r\nX-B:\r\nX-C:   \r\nX-D: a \t b\r\n\r\n";
+        let (head, _) = parse_ok(input);
+        assert_eq!(head.field("host"), Some(&b"h"[..]));
+        assert_eq!(head.field("x-a"), Some(&b"caf\xc3\xa9 \xff"[..]));
+        assert_eq!(head.field("x-b"), Some(&b""[..]));
+        assert_eq!(head.field("x-c"), Some(&b""[..]));
+        assert_eq!(head.field("x-d"), Some(&b"a \t b"[..]));
+        assert_eq!(head.field("x-e"), None);
+    }
+
+    #[test]
+    fn repeated_fields_are_kept_in_order() {
+        let (head, _) = parse_ok(b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: x\r\na: 2\r\n\r\n");
+        let values: Vec<_> = head.fields_named("A").collect();
+        assert_eq!(values, vec![&b"1"[..], b"2"]);
+    }
+
+    #[test]
+    fn missing_host_is_400() {
+        let cases: &[&[u8]] = &[
+            b"GET / HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHostname: h\r\n\r\n",
+            b"GET http://h/ HTTP/1.1\r\n\r\n",
+        ];
+        assert_rejects(cases, &limits(), Error::MissingHost, 400);
+    }
+
+    #[test]
+    fn http10_without_host_is_accepted() {
+        let (head, used) = parse_ok(b"GET / HTTP/1.0\r\n\r\n");
+        assert_eq!(used, 18);
+        assert_eq!(head.version(), Version::Http10);
+        assert_eq!(head.field_count(), 0);
+        // An empty Host is present, so HTTP/1.1 accepts it (RFC 9112 §3.2).
+        parse_ok(b"GET / HTTP/1.1\r\nHost:\r\n\r\n");
+    }
+
+    #[test]
+    fn duplicate_host_is_400() {
+        let cases: &[&[u8]] = &[
+            b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n",
+            b"GET / HTTP/1.0\r\nHost: a\r\nHOST: b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a, b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: ,\r\n\r\n",
+        ];
+        assert_rejects(cases, &limits(), Error::DuplicateHost, 400);
+    }
+
+    #[test]
+    fn earlier_faults_win_over_later_ones() {
+        // The order of checks is part of the contract: the same input always
+        // names the same fault, however it is split.
+        let tiny = Limits {
+            max_request_line_bytes: 4,
+            ..limits()
+        };
+        assert_rejects(
+            &[b"GE\x01T / HTTP/1.1\r\n\r\n"],
+            &tiny,
+            Error::InvalidMethod,
+            400,
+        );
+        assert_rejects(
+            &[b"GETGET\x01 / HTTP/1.1\r\n\r\n"],
+            &tiny,
+            Error::RequestLineTooLong,
+            414,
+        );
+        assert_rejects(
+            &[b"GET  / HTTP/2.0\n"],
+            &limits(),
+            Error::BareLineEnding,
+            400,
+        );
+        let small_head = Limits {
+            max_head_bytes: 24,
+            ..limits()
+        };
+        assert_rejects(
+            &[b"GET / HTTP/1.1\r\nX : y\r\n\r\n"],
+            &small_head,
+            Error::WhitespaceBeforeColon,
+            400,
+        );
+        assert_rejects(
+            &[b"GET / HTTP/1.1\r\nHost: yyyyyyyyyyyy\r\n\r\n"],
+            &small_head,
+            Error::HeadTooLarge,
+            431,
+        );
+    }
+
+    /// Pieces that assemble into requests that are valid, nearly valid, or
+    /// broken in the ways the parser must notice.
+    const NEAR_VALID_PARTS: &[&[u8]] = &[
+        b"GET / HTTP/1.1",
+        b"\r\n",
+        b"\r",
+        b"\n",
+        b"Host: h",
+        b"X: y",
+        b" ",
+        b":",
+        b"\x00",
+    ];
+
+    fn method_strategy() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(b"GET".to_vec()),
+            Just(b"POST".to_vec()),
+            Just(b"OPTIONS".to_vec()),
+            proptest::collection::vec(
+                proptest::sample::select(b"!#$%&'*+-.^_`|~09azAZ".to_vec()),
+                1..8
+            ),
+        ]
+    }
+
+    fn target_strategy() -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(0x21u8..=0x7E, 0..20).prop_map(|rest| {
+            let mut target = vec![b'/'];
+            target.extend(rest);
+            target
+        })
+    }
+
+    fn field_strategy() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
+        let name = "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}"
+            .prop_filter("not host", |n| !n.eq_ignore_ascii_case("host"));
+        let value = proptest::collection::vec(
+            prop_oneof![Just(b' '), Just(b'\t'), 0x21u8..=0x7E, 0x80u8..=0xFF],
+            0..24,
+        );
+        (name.prop_map(String::into_bytes), value)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic_and_splits_agree(
+            input in proptest::collection::vec(any::<u8>(), 0..96),
+            split in any::<proptest::sample::Index>(),
+        ) {
+            let tiny = Limits {
+                max_request_line_bytes: 24,
+                max_head_bytes: 64,
+                max_headers: 3,
+                ..Limits::default()
+            };
+            for l in [&tiny, &Limits::default()] {
+                let whole = parse_head(&input, l);
+                let at = split.index(input.len() + 1);
+                let prefix = parse_head(&input[..at], l);
+                prop_assert!(prefix == Ok(None) || prefix == whole, "{prefix:?} vs {whole:?}");
+            }
+        }
+
+        #[test]
+        fn near_valid_requests_agree_every_way(
+            input in proptest::collection::vec(
+                proptest::sample::select(NEAR_VALID_PARTS),
+                0..10,
+            ).prop_map(|parts| parts.concat()),
+        ) {
+            let tiny = Limits { max_request_line_bytes: 20, max_head_bytes: 40, max_headers: 2, ..Limits::default() };
+            let _ = parse_all_ways(&input, &tiny);
+            let _ = parse_all_ways(&input, &Limits::default());
+        }
+
+        #[test]
+        fn valid_requests_parse_back_to_their_parts(
+            method in method_strategy(),
+            target in target_strategy(),
+            minor in prop_oneof![Just(b'0'), Just(b'1')],
+            fields in proptest::collection::vec(field_strategy(), 0..6),
+        ) {
+            let mut input = Vec::new();
+            input.extend_from_slice(&method);
+            input.push(b' ');
+            input.extend_from_slice(&target);
+            input.extend_from_slice(b" HTTP/1.");
+            input.push(minor);
+            input.extend_from_slice(b"\r\nHost: example\r\n");
+            for (name, value) in &fields {
+                input.extend_from_slice(name);
+                input.extend_from_slice(b": ");
+                input.extend_from_slice(value);
+                input.extend_from_slice(b"\r\n");
+            }
+            input.extend_from_slice(b"\r\n");
+
+            let (head, used) = parse_all_ways(&input, &Limits::default())
+                .expect("valid request").expect("complete request");
+            prop_assert_eq!(used, input.len());
+            prop_assert_eq!(head.method_bytes(), &method[..]);
+            prop_assert_eq!(head.target(), &target[..]);
+            let version = if minor == b'0' { Version::Http10 } else { Version::Http11 };
+            prop_assert_eq!(head.version(), version);
+            let parsed: Vec<_> = head.fields().skip(1).collect();
+            prop_assert_eq!(parsed.len(), fields.len());
+            for ((name, value), (got_name, got_value)) in fields.iter().zip(parsed) {
+                prop_assert_eq!(got_name, &name[..]);
+                prop_assert_eq!(got_value, trim_ows(value));
+            }
+        }
+    }
 }
