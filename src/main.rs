@@ -1,11 +1,26 @@
 //! Flags → Config → server → exit code.
 
+use clap::error::ErrorKind;
 use clap::Parser;
 use httpserver::{Cli, Server};
+use std::io::Write;
 use std::process::ExitCode;
 
+/// Exit code for a command-line mistake (as clap and sysexits' EX_USAGE-ish
+/// convention: 2 for usage errors).
+const USAGE_ERROR: u8 = 2;
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            e.exit()
+        }
+        Err(e) => {
+            eprintln!("httpserver: {}", first_line_of(&e));
+            return ExitCode::from(USAGE_ERROR);
+        }
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -15,10 +30,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+/// clap's message without its tips and usage block: one line on stderr.
+fn first_line_of(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let line = text.lines().next().unwrap_or("invalid arguments");
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    format!("{line} (see --help)")
+}
+
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let config = cli.into_config()?;
     let server = Server::bind(config)?;
     println!("Server listening on :{}", server.local_addr().port());
+    let _ = std::io::stdout().flush();
     server.run_until_signal()?;
     Ok(())
 }

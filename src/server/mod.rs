@@ -1,2 +1,234 @@
 //! The only code that owns sockets, tasks and timers.
-pub struct Server;
+//!
+//! [`Server::bind`] checks the root, raises the open-file limit and listens;
+//! [`Server::start`] runs one event loop per worker thread, all accepting
+//! from the same listening socket; [`RunningServer::shutdown`] stops
+//! accepting, lets in-flight requests finish within the grace period, and
+//! closes idle connections.
+
+pub mod access_log;
+mod clock;
+mod connection;
+mod listener;
+pub mod shutdown;
+mod transmit;
+
+pub use listener::ListenError;
+
+use crate::config::{Config, ConfigError};
+use crate::service::static_files::StaticFiles;
+use crate::service::Router;
+use access_log::{AccessLog, LogWriter};
+use connection::{serve_connection, ConnectionContext};
+use shutdown::{shutdown_channel, ConnectionTracker, ShutdownSignal, ShutdownTrigger};
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// After `accept` fails for lack of file descriptors, wait this long before
+/// trying again rather than spinning.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// A bound server, not yet serving.
+pub struct Server {
+    listener: std::net::TcpListener,
+    local_addr: SocketAddr,
+    config: Arc<Config>,
+    router: Arc<Router>,
+}
+
+/// A serving server: its workers run until [`RunningServer::shutdown`].
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    trigger: ShutdownTrigger,
+    workers: Vec<JoinHandle<()>>,
+    log_writer: LogWriter,
+}
+
+impl Server {
+    /// Check the root, raise the open-file limit, and listen.
+    pub fn bind(mut config: Config) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
+        let static_files = StaticFiles::new(config.root.clone())
+            .map_err(|e| ConfigError(format!("cannot open root {}: {e}", config.root.display())))?;
+        config.max_connections = listener::raise_open_file_limit(config.max_connections);
+        let listener = listener::listen(config.addr)?;
+        let local_addr = listener.local_addr()?;
+        Ok(Server {
+            listener,
+            local_addr,
+            config: Arc::new(config),
+            router: Arc::new(Router::new(static_files)),
+        })
+    }
+
+    /// The address actually bound (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The configuration in force (after the connection cap was fitted under
+    /// the open-file limit).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Start the worker threads; access-log lines go to `log_sink`.
+    pub fn start(self, log_sink: Box<dyn Write + Send>) -> io::Result<RunningServer> {
+        let (log, log_writer) = AccessLog::start(log_sink);
+        let (trigger, signal) = shutdown_channel();
+        let context = Arc::new(ConnectionContext {
+            config: Arc::clone(&self.config),
+            router: self.router,
+            log,
+        });
+        let slots = Arc::new(Semaphore::new(self.config.max_connections));
+        let tracker = Arc::new(ConnectionTracker::default());
+        let mut workers = Vec::with_capacity(self.config.workers);
+        for index in 0..self.config.workers {
+            let listener = self.listener.try_clone()?;
+            let worker = Worker {
+                context: Arc::clone(&context),
+                slots: Arc::clone(&slots),
+                tracker: Arc::clone(&tracker),
+                shutdown: signal.clone(),
+            };
+            let handle = std::thread::Builder::new()
+                .name(format!("worker-{index}"))
+                .spawn(move || worker.run(listener))?;
+            workers.push(handle);
+        }
+        Ok(RunningServer {
+            local_addr: self.local_addr,
+            trigger,
+            workers,
+            log_writer,
+        })
+    }
+
+    /// Serve with the access log on stdout until SIGINT or SIGTERM, then shut
+    /// down gracefully.
+    pub fn run_until_signal(self) -> io::Result<()> {
+        let running = self.start(Box::new(io::stdout()))?;
+        let signals = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        signals.block_on(wait_for_stop_signal())?;
+        running.shutdown();
+        Ok(())
+    }
+}
+
+async fn wait_for_stop_signal() -> io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+    Ok(())
+}
+
+impl RunningServer {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stop accepting, let in-flight requests finish (within the grace
+    /// period), close idle connections, flush the access log, and return.
+    pub fn shutdown(self) {
+        self.trigger.trigger();
+        for worker in self.workers {
+            let _ = worker.join();
+        }
+        self.log_writer.finish();
+    }
+}
+
+/// One worker thread: an event loop accepting from its copy of the listener.
+struct Worker {
+    context: Arc<ConnectionContext>,
+    slots: Arc<Semaphore>,
+    tracker: Arc<ConnectionTracker>,
+    shutdown: ShutdownSignal,
+}
+
+impl Worker {
+    fn run(self, listener: std::net::TcpListener) {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                eprintln!("httpserver: cannot start a worker: {e}");
+                return;
+            }
+        };
+        runtime.block_on(async move {
+            let listener = match TcpListener::from_std(listener) {
+                Ok(listener) => listener,
+                Err(e) => {
+                    eprintln!("httpserver: cannot start a worker: {e}");
+                    return;
+                }
+            };
+            self.accept_until_shutdown(&listener).await;
+            drop(listener);
+            let grace = self.context.config.timeouts.shutdown_grace;
+            let _ = tokio::time::timeout(grace, self.tracker.all_closed()).await;
+        });
+        // Dropping the runtime cancels connections still open after the
+        // grace period, closing their sockets.
+    }
+
+    async fn accept_until_shutdown(&self, listener: &TcpListener) {
+        let mut shutdown = self.shutdown.clone();
+        loop {
+            // Take a connection slot before accepting: at the cap, clients
+            // wait in the kernel's accept queue rather than being dropped.
+            let slot = tokio::select! {
+                biased;
+                () = shutdown.triggered() => return,
+                slot = Arc::clone(&self.slots).acquire_owned() => match slot {
+                    Ok(slot) => slot,
+                    Err(_) => return,
+                },
+            };
+            let accepted = tokio::select! {
+                biased;
+                () = shutdown.triggered() => return,
+                accepted = listener.accept() => accepted,
+            };
+            let (stream, peer) = match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    if is_out_of_descriptors(&e) {
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    }
+                    continue;
+                }
+            };
+            // Responses are written whole, so Nagle's delay only adds latency.
+            let _ = stream.set_nodelay(true);
+            let guard = self.tracker.open();
+            let context = Arc::clone(&self.context);
+            let signal = self.shutdown.clone();
+            tokio::spawn(async move {
+                serve_connection(stream, peer, context, signal).await;
+                drop(slot);
+                drop(guard);
+            });
+        }
+    }
+}
+
+fn is_out_of_descriptors(e: &io::Error) -> bool {
+    let code = e.raw_os_error();
+    code == Some(rustix::io::Errno::MFILE.raw_os_error())
+        || code == Some(rustix::io::Errno::NFILE.raw_os_error())
+}

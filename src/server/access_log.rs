@@ -1,0 +1,272 @@
+//! The access log: one line per response, written by a single writer thread.
+//!
+//! Connections format a [`LogRecord`] into a shared buffer under a short lock
+//! and return at once; the writer thread swaps the buffer out and writes it.
+//! A connection never waits for the log's output: if the output falls so far
+//! behind that the buffer reaches [`MAX_PENDING_BYTES`], further lines are
+//! counted and dropped, and the count is reported on stderr, rather than
+//! letting memory grow without bound or stalling the server.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Lines waiting for the writer, in bytes, before new lines are dropped.
+pub const MAX_PENDING_BYTES: usize = 4 * 1024 * 1024;
+
+/// What one log line says about one response.
+#[derive(Debug, Clone, Copy)]
+pub struct LogRecord<'a> {
+    /// Local time, `YYYY-MM-DD HH:MM:SS`.
+    pub time: [u8; 19],
+    pub peer: SocketAddr,
+    /// The method and target as sent, or `None` when the request was rejected
+    /// before they could be read.
+    pub request: Option<(&'a [u8], &'a [u8])>,
+    pub status: u16,
+    pub duration: Duration,
+}
+
+impl LogRecord<'_> {
+    /// Append the line, newline included:
+    /// `[2025-01-10 14:32:01] 192.168.1.5:52341 - GET /index.html - 200 - 2ms`.
+    pub fn format(&self, out: &mut Vec<u8>) {
+        use std::fmt::Write as _;
+        out.push(b'[');
+        out.extend_from_slice(&self.time);
+        out.extend_from_slice(b"] ");
+        // An IPv4 client of a dual-stack listener shows as itself, not as
+        // an IPv4-mapped IPv6 address.
+        let peer = SocketAddr::new(self.peer.ip().to_canonical(), self.peer.port());
+        let mut text = String::with_capacity(64);
+        let _ = write!(text, "{peer} - ");
+        out.extend_from_slice(text.as_bytes());
+        match self.request {
+            Some((method, target)) => {
+                escape_into(method, out);
+                out.push(b' ');
+                escape_into(target, out);
+            }
+            None => out.extend_from_slice(b"- -"),
+        }
+        text.clear();
+        let _ = writeln!(text, " - {} - {}ms", self.status, self.duration.as_millis());
+        out.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// Copy `bytes`, escaping everything but visible ASCII as `\xHH` (and `\` as
+/// `\\`), so that no client can split a log line or forge one.
+fn escape_into(bytes: &[u8], out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x21..=0x7e => out.push(b),
+            _ => out.extend_from_slice(&[
+                b'\\',
+                b'x',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 15) as usize],
+            ]),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Pending {
+    lines: Vec<u8>,
+    dropped: u64,
+    closed: bool,
+}
+
+struct Shared {
+    pending: Mutex<Pending>,
+    wake: Condvar,
+}
+
+/// A handle to the access log; clone it freely.
+#[derive(Clone)]
+pub struct AccessLog {
+    shared: Arc<Shared>,
+}
+
+/// Owns the writer thread; [`LogWriter::finish`] flushes and stops it.
+pub struct LogWriter {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl AccessLog {
+    /// Start a writer thread that writes lines to `sink`.
+    pub fn start(sink: Box<dyn Write + Send>) -> (AccessLog, LogWriter) {
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(Pending::default()),
+            wake: Condvar::new(),
+        });
+        let writer_shared = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("access-log".into())
+            .spawn(move || write_lines(&writer_shared, sink))
+            .expect("spawning the access-log thread");
+        (
+            AccessLog {
+                shared: Arc::clone(&shared),
+            },
+            LogWriter {
+                shared,
+                thread: Some(thread),
+            },
+        )
+    }
+
+    /// Queue one line. Never waits for output.
+    pub fn record(&self, record: &LogRecord<'_>) {
+        let mut pending = self
+            .shared
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if pending.lines.len() >= MAX_PENDING_BYTES {
+            pending.dropped += 1;
+            return;
+        }
+        let was_empty = pending.lines.is_empty();
+        record.format(&mut pending.lines);
+        drop(pending);
+        if was_empty {
+            self.shared.wake.notify_one();
+        }
+    }
+}
+
+impl LogWriter {
+    /// Write out every queued line, then stop the writer thread.
+    pub fn finish(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            self.shared
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .closed = true;
+            self.shared.wake.notify_one();
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for LogWriter {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>) {
+    let mut batch = Vec::new();
+    loop {
+        let (dropped, closed) = {
+            let mut pending = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+            while pending.lines.is_empty() && pending.dropped == 0 && !pending.closed {
+                pending = shared.wake.wait(pending).unwrap_or_else(|e| e.into_inner());
+            }
+            std::mem::swap(&mut batch, &mut pending.lines);
+            (std::mem::take(&mut pending.dropped), pending.closed)
+        };
+        if !batch.is_empty() {
+            // A failing sink (a closed pipe) must not take the server down;
+            // the lines are lost, which is all that can happen to them.
+            let _ = sink.write_all(&batch).and_then(|()| sink.flush());
+            batch.clear();
+        }
+        if dropped > 0 {
+            eprintln!("httpserver: access log fell behind; {dropped} lines dropped");
+        }
+        if closed {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(request: Option<(&[u8], &[u8])>, peer: &str) -> String {
+        let mut out = Vec::new();
+        LogRecord {
+            time: *b"2025-01-10 14:32:01",
+            peer: peer.parse().unwrap(),
+            request,
+            status: 200,
+            duration: Duration::from_micros(2_700),
+        }
+        .format(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn line_has_the_documented_format() {
+        assert_eq!(
+            line(Some((b"GET", b"/index.html")), "192.168.1.5:52341"),
+            "[2025-01-10 14:32:01] 192.168.1.5:52341 - GET /index.html - 200 - 2ms\n"
+        );
+    }
+
+    #[test]
+    fn request_rejected_before_its_line_was_read_shows_dashes() {
+        assert_eq!(
+            line(None, "127.0.0.1:9"),
+            "[2025-01-10 14:32:01] 127.0.0.1:9 - - - - 200 - 2ms\n"
+        );
+    }
+
+    #[test]
+    fn ipv4_mapped_peer_is_shown_as_ipv4() {
+        assert!(line(None, "[::ffff:10.0.0.1]:80").contains("] 10.0.0.1:80 - "));
+    }
+
+    #[test]
+    fn control_bytes_cannot_split_or_forge_a_line() {
+        let text = line(
+            Some((b"GET", b"/a\r\n[2025-01-01 00:00:00] x\x1b\\")),
+            "127.0.0.1:1",
+        );
+        assert_eq!(text.matches('\n').count(), 1);
+        assert!(text.contains("/a\\x0d\\x0a[2025-01-01\\x2000:00:00]\\x20x\\x1b\\\\ - 200"));
+    }
+
+    #[test]
+    fn writer_flushes_every_line_on_finish() {
+        #[derive(Clone)]
+        struct Shared(Arc<Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Shared(Arc::new(Mutex::new(Vec::new())));
+        let (log, writer) = AccessLog::start(Box::new(sink.clone()));
+        for _ in 0..1000 {
+            log.record(&LogRecord {
+                time: *b"2025-01-10 14:32:01",
+                peer: "127.0.0.1:1".parse().unwrap(),
+                request: Some((b"GET", b"/")),
+                status: 200,
+                duration: Duration::ZERO,
+            });
+        }
+        writer.finish();
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1000);
+    }
+}

@@ -1,0 +1,476 @@
+//! The connection driver: read a head → maybe `100 Continue` → route → read
+//! the body if the route wants it → write the response → keep or close, and
+//! again, with bytes of pipelined requests kept in the buffer between rounds.
+//!
+//! Framing and persistence are decided by `proto`; what answers is decided by
+//! `service`; this file owns only the order of events, the clocks and the socket.
+
+use super::access_log::{AccessLog, LogRecord};
+use super::clock;
+use super::shutdown::ShutdownSignal;
+use super::transmit::send_response;
+use crate::config::Config;
+use crate::proto::framing::{expectation, Expectation};
+use crate::proto::response::{encode_field, encode_status_line};
+use crate::proto::{
+    self, request_framing, wants_keep_alive, BodyDecoder, BodyEvent, BodyFraming, Method,
+    RequestHead, Version,
+};
+use crate::service::{Body, Response, Routed, Router};
+use bytes::{Buf, BytesMut};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{timeout, timeout_at, Instant};
+
+/// Bytes asked of the socket per read.
+const READ_CHUNK_BYTES: usize = 8 * 1024;
+
+/// The most bytes of an unwanted request body that are read and thrown away
+/// to keep the connection open; a larger one closes the connection instead.
+const MAX_DRAIN_BYTES: u64 = 256 * 1024;
+
+/// After the last response on a connection, how long and how much the server
+/// keeps reading before it closes, so that unread request bytes do not make
+/// the kernel reset the connection and destroy the response in flight
+/// (RFC 9112 §9.6).
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_MAX_BYTES: usize = 256 * 1024;
+
+/// What every connection shares.
+pub struct ConnectionContext {
+    pub config: Arc<Config>,
+    pub router: Arc<Router>,
+    pub log: AccessLog,
+}
+
+/// Whether the connection carries another request after this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Persistence {
+    KeepAlive,
+    Close,
+}
+
+/// What became of the request body, once the response is chosen.
+enum BodyState {
+    /// Fully read (or there was none).
+    Consumed,
+    /// Unread; the driver reads and discards it after the response.
+    Drain(BodyDecoder),
+    /// Unread and not worth reading: the connection closes.
+    Abandoned,
+}
+
+/// How waiting for a head (or a body) ended, when it did not end in bytes.
+enum ReadFailure {
+    Protocol(proto::Error),
+    TimedOut,
+    /// The peer closed or reset the connection; nobody is left to answer.
+    Gone,
+}
+
+/// How waiting for the next request ended.
+enum Arrival {
+    Bytes,
+    Gone,
+}
+
+/// Serve one connection until it closes.
+pub async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    context: Arc<ConnectionContext>,
+    shutdown: ShutdownSignal,
+) {
+    let mut connection = Connection {
+        stream,
+        peer,
+        context,
+        shutdown,
+        input: BytesMut::new(),
+        output: Vec::new(),
+    };
+    connection.run().await;
+}
+
+struct Connection {
+    stream: TcpStream,
+    peer: SocketAddr,
+    context: Arc<ConnectionContext>,
+    shutdown: ShutdownSignal,
+    /// Received bytes not yet parsed: the rest of a head, body bytes, or
+    /// pipelined requests.
+    input: BytesMut,
+    /// The response being encoded; reused between responses.
+    output: Vec<u8>,
+}
+
+impl Connection {
+    async fn run(&mut self) {
+        let mut persistence = Persistence::KeepAlive;
+        while persistence == Persistence::KeepAlive {
+            if self.input.is_empty() {
+                match self.await_request().await {
+                    Arrival::Bytes => {}
+                    Arrival::Gone => return,
+                }
+            }
+            persistence = self.exchange().await;
+        }
+        self.linger().await;
+    }
+
+    /// Wait for the first bytes of the next request, for at most the idle
+    /// timeout; returns `Gone` on idle timeout, shutdown, or close.
+    async fn await_request(&mut self) -> Arrival {
+        let idle = self.context.config.timeouts.idle;
+        let deadline = Instant::now() + idle;
+        loop {
+            self.input.reserve(READ_CHUNK_BYTES);
+            match self.stream.try_read_buf(&mut self.input) {
+                Ok(0) => return Arrival::Gone,
+                Ok(_) => return Arrival::Bytes,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(_) => return Arrival::Gone,
+            }
+            // Nothing yet: give the buffers back while idle, so an idle
+            // connection costs little more than its socket.
+            self.input = BytesMut::new();
+            self.output = Vec::new();
+            tokio::select! {
+                biased;
+                () = self.shutdown.triggered() => return Arrival::Gone,
+                ready = timeout_at(deadline, self.stream.readable()) => match ready {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) | Err(_) => return Arrival::Gone,
+                },
+            }
+        }
+    }
+
+    /// One request and its response.
+    async fn exchange(&mut self) -> Persistence {
+        let started = Instant::now();
+        let context = Arc::clone(&self.context);
+        let timeouts = &context.config.timeouts;
+        let header_deadline = started + timeouts.header_read;
+        let head = match self.read_head(header_deadline).await {
+            Ok(head) => head,
+            Err(failure) => return self.fail(failure, None, started).await,
+        };
+        let limits = &context.config.limits;
+        let framing = match request_framing(&head, limits) {
+            Ok(framing) => framing,
+            Err(e) => {
+                return self
+                    .fail(ReadFailure::Protocol(e), Some(&head), started)
+                    .await
+            }
+        };
+        // RFC 9110 §10.1.1: an HTTP/1.0 client cannot expect 100 Continue.
+        let expect = match head.version() {
+            Version::Http10 => Expectation::None,
+            Version::Http11 => expectation(&head),
+        };
+        let mut decoder = BodyDecoder::new(framing, limits);
+        let mut body_read = framing == BodyFraming::None;
+
+        let response = if expect == Expectation::Unsupported {
+            Response::text(417, "unsupported expectation\n")
+        } else {
+            match context.router.route(&head) {
+                Routed::Respond(response) => response,
+                Routed::ReadBody(handler) => {
+                    if expect == Expectation::Continue
+                        && framing != BodyFraming::None
+                        && self.input.is_empty()
+                    {
+                        let sent = write_interim_continue(&mut self.stream, timeouts.write).await;
+                        if sent.is_err() {
+                            return Persistence::Close;
+                        }
+                    }
+                    let mut body = Vec::new();
+                    let deadline_stall = timeouts.body_read;
+                    match self
+                        .consume_body(&mut decoder, Some(&mut body), u64::MAX, deadline_stall)
+                        .await
+                    {
+                        Ok(()) => {
+                            body_read = true;
+                            handler(&head, &body)
+                        }
+                        Err(failure) => return self.fail(failure, Some(&head), started).await,
+                    }
+                }
+            }
+        };
+
+        let body_state = if body_read {
+            BodyState::Consumed
+        } else {
+            self.plan_drain(framing, expect, decoder)
+        };
+        let mut persistence = if wants_keep_alive(&head) && !self.shutdown.is_triggered() {
+            Persistence::KeepAlive
+        } else {
+            Persistence::Close
+        };
+        if let BodyState::Abandoned = body_state {
+            persistence = Persistence::Close;
+        }
+        let sent = self
+            .respond(response, Some(&head), persistence, started)
+            .await;
+        if sent.is_err() {
+            return Persistence::Close;
+        }
+        if persistence == Persistence::KeepAlive {
+            if let BodyState::Drain(mut decoder) = body_state {
+                let drained = self
+                    .consume_body(&mut decoder, None, MAX_DRAIN_BYTES, timeouts.body_read)
+                    .await;
+                if drained.is_err() {
+                    return Persistence::Close;
+                }
+            }
+        }
+        persistence
+    }
+
+    /// Decide what to do with a body the service did not read.
+    fn plan_drain(
+        &mut self,
+        framing: BodyFraming,
+        expect: Expectation,
+        mut decoder: BodyDecoder,
+    ) -> BodyState {
+        // Whatever of it is already buffered is thrown away now; if that
+        // was all of it, the connection stays usable.
+        loop {
+            match decoder.decode(&self.input) {
+                Ok((BodyEvent::Data(_), used)) => self.input.advance(used),
+                Ok((BodyEvent::End, used)) => {
+                    self.input.advance(used);
+                    return BodyState::Consumed;
+                }
+                Ok((BodyEvent::NeedMore, used)) => {
+                    self.input.advance(used);
+                    break;
+                }
+                Err(_) => return BodyState::Abandoned,
+            }
+        }
+        // A client waiting for 100 Continue may or may not send the body
+        // now that a final status arrives (RFC 9110 §10.1.1): the connection
+        // cannot be reused reliably. A body too large to be worth reading
+        // closes the connection too.
+        match framing {
+            _ if expect == Expectation::Continue => BodyState::Abandoned,
+            BodyFraming::Length(n) if n > MAX_DRAIN_BYTES => BodyState::Abandoned,
+            _ => BodyState::Drain(decoder),
+        }
+    }
+
+    /// Read until a complete head is buffered, or the deadline passes.
+    async fn read_head(&mut self, deadline: Instant) -> Result<RequestHead, ReadFailure> {
+        let limits = &self.context.config.limits;
+        let mut scanned = 0;
+        loop {
+            if should_parse(&self.input, scanned, limits) {
+                match proto::parse_head(&self.input, limits) {
+                    Ok(Some((head, used))) => {
+                        self.input.advance(used);
+                        return Ok(head);
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Err(ReadFailure::Protocol(e)),
+                }
+            }
+            scanned = self.input.len();
+            self.input.reserve(READ_CHUNK_BYTES);
+            match timeout_at(deadline, self.stream.read_buf(&mut self.input)).await {
+                Err(_) => return Err(ReadFailure::TimedOut),
+                Ok(Ok(0)) | Ok(Err(_)) => return Err(ReadFailure::Gone),
+                Ok(Ok(_)) => {}
+            }
+        }
+    }
+
+    /// Feed buffered and then received bytes to `decoder` until the body
+    /// ends, appending data to `sink` if given. At most `max_bytes` are read
+    /// from the socket; each read may take at most `stall`.
+    async fn consume_body(
+        &mut self,
+        decoder: &mut BodyDecoder,
+        mut sink: Option<&mut Vec<u8>>,
+        max_bytes: u64,
+        stall: Duration,
+    ) -> Result<(), ReadFailure> {
+        let mut received: u64 = 0;
+        loop {
+            match decoder.decode(&self.input).map_err(ReadFailure::Protocol)? {
+                (BodyEvent::Data(range), used) => {
+                    if let Some(sink) = sink.as_deref_mut() {
+                        sink.extend_from_slice(&self.input[range]);
+                    }
+                    self.input.advance(used);
+                    continue;
+                }
+                (BodyEvent::End, used) => {
+                    self.input.advance(used);
+                    return Ok(());
+                }
+                (BodyEvent::NeedMore, used) => self.input.advance(used),
+            }
+            if received >= max_bytes {
+                return Err(ReadFailure::Gone);
+            }
+            self.input.reserve(READ_CHUNK_BYTES);
+            match timeout(stall, self.stream.read_buf(&mut self.input)).await {
+                Err(_) => return Err(ReadFailure::TimedOut),
+                Ok(Ok(0)) | Ok(Err(_)) => return Err(ReadFailure::Gone),
+                Ok(Ok(n)) => received += n as u64,
+            }
+        }
+    }
+
+    /// Answer a request that failed before the service saw it, then close.
+    async fn fail(
+        &mut self,
+        failure: ReadFailure,
+        head: Option<&RequestHead>,
+        started: Instant,
+    ) -> Persistence {
+        let response = match failure {
+            ReadFailure::Protocol(e) => Response::text(e.status(), e.message()),
+            ReadFailure::TimedOut => Response::text(408, "request timeout"),
+            ReadFailure::Gone => return Persistence::Close,
+        };
+        let _ = self
+            .respond(response, head, Persistence::Close, started)
+            .await;
+        Persistence::Close
+    }
+
+    /// Encode and send `response`, then log it.
+    async fn respond(
+        &mut self,
+        response: Response,
+        head: Option<&RequestHead>,
+        persistence: Persistence,
+        started: Instant,
+    ) -> io::Result<()> {
+        let is_head_request = head.is_some_and(|h| h.method() == Method::Head);
+        let status = response.status;
+        let has_body = status_allows_body(status);
+        self.output.clear();
+        encode_response_head(&response, persistence, has_body, &mut self.output);
+        let send_body = has_body && !is_head_request;
+        let result = send_response(
+            &mut self.stream,
+            &mut self.output,
+            response.body,
+            send_body,
+            self.context.config.timeouts.write,
+        )
+        .await;
+        self.context.log.record(&LogRecord {
+            time: clock::log_time_now(),
+            peer: self.peer,
+            request: head.map(|h| (h.method_bytes(), h.target())),
+            status,
+            duration: started.elapsed(),
+        });
+        result
+    }
+
+    /// Close politely: send FIN, then read and discard what the client was
+    /// still sending for a bounded time, so our last response is not lost
+    /// to a reset.
+    async fn linger(&mut self) {
+        let _ = timeout(Duration::from_millis(500), self.stream.shutdown()).await;
+        let deadline = Instant::now() + LINGER_TIME;
+        let mut discarded = 0;
+        let mut scratch = [0u8; 4096];
+        while discarded < LINGER_MAX_BYTES {
+            match timeout_at(deadline, self.stream.read(&mut scratch)).await {
+                Ok(Ok(n)) if n > 0 => discarded += n,
+                _ => return,
+            }
+        }
+    }
+}
+
+/// Whether the bytes received since the last parse could change its answer:
+/// a new line ended, a size limit was crossed, or the method is still being
+/// checked byte by byte. Re-parsing only then keeps a client that sends one
+/// byte at a time from costing time quadratic in the head size.
+fn should_parse(input: &[u8], scanned: usize, limits: &proto::Limits) -> bool {
+    const EARLY_BYTES: usize = 32;
+    let fresh = &input[scanned.min(input.len())..];
+    let crossed = |limit: usize| scanned <= limit && input.len() > limit;
+    scanned == 0
+        || input.len() <= EARLY_BYTES
+        || memchr::memchr(b'\n', fresh).is_some()
+        || crossed(limits.max_request_line_bytes)
+        || crossed(limits.max_head_bytes)
+}
+
+/// RFC 9110 §15.2, §15.3.5, §15.4.5: 1xx, 204 and 304 responses have no
+/// content, and carry no Content-Length for it.
+fn status_allows_body(status: u16) -> bool {
+    !(status < 200 || status == 204 || status == 304)
+}
+
+/// The status line, the service's fields, then the fields the driver owns:
+/// Date, Content-Length and Connection.
+fn encode_response_head(
+    response: &Response,
+    persistence: Persistence,
+    has_body: bool,
+    out: &mut Vec<u8>,
+) {
+    encode_status_line(response.status, out);
+    for (name, value) in &response.fields {
+        encode_field(name, value.as_bytes(), out);
+    }
+    encode_field("Date", &clock::http_date_now(), out);
+    if has_body {
+        let mut digits = [0u8; 20];
+        encode_field(
+            "Content-Length",
+            format_decimal(response.body.len(), &mut digits),
+            out,
+        );
+    }
+    let connection: &[u8] = match persistence {
+        Persistence::KeepAlive => b"keep-alive",
+        Persistence::Close => b"close",
+    };
+    encode_field("Connection", connection, out);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `n` in decimal, written into the end of `digits`.
+fn format_decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &digits[start..];
+        }
+    }
+}
+
+async fn write_interim_continue(stream: &mut TcpStream, stall: Duration) -> io::Result<()> {
+    let mut out = Vec::with_capacity(32);
+    encode_status_line(100, &mut out);
+    out.extend_from_slice(b"\r\n");
+    send_response(stream, &mut out, Body::Empty, false, stall).await
+}

@@ -1,0 +1,111 @@
+//! Putting a response on the wire: the head and a small body in one write,
+//! `sendfile` for file bodies, and a stall timeout that every byte that
+//! leaves resets, so a slow but live client is served and a dead one is not.
+
+use crate::service::Body;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::time::Duration;
+use tokio::io::{AsyncWriteExt, Interest};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+/// A body this small is copied behind the head so both leave in one write.
+const COALESCE_MAX_BYTES: u64 = 32 * 1024;
+
+/// Most bytes asked of one `sendfile` call, so one large download cannot
+/// hold a worker thread for long.
+const SENDFILE_CHUNK_BYTES: usize = 512 * 1024;
+
+/// Write `head` (already encoded into `out`) and then `body`, if `send_body`.
+/// `out` is the connection's reusable output buffer; it is left empty.
+pub async fn send_response(
+    stream: &mut TcpStream,
+    out: &mut Vec<u8>,
+    body: Body,
+    send_body: bool,
+    stall: Duration,
+) -> io::Result<()> {
+    let body = if send_body { body } else { Body::Empty };
+    let result = match body {
+        Body::Empty => write_all(stream, out, stall).await,
+        Body::Bytes(bytes) if bytes.len() as u64 <= COALESCE_MAX_BYTES => {
+            out.extend_from_slice(&bytes);
+            write_all(stream, out, stall).await
+        }
+        Body::Bytes(bytes) => {
+            write_all(stream, out, stall).await?;
+            write_all(stream, &bytes, stall).await
+        }
+        Body::File { file, offset, len } if len <= COALESCE_MAX_BYTES => {
+            read_exact_at(&file, out, offset, len)?;
+            write_all(stream, out, stall).await
+        }
+        Body::File { file, offset, len } => {
+            write_all(stream, out, stall).await?;
+            send_file(stream, &file, offset, len, stall).await
+        }
+    };
+    out.clear();
+    result
+}
+
+/// Append exactly `len` bytes of `file` from `offset` to `out`. A file that
+/// shrank since it was opened is an error: the head already promised `len`.
+fn read_exact_at(file: &std::fs::File, out: &mut Vec<u8>, offset: u64, len: u64) -> io::Result<()> {
+    let start = out.len();
+    let len = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    out.resize(start + len, 0);
+    let result = file.read_exact_at(&mut out[start..], offset);
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
+async fn write_all(stream: &mut TcpStream, mut bytes: &[u8], stall: Duration) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let written = timeout(stall, stream.write(bytes))
+            .await
+            .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        bytes = &bytes[written..];
+    }
+    Ok(())
+}
+
+async fn send_file(
+    stream: &TcpStream,
+    file: &std::fs::File,
+    mut offset: u64,
+    mut remaining: u64,
+    stall: Duration,
+) -> io::Result<()> {
+    while remaining > 0 {
+        let count = usize::try_from(remaining)
+            .map_or(SENDFILE_CHUNK_BYTES, |r| r.min(SENDFILE_CHUNK_BYTES));
+        let sent = timeout(stall, async {
+            loop {
+                stream.writable().await?;
+                let attempt = stream.try_io(Interest::WRITABLE, || {
+                    rustix::fs::sendfile(stream, file, Some(&mut offset), count)
+                        .map_err(io::Error::from)
+                });
+                match attempt {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    other => return other,
+                }
+            }
+        })
+        .await
+        .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+        if sent == 0 {
+            // The file ended early: it was truncated after the head went out.
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        remaining -= sent as u64;
+    }
+    Ok(())
+}
