@@ -1,0 +1,20 @@
+//! Integration tests over real loopback sockets: raw bytes in, raw bytes out.
+
+mod support;
+
+#[path = "integration/cli.rs"]
+mod cli;
+#[path = "integration/connection.rs"]
+mod connection;
+#[path = "integration/echo.rs"]
+mod echo;
+#[path = "integration/limits.rs"]
+mod limits;
+#[path = "integration/protocol_errors.rs"]
+mod protocol_errors;
+#[path = "integration/shutdown.rs"]
+mod shutdown;
+#[path = "integration/static_files.rs"]
+mod static_files;
+#[path = "integration/timeouts.rs"]
+mod timeouts;

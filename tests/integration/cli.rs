@@ -1,0 +1,230 @@
+//! The built binary, run as a user would.
+
+use crate::support::{write_fixture, Client};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_httpserver");
+
+/// A running binary whose stdout lines arrive on a channel.
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Running {
+    fn start(args: &[&str]) -> Running {
+        let mut child = Command::new(BINARY)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Running { child, lines }
+    }
+
+    fn next_line(&self) -> String {
+        self.lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a line on stdout within 10 s")
+    }
+
+    fn port(&self) -> u16 {
+        let first = self.next_line();
+        let port = first
+            .strip_prefix("Server listening on :")
+            .unwrap_or_else(|| panic!("first line {first:?}"));
+        port.parse().unwrap()
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("the server did not exit within 5 s of SIGTERM");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Run the binary to completion (it must exit by itself) and return its
+/// exit code and stderr.
+fn run_to_exit(args: &[&str]) -> (i32, String) {
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            return (status.code().unwrap_or(-1), stderr);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("httpserver {args:?} did not exit within 5 s");
+}
+
+#[test]
+fn binary_prints_the_listening_line_and_one_log_line_per_request() {
+    let root = tempfile::tempdir().unwrap();
+    write_fixture(root.path());
+    let mut server = Running::start(&[
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--root",
+        root.path().to_str().unwrap(),
+    ]);
+    let port = server.port();
+    let mut client = Client::connect(([127, 0, 0, 1], port).into());
+    client.send(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(client.response().status, 200);
+    let line = server.next_line();
+    // [2025-01-10 14:32:01] 127.0.0.1:52341 - GET /index.html - 200 - 2ms
+    let (time, rest) = line.split_once("] ").unwrap();
+    assert_eq!(time.len(), 20, "{line}");
+    assert!(time.starts_with('['));
+    let parts: Vec<&str> = rest.split(" - ").collect();
+    assert_eq!(parts.len(), 4, "{line}");
+    assert!(parts[0].starts_with("127.0.0.1:"));
+    assert_eq!(parts[1], "GET /index.html");
+    assert_eq!(parts[2], "200");
+    assert!(
+        parts[3].strip_suffix("ms").unwrap().parse::<u64>().is_ok(),
+        "{line}"
+    );
+    drop(client);
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn sigterm_finishes_the_in_flight_request_and_exits_zero() {
+    let root = tempfile::tempdir().unwrap();
+    write_fixture(root.path());
+    let mut server = Running::start(&[
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--root",
+        root.path().to_str().unwrap(),
+    ]);
+    let port = server.port();
+    let mut client = Client::connect(([127, 0, 0, 1], port).into());
+    client.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n");
+    std::thread::sleep(Duration::from_millis(200));
+    let pid = rustix::process::Pid::from_raw(server.child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    client.send(b"{}");
+    let response = client.response();
+    assert_eq!(response.text(), r#"{"received": {}}"#);
+    assert_eq!(response.field("Connection"), Some("close"));
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn port_in_use_is_one_line_on_stderr_and_a_failure_exit() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let root = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_to_exit(&[
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--root",
+        root.path().to_str().unwrap(),
+    ]);
+    assert_ne!(code, 0);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "cannot listen on 127.0.0.1:{port}: address in use"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn missing_root_is_one_line_on_stderr_and_a_failure_exit() {
+    let (code, stderr) = run_to_exit(&["--port", "0", "--root", "/definitely/not/here"]);
+    assert_ne!(code, 0);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+}
+
+#[test]
+fn root_that_is_a_file_is_rejected() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let (code, stderr) = run_to_exit(&["--port", "0", "--root", file.path().to_str().unwrap()]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("not a directory"), "{stderr}");
+}
+
+#[test]
+fn unknown_flag_and_bad_value_are_usage_errors() {
+    for args in [
+        &["--frobnicate"][..],
+        &["--port", "eighty"][..],
+        &["--idle-timeout", "-1"][..],
+    ] {
+        let (code, stderr) = run_to_exit(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn help_lists_every_flag_with_its_default() {
+    let output = Command::new(BINARY).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for flag in [
+        "--port",
+        "--root",
+        "--bind",
+        "--workers",
+        "--max-connections",
+        "--max-request-line",
+        "--max-header-bytes",
+        "--max-headers",
+        "--max-body-bytes",
+        "--header-timeout",
+        "--idle-timeout",
+        "--body-timeout",
+        "--write-timeout",
+        "--shutdown-grace",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+    assert!(help.contains("[default: 8080]"));
+    assert!(help.contains("[default: ./public]"));
+}

@@ -1,0 +1,144 @@
+//! Keep-alive, pipelining, HTTP/1.0 and unread bodies.
+
+use crate::support::{start_server, Client};
+
+#[test]
+fn keep_alive_serves_several_requests_on_one_connection() {
+    let server = start_server(|_| {});
+    let mut client = server.connect();
+    for path in ["/index.html", "/style.css", "/index.html"] {
+        client.send(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+        let response = client.response();
+        assert_eq!(response.status, 200);
+        assert_eq!(response.field("Connection"), Some("keep-alive"));
+    }
+    assert_eq!(server.log_lines(3).len(), 3);
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let server = start_server(|_| {});
+    let mut client = server.connect();
+    client.send(
+        b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\nGET /not-here HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\ntrueGET /index.html HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    let statuses: Vec<u16> = (0..4).map(|_| client.response().status).collect();
+    assert_eq!(statuses, [200, 404, 200, 200]);
+}
+
+#[test]
+fn pipelined_requests_split_at_every_byte_still_work() {
+    let server = start_server(|_| {});
+    let mut client = server.connect();
+    let requests = b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
+    client.stream.set_nodelay(true).unwrap();
+    for byte in requests.iter() {
+        client.send(std::slice::from_ref(byte));
+    }
+    assert_eq!(client.response().status, 200);
+    assert_eq!(client.response().text(), r#"{"received": {}}"#);
+}
+
+#[test]
+fn connection_close_from_the_client_ends_the_connection() {
+    let server = start_server(|_| {});
+    let mut client = server.connect();
+    client.send(b"GET /style.css HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let response = client.response();
+    assert_eq!(response.field("Connection"), Some("close"));
+    assert!(client.is_closed_by_server());
+}
+
+#[test]
+fn http_1_0_closes_by_default() {
+    let server = start_server(|_| {});
+    let mut client = server.connect();
+    client.send(b"GET /style.css HTTP/1.0\r\n\r\n");
+    let response = client.response();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.field("Connection"), Some("close"));
+    assert!(client.is_closed_by_server());
+}
+
+#[test]
+fn http_1_0_keep_alive_is_honoured_and_echoed() {
+    let server = start_server(|_| {});
+    let mut client = server.connect();
+    for _ in 0..2 {
+        client.send(b"GET /style.css HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        let response = client.response();
+        assert_eq!(response.status, 200);
+        assert_eq!(response.field("Connection"), Some("keep-alive"));
+    }
+}
+
+#[test]
+fn an_unread_body_is_drained_and_never_parsed_as_a_request() {
+    let server = start_server(|_| {});
+    let mut client = server.connect();
+    // The body of the rejected PUT looks like a request; it must be skipped.
+    let smuggled = b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n";
+    let put = format!(
+        "PUT /style.css HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        smuggled.len()
+    );
+    client.send(put.as_bytes());
+    client.send(smuggled);
+    client.send(b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(client.response().status, 405);
+    let next = client.response();
+    assert_eq!(next.status, 200);
+    assert_eq!(next.field("Content-Type"), Some("text/css; charset=utf-8"));
+}
+
+#[test]
+fn an_unread_chunked_body_is_drained_too() {
+    let server = start_server(|_| {});
+    let mut client = server.connect();
+    client.send(b"DELETE /style.css HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nGET \r\n0\r\n\r\nGET /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(client.response().status, 405);
+    assert_eq!(client.response().status, 200);
+}
+
+#[test]
+fn a_large_unread_body_closes_the_connection_instead() {
+    let server = start_server(|_| {});
+    let mut client = server.connect();
+    client.send(b"PUT /style.css HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n");
+    let response = client.response();
+    assert_eq!(response.status, 405);
+    assert_eq!(response.field("Connection"), Some("close"));
+    assert!(client.is_closed_by_server());
+}
+
+#[test]
+fn every_response_gets_one_log_line_in_the_documented_format() {
+    let server = start_server(|_| {});
+    let mut client = Client::connect(server.addr);
+    client.send(b"GET /index.html?q=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    client.response();
+    client.send(b"GET /missing%0a HTTP/1.1\r\nHost: x\r\n\r\n");
+    client.response();
+    let lines = server.log_lines(2);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let first = &lines[0];
+    // [YYYY-MM-DD HH:MM:SS] 127.0.0.1:PORT - GET /index.html?q=1 - 200 - Nms
+    assert_eq!(first.as_bytes()[0], b'[');
+    assert_eq!(&first[20..32], "] 127.0.0.1:");
+    assert!(first.contains(" - GET /index.html?q=1 - 200 - "), "{first}");
+    assert!(first.ends_with("ms"));
+    assert!(
+        lines[1].contains(" - GET /missing%0a - 404 - "),
+        "{}",
+        lines[1]
+    );
+}
+
+#[test]
+fn a_request_rejected_before_its_line_was_read_is_logged_with_dashes() {
+    let server = start_server(|_| {});
+    let response = server.request(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n");
+    assert_eq!(response.status, 400);
+    let lines = server.log_lines(1);
+    assert!(lines[0].contains(" - - - - 400 - "), "{lines:?}");
+}

@@ -1,0 +1,86 @@
+//! POST /echo, as curl sends it and as other clients might.
+
+use crate::support::start_server;
+
+#[test]
+fn echo_returns_the_json_it_received_whatever_the_content_type() {
+    let server = start_server(|_| {});
+    let body = r#"{"message": "hello"}"#;
+    let request = format!(
+        "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let response = server.request(request.as_bytes());
+    assert_eq!(response.status, 200);
+    assert_eq!(response.field("Content-Type"), Some("application/json"));
+    assert_eq!(response.text(), r#"{"received": {"message": "hello"}}"#);
+}
+
+#[test]
+fn chunked_body_is_decoded() {
+    let server = start_server(|_| {});
+    let response = server.request(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\n{\"a\":\r\n3\r\n 1}\r\n0\r\nX-Trailer: dropped\r\n\r\n",
+    );
+    assert_eq!(response.status, 200);
+    assert_eq!(response.text(), r#"{"received": {"a": 1}}"#);
+}
+
+#[test]
+fn empty_and_invalid_bodies_are_400_with_a_json_error() {
+    let server = start_server(|_| {});
+    for request in [
+        &b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"[..],
+        &b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n{oops"[..],
+    ] {
+        let response = server.request(request);
+        assert_eq!(response.status, 400);
+        assert_eq!(response.field("Content-Type"), Some("application/json"));
+        let value: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+        assert!(value["error"].is_string(), "{}", response.text());
+    }
+}
+
+#[test]
+fn echo_with_another_method_is_405_allow_post() {
+    let server = start_server(|_| {});
+    let response = server.request(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(response.status, 405);
+    assert_eq!(response.field("Allow"), Some("POST"));
+}
+
+#[test]
+fn expect_100_continue_gets_continue_before_the_body_is_sent() {
+    let server = start_server(|_| {});
+    let mut client = server.connect();
+    client.send(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 7\r\n\r\n",
+    );
+    let interim = client.response();
+    assert_eq!(interim.status, 100);
+    client.send(b"[1, 2]\n");
+    let response = client.response();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.text(), r#"{"received": [1, 2]}"#);
+}
+
+#[test]
+fn expect_100_continue_on_a_rejected_request_gets_the_final_status_without_continue() {
+    let server = start_server(|_| {});
+    let mut client = server.connect();
+    client.send(b"PUT /index.html HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n");
+    let response = client.response();
+    assert_eq!(response.status, 405);
+    // The body was never read, so the connection cannot carry another request.
+    assert_eq!(response.field("Connection"), Some("close"));
+    assert!(client.is_closed_by_server());
+}
+
+#[test]
+fn other_expectations_are_417() {
+    let server = start_server(|_| {});
+    let response = server.request(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\nContent-Length: 2\r\n\r\n{}",
+    );
+    assert_eq!(response.status, 417);
+}

@@ -1,0 +1,268 @@
+//! Test support: a server on 127.0.0.1 with a temporary root, and a client
+//! that speaks raw bytes with a deadline on every read.
+
+#![allow(dead_code)]
+
+use httpserver::server::RunningServer;
+use httpserver::{Config, Server};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Every read in a test gives up after this long, so a bug fails a test
+/// instead of hanging it.
+pub const READ_DEADLINE: Duration = Duration::from_secs(5);
+
+/// A server running in this process, stopped when dropped.
+pub struct TestServer {
+    running: Option<RunningServer>,
+    pub addr: SocketAddr,
+    log: Arc<Mutex<Vec<u8>>>,
+    pub root: tempfile::TempDir,
+}
+
+/// The files every test root holds.
+pub fn write_fixture(root: &Path) {
+    std::fs::write(
+        root.join("index.html"),
+        "<!DOCTYPE html><title>t</title><h1>home</h1>\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("style.css"), "body { color: #222; }\n").unwrap();
+    std::fs::write(root.join("data.bin"), vec![7u8; 100_000]).unwrap();
+    std::fs::create_dir(root.join("docs")).unwrap();
+    std::fs::write(root.join("docs/index.html"), "<h1>docs</h1>\n").unwrap();
+    std::fs::create_dir(root.join("empty")).unwrap();
+}
+
+/// Start a server on 127.0.0.1 (a free port) over a fresh fixture root;
+/// `configure` may change limits and timeouts first.
+pub fn start_server(configure: impl FnOnce(&mut Config)) -> TestServer {
+    let root = tempfile::tempdir().unwrap();
+    write_fixture(root.path());
+    let mut config = Config::new(
+        "127.0.0.1:0".parse().unwrap(),
+        root.path().canonicalize().unwrap(),
+    );
+    config.workers = 2;
+    configure(&mut config);
+    let server = Server::bind(config).unwrap();
+    let addr = server.local_addr();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let running = server
+        .start(Box::new(SharedSink(Arc::clone(&log))))
+        .unwrap();
+    TestServer {
+        running: Some(running),
+        addr,
+        log,
+        root,
+    }
+}
+
+impl TestServer {
+    pub fn connect(&self) -> Client {
+        Client::connect(self.addr)
+    }
+
+    /// Send one request on a new connection and read one response.
+    pub fn request(&self, raw: &[u8]) -> Response {
+        let mut client = self.connect();
+        client.send(raw);
+        client.response()
+    }
+
+    /// Stop the server (gracefully) and return the access log it wrote.
+    pub fn stop(mut self) -> String {
+        if let Some(running) = self.running.take() {
+            running.shutdown();
+        }
+        String::from_utf8(self.log.lock().unwrap().clone()).unwrap()
+    }
+
+    /// The access log so far; waits briefly for `lines` lines to be written.
+    pub fn log_lines(&self, lines: usize) -> Vec<String> {
+        let deadline = Instant::now() + READ_DEADLINE;
+        loop {
+            let text = String::from_utf8(self.log.lock().unwrap().clone()).unwrap();
+            let all: Vec<String> = text.lines().map(str::to_owned).collect();
+            if all.len() >= lines || Instant::now() > deadline {
+                return all;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown();
+        }
+    }
+}
+
+struct SharedSink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A response as read off the wire.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    /// The status line and fields, exactly as received.
+    pub head: String,
+    pub fields: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The value of the first field with this name (case-insensitive).
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A raw-bytes client with a deadline on every read.
+pub struct Client {
+    pub stream: TcpStream,
+    buffered: Vec<u8>,
+}
+
+impl Client {
+    pub fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect_timeout(&addr, READ_DEADLINE).unwrap();
+        stream.set_read_timeout(Some(READ_DEADLINE)).unwrap();
+        stream.set_write_timeout(Some(READ_DEADLINE)).unwrap();
+        Client {
+            stream,
+            buffered: Vec::new(),
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    /// Read more bytes into the buffer; false at end of stream (or reset).
+    fn fill(&mut self) -> bool {
+        let mut chunk = [0u8; 16 * 1024];
+        match self.stream.read(&mut chunk) {
+            Ok(0) => false,
+            Ok(n) => {
+                self.buffered.extend_from_slice(&chunk[..n]);
+                true
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                panic!(
+                    "no response within {READ_DEADLINE:?}; got so far: {:?}",
+                    String::from_utf8_lossy(&self.buffered)
+                )
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Read one response. Its body is framed by Content-Length (or absent
+    /// for 1xx, 204, 304 and responses to HEAD when `head_request`).
+    pub fn response(&mut self) -> Response {
+        self.read_response(false)
+    }
+
+    /// Read one response to a HEAD request: no body follows the head.
+    pub fn head_response(&mut self) -> Response {
+        self.read_response(true)
+    }
+
+    fn read_response(&mut self, head_request: bool) -> Response {
+        let end = loop {
+            if let Some(i) = find(&self.buffered, b"\r\n\r\n") {
+                break i + 4;
+            }
+            assert!(
+                self.fill(),
+                "connection closed before a response head; got {:?}",
+                String::from_utf8_lossy(&self.buffered)
+            );
+        };
+        let head =
+            String::from_utf8(self.buffered[..end].to_vec()).expect("response head is ASCII");
+        self.buffered.drain(..end);
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap();
+        let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+        assert!(
+            status_line.starts_with("HTTP/1.1 "),
+            "status line {status_line:?}"
+        );
+        let fields: Vec<(String, String)> = lines
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (n, v) = l.split_once(':').expect("field line has a colon");
+                (n.to_string(), v.trim().to_string())
+            })
+            .collect();
+        let length = fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .map(|(_, v)| v.parse::<usize>().unwrap());
+        let bodyless = head_request || status < 200 || status == 204 || status == 304;
+        let body = match length {
+            Some(n) if !bodyless => {
+                while self.buffered.len() < n {
+                    assert!(
+                        self.fill(),
+                        "connection closed after {} of {n} body bytes",
+                        self.buffered.len()
+                    );
+                }
+                self.buffered.drain(..n).collect()
+            }
+            _ => Vec::new(),
+        };
+        Response {
+            status,
+            head,
+            fields,
+            body,
+        }
+    }
+
+    /// Read until the server closes the connection; returns what arrived.
+    pub fn read_to_close(&mut self) -> Vec<u8> {
+        while self.fill() {}
+        std::mem::take(&mut self.buffered)
+    }
+
+    /// Whether the server has closed the connection (after any buffered
+    /// responses were read): reads return end of stream or a reset.
+    pub fn is_closed_by_server(&mut self) -> bool {
+        self.buffered.is_empty() && !self.fill()
+    }
+}
+
+pub fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
