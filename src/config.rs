@@ -4,6 +4,8 @@
 //! the server reads. Sizes are enforced by `proto` (which sees the bytes),
 //! times by `server` (which owns the clocks).
 
+use crate::service::static_files::cache::CachePolicy;
+use crate::service::static_files::StaticOptions;
 use clap::Parser;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -89,6 +91,8 @@ pub struct Config {
     pub max_connections: usize,
     /// Worker threads, each with its own event loop. Default: the core count.
     pub workers: usize,
+    /// How files are served: caching policy and the like.
+    pub static_files: StaticOptions,
 }
 
 impl Config {
@@ -101,6 +105,7 @@ impl Config {
             timeouts: Timeouts::default(),
             max_connections: 10_000,
             workers: default_workers(),
+            static_files: StaticOptions::default(),
         }
     }
 }
@@ -159,6 +164,11 @@ pub struct Cli {
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub shutdown_grace: f64,
+    /// Cache-Control for files: `auto` (content-hashed names like
+    /// app.3f9a1c2e.js immutable for a year, everything else no-cache), `none`
+    /// (no Cache-Control), or SECONDS (public, max-age=SECONDS on every file)
+    #[arg(long, default_value_t = CachePolicy::Auto, value_name = "auto|none|SECONDS")]
+    pub cache: CachePolicy,
 }
 
 /// A configuration mistake, reported as one line on stderr.
@@ -215,6 +225,7 @@ impl Cli {
             timeouts,
             max_connections: positive("max-connections", self.max_connections)?,
             workers: positive("workers", self.workers.unwrap_or_else(default_workers))?,
+            static_files: StaticOptions { cache: self.cache },
         })
     }
 }

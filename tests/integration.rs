@@ -2,8 +2,12 @@
 
 mod support;
 
+#[path = "integration/caching.rs"]
+mod caching;
 #[path = "integration/cli.rs"]
 mod cli;
+#[path = "integration/conditional.rs"]
+mod conditional;
 #[path = "integration/connection.rs"]
 mod connection;
 #[path = "integration/echo.rs"]
@@ -12,6 +16,8 @@ mod echo;
 mod limits;
 #[path = "integration/protocol_errors.rs"]
 mod protocol_errors;
+#[path = "integration/ranges.rs"]
+mod ranges;
 #[path = "integration/shutdown.rs"]
 mod shutdown;
 #[path = "integration/static_files.rs"]

@@ -52,7 +52,7 @@ pub struct RunningServer {
 impl Server {
     /// Check the root, raise the open-file limit, and listen.
     pub fn bind(mut config: Config) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
-        let static_files = StaticFiles::new(config.root.clone())
+        let static_files = StaticFiles::new(config.root.clone(), config.static_files.clone())
             .map_err(|e| ConfigError(format!("cannot open root {}: {e}", config.root.display())))?;
         config.max_connections = listener::raise_open_file_limit(config.max_connections);
         let listener = listener::listen(config.addr)?;

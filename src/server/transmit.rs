@@ -2,7 +2,7 @@
 //! `sendfile` for file bodies, and a stall timeout that every byte that
 //! leaves resets, so a slow but live client is served and a dead one is not.
 
-use crate::service::Body;
+use crate::service::{Body, Part};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::time::Duration;
@@ -45,6 +45,7 @@ pub async fn send_response(
             write_all(stream, out, stall).await?;
             send_file(stream, &file, offset, len, stall).await
         }
+        Body::Parts { file, parts } => send_parts(stream, out, &file, parts, stall).await,
     };
     out.clear();
     result
@@ -61,6 +62,36 @@ fn read_exact_at(file: &std::fs::File, out: &mut Vec<u8>, offset: u64, len: u64)
         out.truncate(start);
     }
     result
+}
+
+/// Send a body made of pieces (a `multipart/byteranges` body): bytes and
+/// small file ranges gather in `out` and leave together; a large file range
+/// flushes what was gathered and goes by `sendfile`.
+async fn send_parts(
+    stream: &mut TcpStream,
+    out: &mut Vec<u8>,
+    file: &std::fs::File,
+    parts: Vec<Part>,
+    stall: Duration,
+) -> io::Result<()> {
+    for part in parts {
+        match part {
+            Part::Bytes(bytes) => out.extend_from_slice(&bytes),
+            Part::File { offset, len } if len <= COALESCE_MAX_BYTES => {
+                read_exact_at(file, out, offset, len)?
+            }
+            Part::File { offset, len } => {
+                write_all(stream, out, stall).await?;
+                out.clear();
+                send_file(stream, file, offset, len, stall).await?;
+            }
+        }
+        if out.len() as u64 > COALESCE_MAX_BYTES {
+            write_all(stream, out, stall).await?;
+            out.clear();
+        }
+    }
+    write_all(stream, out, stall).await
 }
 
 async fn write_all(stream: &mut TcpStream, mut bytes: &[u8], stall: Duration) -> io::Result<()> {

@@ -6,7 +6,7 @@ pub mod echo;
 pub mod response;
 pub mod static_files;
 
-pub use response::{Body, Response};
+pub use response::{Body, Part, Response};
 
 use crate::proto::{Method, RequestHead};
 use static_files::StaticFiles;
@@ -129,7 +129,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("page.txt"), b"page").expect("file");
         std::fs::create_dir(dir.path().join("dir")).expect("dir");
-        let files = StaticFiles::new(dir.path().to_path_buf()).expect("root");
+        let files = StaticFiles::new(dir.path().to_path_buf(), Default::default()).expect("root");
         (dir, Router::new(files))
     }
 

@@ -28,6 +28,37 @@ pub enum Body {
         offset: u64,
         len: u64,
     },
+    /// Pieces of in-memory bytes and ranges of one open file, sent in order:
+    /// a `multipart/byteranges` body (RFC 9110 §14.6).
+    Parts {
+        file: File,
+        parts: Vec<Part>,
+    },
+}
+
+/// One piece of a [`Body::Parts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Bytes(Bytes),
+    /// `len` bytes of the body's file starting at `offset`.
+    File {
+        offset: u64,
+        len: u64,
+    },
+}
+
+impl Part {
+    /// The number of bytes this piece puts on the wire.
+    pub fn len(&self) -> u64 {
+        match self {
+            Part::Bytes(b) => b.len() as u64,
+            Part::File { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl Body {
@@ -37,6 +68,7 @@ impl Body {
             Body::Empty => 0,
             Body::Bytes(b) => b.len() as u64,
             Body::File { len, .. } => *len,
+            Body::Parts { parts, .. } => parts.iter().map(Part::len).sum(),
         }
     }
 

@@ -6,16 +6,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_httpserver");
+pub(crate) const BINARY: &str = env!("CARGO_BIN_EXE_httpserver");
 
 /// A running binary whose stdout lines arrive on a channel.
-struct Running {
+pub(crate) struct Running {
     child: Child,
     lines: mpsc::Receiver<String>,
 }
 
 impl Running {
-    fn start(args: &[&str]) -> Running {
+    pub(crate) fn start(args: &[&str]) -> Running {
         let mut child = Command::new(BINARY)
             .args(args)
             .stdout(Stdio::piped())
@@ -34,13 +34,13 @@ impl Running {
         Running { child, lines }
     }
 
-    fn next_line(&self) -> String {
+    pub(crate) fn next_line(&self) -> String {
         self.lines
             .recv_timeout(Duration::from_secs(10))
             .expect("a line on stdout within 10 s")
     }
 
-    fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         let first = self.next_line();
         let port = first
             .strip_prefix("Server listening on :")
@@ -71,7 +71,7 @@ impl Drop for Running {
 
 /// Run the binary to completion (it must exit by itself) and return its
 /// exit code and stderr.
-fn run_to_exit(args: &[&str]) -> (i32, String) {
+pub(crate) fn run_to_exit(args: &[&str]) -> (i32, String) {
     let mut child = Command::new(BINARY)
         .args(args)
         .stdout(Stdio::null())
@@ -103,6 +103,7 @@ fn binary_prints_the_listening_line_and_one_log_line_per_request() {
         root.path().to_str().unwrap(),
     ]);
     let port = server.port();
+    assert!(server.next_line().starts_with("Cache policy: "));
     let mut client = Client::connect(([127, 0, 0, 1], port).into());
     client.send(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(client.response().status, 200);

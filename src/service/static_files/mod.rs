@@ -37,13 +37,26 @@
 //!
 //! Each request costs one `open` and one `fstat` on the same fd (two of each
 //! for a directory index), so there is no check-then-open race.
+//!
+//! **Validators, preconditions, ranges, caching.** Every file response
+//! carries a strong `ETag`, `Last-Modified`, `Accept-Ranges: bytes` and the
+//! `Cache-Control` of the [`cache`] policy. Preconditions are evaluated first
+//! ([`conditional`]: 304 or 412), then, for GET only, `If-Range` and `Range`
+//! ([`range`]: 206, multipart 206, or 416). HEAD ignores `Range` (RFC 9110
+//! §14.2 allows it) and gets the fields a plain GET would.
 
+pub mod cache;
+pub mod conditional;
 pub mod mime;
 pub mod path;
+pub mod range;
 
 use super::{Body, Response};
-use crate::proto::RequestHead;
+use crate::proto::{Method, RequestHead};
+use cache::CachePolicy;
+use conditional::{evaluate_preconditions, if_range_allows, Conditions, Precondition, Validators};
 use path::{resolve_path, RelativePath};
+use range::{evaluate_range, RangeOutcome};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
@@ -65,6 +78,15 @@ pub struct StaticFiles {
     /// later rename of the root's path cannot redirect us elsewhere.
     root: OwnedFd,
     resolver: Resolver,
+    options: StaticOptions,
+}
+
+/// How files are served, from the command line; `Default` is every
+/// flag's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StaticOptions {
+    /// `Cache-Control` on file responses (`--cache`, default `auto`).
+    pub cache: CachePolicy,
 }
 
 /// How paths under the root are resolved; chosen once at start-up.
@@ -78,7 +100,7 @@ enum Resolver {
 
 impl StaticFiles {
     /// Open `root`, which must be an existing directory, and keep it open.
-    pub fn new(root: PathBuf) -> std::io::Result<StaticFiles> {
+    pub fn new(root: PathBuf, options: StaticOptions) -> std::io::Result<StaticFiles> {
         // O_PATH: we only ever look up names relative to this fd, which needs
         // search permission, not read permission.
         let root = rustix::fs::open(
@@ -100,7 +122,11 @@ impl StaticFiles {
             Err(Errno::NOSYS) | Err(Errno::PERM) => Resolver::Walk,
             Err(other) => return Err(other.into()),
         };
-        Ok(StaticFiles { root, resolver })
+        Ok(StaticFiles {
+            root,
+            resolver,
+            options,
+        })
     }
 
     /// Answer a GET or HEAD for `head.path()` (the driver drops the body of
@@ -116,18 +142,18 @@ impl StaticFiles {
             Err(errno) => return open_error_response(errno),
         };
         match stat.file_type {
-            FileType::RegularFile => file_response(fd, &stat, relative.as_str()),
+            FileType::RegularFile => self.file_response(head, fd, &stat, relative.as_str()),
             FileType::Directory if !relative.has_trailing_slash() => {
                 redirect_to_directory(raw_path, head.query())
             }
-            FileType::Directory => self.serve_index(&relative),
+            FileType::Directory => self.serve_index(head, &relative),
             // FIFOs, sockets and devices are not documents.
             _ => error_response(404),
         }
     }
 
     /// Serve the index file of a directory requested with a trailing slash.
-    fn serve_index(&self, directory: &RelativePath) -> Response {
+    fn serve_index(&self, head: &RequestHead, directory: &RelativePath) -> Response {
         let index_path = if directory.is_root() {
             INDEX_FILE.to_owned()
         } else {
@@ -135,7 +161,7 @@ impl StaticFiles {
         };
         match self.open_and_stat(&index_path) {
             Ok((fd, stat)) if stat.file_type == FileType::RegularFile => {
-                file_response(fd, &stat, INDEX_FILE)
+                self.file_response(head, fd, &stat, INDEX_FILE)
             }
             // A directory (or FIFO...) named index.html is not an index.
             Ok(_) => error_response(404),
@@ -252,30 +278,145 @@ fn open_by_walking(root: BorrowedFd<'_>, relative: &str) -> Result<OwnedFd, Errn
     Err(Errno::NOENT)
 }
 
-/// 200 with the whole file.
-fn file_response(fd: OwnedFd, stat: &FileFacts, name_for_type: &str) -> Response {
-    let Ok(len) = u64::try_from(stat.size) else {
-        return error_response(500);
-    };
-    let mut fields: Vec<(&'static str, Cow<'static, str>)> = Vec::with_capacity(4);
-    fields.push((
-        "Content-Type",
-        Cow::Borrowed(mime::media_type_for(name_for_type)),
-    ));
-    // Browsers must not sniff a type other than the one we chose.
-    fields.push(("X-Content-Type-Options", Cow::Borrowed("nosniff")));
-    fields.push(("ETag", Cow::Owned(entity_tag(stat))));
-    if let Some(last_modified) = last_modified(stat) {
-        fields.push(("Last-Modified", Cow::Owned(last_modified)));
+/// The fields of a 304 (RFC 9110 §15.4.5): those a 200 would carry that
+/// help a cache update its stored response; no content fields.
+const NOT_MODIFIED_FIELDS: &[&str] = &[
+    "ETag",
+    "Last-Modified",
+    "Cache-Control",
+    "Expires",
+    "Vary",
+    "Content-Location",
+];
+
+impl StaticFiles {
+    /// Answer for the open regular file `fd`, named `name` (its path under
+    /// the root, or the index name): preconditions, then ranges, then 200.
+    fn file_response(
+        &self,
+        head: &RequestHead,
+        fd: OwnedFd,
+        stat: &FileFacts,
+        name: &str,
+    ) -> Response {
+        let Ok(len) = u64::try_from(stat.size) else {
+            return error_response(500);
+        };
+        let content_type = mime::media_type_for(name);
+        let etag = entity_tag(stat);
+        let validators = Validators {
+            etag: &etag,
+            last_modified: u64::try_from(stat.mtime_secs).ok(),
+        };
+        let is_get_or_head = matches!(head.method(), Method::Get | Method::Head);
+        let precondition =
+            evaluate_preconditions(&Conditions::from_head(head), is_get_or_head, &validators);
+        let outcome = match precondition {
+            Precondition::Proceed => requested_range(head, len, &validators),
+            Precondition::NotModified | Precondition::Failed => RangeOutcome::Full,
+        };
+        let boundary = range::boundary_for(&etag);
+
+        let mut fields: Vec<(&'static str, Cow<'static, str>)> = Vec::with_capacity(7);
+        fields.push(("Content-Type", Cow::Borrowed(content_type)));
+        // Browsers must not sniff a type other than the one we chose.
+        fields.push(("X-Content-Type-Options", Cow::Borrowed("nosniff")));
+        fields.push(("ETag", Cow::Owned(etag)));
+        if let Some(last_modified) = last_modified(stat) {
+            fields.push(("Last-Modified", Cow::Owned(last_modified)));
+        }
+        let file_name = name.rsplit('/').next().unwrap_or(name);
+        if let Some(cache_control) = self.options.cache.cache_control(file_name) {
+            fields.push(("Cache-Control", Cow::Owned(cache_control)));
+        }
+        fields.push(("Accept-Ranges", Cow::Borrowed("bytes")));
+
+        match precondition {
+            Precondition::NotModified => return not_modified(fields),
+            Precondition::Failed => return Response::text(412, "Precondition Failed"),
+            Precondition::Proceed => {}
+        }
+        let file = File::from(fd);
+        let whole = |file, fields| Response {
+            status: 200,
+            fields,
+            body: Body::File {
+                file,
+                offset: 0,
+                len,
+            },
+        };
+        match outcome {
+            RangeOutcome::Full => whole(file, fields),
+            RangeOutcome::Single(range) => {
+                fields.push(("Content-Range", Cow::Owned(range.content_range(len))));
+                Response {
+                    status: 206,
+                    fields,
+                    body: Body::File {
+                        file,
+                        offset: range.start,
+                        len: range.len,
+                    },
+                }
+            }
+            RangeOutcome::Multiple(ranges) => {
+                match range::multipart_body(&ranges, len, content_type, &boundary) {
+                    Some(parts) => {
+                        // The parts carry the file's type; the whole is multipart.
+                        fields[0].1 =
+                            Cow::Owned(format!("multipart/byteranges; boundary={boundary}"));
+                        Response {
+                            status: 206,
+                            fields,
+                            body: Body::Parts { file, parts },
+                        }
+                    }
+                    // Larger than the file itself: send the file.
+                    None => whole(file, fields),
+                }
+            }
+            RangeOutcome::Unsatisfiable => Response::text(416, "Range Not Satisfiable")
+                .with_field("Content-Range", range::unsatisfied_content_range(len))
+                .with_field("Accept-Ranges", "bytes"),
+        }
     }
+}
+
+/// What the `Range` field asks of a file of `len` bytes, once `If-Range`
+/// agrees (RFC 9110 §13.1.5). `Full` unless the method is GET with exactly
+/// one `Range` field; a repeated `If-Range` never matches.
+fn requested_range(head: &RequestHead, len: u64, validators: &Validators<'_>) -> RangeOutcome {
+    if head.method() != Method::Get {
+        return RangeOutcome::Full;
+    }
+    let mut ranges = head.fields_named("Range");
+    let (Some(range), None) = (ranges.next(), ranges.next()) else {
+        return RangeOutcome::Full;
+    };
+    let mut if_range = head.fields_named("If-Range");
+    match (if_range.next(), if_range.next()) {
+        (None, _) => {}
+        (Some(value), None) if if_range_allows(value, validators, now_secs()) => {}
+        _ => return RangeOutcome::Full,
+    }
+    evaluate_range(range, len)
+}
+
+/// Seconds since the Unix epoch, for telling a strong `Last-Modified`.
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// 304 with the validator and cache fields of `fields`, and no body.
+fn not_modified(mut fields: Vec<(&'static str, Cow<'static, str>)>) -> Response {
+    fields.retain(|(name, _)| NOT_MODIFIED_FIELDS.contains(name));
     Response {
-        status: 200,
+        status: 304,
         fields,
-        body: Body::File {
-            file: File::from(fd),
-            offset: 0,
-            len,
-        },
+        body: Body::Empty,
     }
 }
 
@@ -355,8 +496,9 @@ fn open_error_response(errno: Errno) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
+    use crate::service::Part;
     use std::os::unix::fs::symlink;
+    use std::os::unix::fs::FileExt;
     use std::path::Path;
 
     /// A root with a file, a directory with an index, and one without.
@@ -370,7 +512,7 @@ mod tests {
         std::fs::write(root.join("docs/index.html"), b"<h1>docs</h1>").expect("file");
         std::fs::create_dir(root.join("empty")).expect("dir");
         std::fs::write(dir.path().join("secret.txt"), b"outside").expect("file");
-        let files = StaticFiles::new(root).expect("open root");
+        let files = StaticFiles::new(root, StaticOptions::default()).expect("open root");
         (dir, files)
     }
 
@@ -379,21 +521,27 @@ mod tests {
     }
 
     fn body_bytes(response: Response) -> Vec<u8> {
+        fn read_range(file: &File, offset: u64, len: u64, out: &mut Vec<u8>) {
+            let start = out.len();
+            out.resize(start + len as usize, 0);
+            file.read_exact_at(&mut out[start..], offset)
+                .expect("read body file");
+        }
+        let mut out = Vec::new();
         match response.body {
-            Body::Empty => Vec::new(),
-            Body::Bytes(bytes) => bytes.to_vec(),
-            Body::File {
-                mut file,
-                offset,
-                len,
-            } => {
-                assert_eq!(offset, 0);
-                let mut out = Vec::new();
-                file.read_to_end(&mut out).expect("read body file");
-                assert_eq!(out.len() as u64, len);
-                out
+            Body::Empty => {}
+            Body::Bytes(bytes) => out.extend_from_slice(&bytes),
+            Body::File { file, offset, len } => read_range(&file, offset, len, &mut out),
+            Body::Parts { file, parts } => {
+                for part in parts {
+                    match part {
+                        Part::Bytes(bytes) => out.extend_from_slice(&bytes),
+                        Part::File { offset, len } => read_range(&file, offset, len, &mut out),
+                    }
+                }
             }
         }
+        out
     }
 
     fn root_path(dir: &tempfile::TempDir) -> std::path::PathBuf {
@@ -564,7 +712,9 @@ mod tests {
     #[test]
     fn fifo_is_404_without_blocking() {
         let (dir, files) = fixture();
-        let root = StaticFiles::new(root_path(&dir)).expect("root").root;
+        let root = StaticFiles::new(root_path(&dir), StaticOptions::default())
+            .expect("root")
+            .root;
         rustix::fs::mknodat(&root, "pipe", FileType::Fifo, Mode::from_raw_mode(0o644), 0)
             .expect("mkfifo");
         // With no writer, a blocking open of a FIFO would wait forever; the
@@ -581,6 +731,7 @@ mod tests {
         let walking = StaticFiles {
             root: files.root,
             resolver: Resolver::Walk,
+            options: StaticOptions::default(),
         };
         assert_eq!(get(&walking, "/hello.txt").status, 200);
         assert_eq!(get(&walking, "/docs/").status, 200);
@@ -618,8 +769,12 @@ mod tests {
 
     #[test]
     fn missing_root_is_an_error() {
-        assert!(StaticFiles::new(Path::new("/nonexistent/root/for/test").to_path_buf()).is_err());
+        assert!(StaticFiles::new(
+            Path::new("/nonexistent/root/for/test").to_path_buf(),
+            StaticOptions::default()
+        )
+        .is_err());
         let file = tempfile::NamedTempFile::new().expect("temp file");
-        assert!(StaticFiles::new(file.path().to_path_buf()).is_err());
+        assert!(StaticFiles::new(file.path().to_path_buf(), StaticOptions::default()).is_err());
     }
 }
