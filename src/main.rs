@@ -41,12 +41,13 @@ fn first_line_of(e: &clap::Error) -> String {
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let config = cli.into_config()?;
     let server = Server::bind(config)?;
-    println!("Server listening on :{}", server.local_addr().port());
-    println!(
-        "Cache policy: {}",
-        server.config().static_files.cache.describe()
-    );
-    let _ = std::io::stdout().flush();
-    server.run_until_signal()?;
+    server.run_until_signal(|server| {
+        println!("Server listening on :{}", server.local_addr().port());
+        println!(
+            "Cache policy: {}",
+            server.config().static_files.cache.describe()
+        );
+        let _ = std::io::stdout().flush();
+    })?;
     Ok(())
 }

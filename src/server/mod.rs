@@ -110,27 +110,31 @@ impl Server {
     }
 
     /// Serve with the access log on stdout until SIGINT or SIGTERM, then shut
-    /// down gracefully.
-    pub fn run_until_signal(self) -> io::Result<()> {
-        let running = self.start(Box::new(io::stdout()))?;
+    /// down gracefully. `announce` runs once the signal handlers are in
+    /// place, so a signal sent by whoever reads the announcement is never
+    /// lost to the default action (which would kill the process outright).
+    pub fn run_until_signal(self, announce: impl FnOnce(&Server)) -> io::Result<()> {
+        use tokio::signal::unix::{signal, SignalKind};
         let signals = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        signals.block_on(wait_for_stop_signal())?;
+        let (mut interrupt, mut terminate) = signals.block_on(async {
+            Ok::<_, io::Error>((
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+            ))
+        })?;
+        announce(&self);
+        let running = self.start(Box::new(io::stdout()))?;
+        signals.block_on(async {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        });
         running.shutdown();
         Ok(())
     }
-}
-
-async fn wait_for_stop_signal() -> io::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    tokio::select! {
-        _ = interrupt.recv() => {}
-        _ = terminate.recv() => {}
-    }
-    Ok(())
 }
 
 impl RunningServer {
