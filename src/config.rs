@@ -89,6 +89,10 @@ pub struct Config {
     pub max_connections: usize,
     /// Worker threads, each with its own event loop. Default: the core count.
     pub workers: usize,
+    /// Whether a directory without an index file gets a generated listing
+    /// (HTML, or JSON on `Accept: application/json`) instead of 404.
+    /// Default off.
+    pub listing: bool,
 }
 
 impl Config {
@@ -101,6 +105,7 @@ impl Config {
             timeouts: Timeouts::default(),
             max_connections: 10_000,
             workers: default_workers(),
+            listing: false,
         }
     }
 }
@@ -159,6 +164,10 @@ pub struct Cli {
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub shutdown_grace: f64,
+    /// List directories that have no index file (HTML, or JSON for
+    /// Accept: application/json) [default: off]
+    #[arg(long)]
+    pub listing: bool,
 }
 
 /// A configuration mistake, reported as one line on stderr.
@@ -215,6 +224,7 @@ impl Cli {
             timeouts,
             max_connections: positive("max-connections", self.max_connections)?,
             workers: positive("workers", self.workers.unwrap_or_else(default_workers))?,
+            listing: self.listing,
         })
     }
 }
