@@ -53,7 +53,8 @@ impl Server {
     /// Check the root, raise the open-file limit, and listen.
     pub fn bind(mut config: Config) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
         let static_files = StaticFiles::new(config.root.clone())
-            .map_err(|e| ConfigError(format!("cannot open root {}: {e}", config.root.display())))?;
+            .map_err(|e| ConfigError(format!("cannot open root {}: {e}", config.root.display())))?
+            .with_listing(config.listing);
         config.max_connections = listener::raise_open_file_limit(config.max_connections);
         let listener = listener::listen(config.addr)?;
         let local_addr = listener.local_addr()?;
