@@ -169,6 +169,10 @@ pub struct Cli {
     /// (no Cache-Control), or SECONDS (public, max-age=SECONDS on every file)
     #[arg(long, default_value_t = CachePolicy::Auto, value_name = "auto|none|SECONDS")]
     pub cache: CachePolicy,
+    /// List directories that have no index file (HTML, or JSON for
+    /// Accept: application/json) [default: off]
+    #[arg(long)]
+    pub listing: bool,
 }
 
 /// A configuration mistake, reported as one line on stderr.
@@ -225,7 +229,10 @@ impl Cli {
             timeouts,
             max_connections: positive("max-connections", self.max_connections)?,
             workers: positive("workers", self.workers.unwrap_or_else(default_workers))?,
-            static_files: StaticOptions { cache: self.cache },
+            static_files: StaticOptions {
+                cache: self.cache,
+                listing: self.listing,
+            },
         })
     }
 }

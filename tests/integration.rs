@@ -14,6 +14,8 @@ mod connection;
 mod echo;
 #[path = "integration/limits.rs"]
 mod limits;
+#[path = "integration/listing.rs"]
+mod listing;
 #[path = "integration/protocol_errors.rs"]
 mod protocol_errors;
 #[path = "integration/ranges.rs"]

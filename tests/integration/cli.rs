@@ -223,6 +223,7 @@ fn help_lists_every_flag_with_its_default() {
         "--body-timeout",
         "--write-timeout",
         "--shutdown-grace",
+        "--listing",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }

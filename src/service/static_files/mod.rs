@@ -28,12 +28,12 @@
 //! `.well-known` (RFC 8615); see [`path`].
 //!
 //! **Statuses.** 200 for a regular file; 301 to add the trailing slash to a
-//! directory; a directory with a trailing slash serves its `index.html`, or 404
-//! (listings are a later feature); FIFOs, sockets and devices are 404 (opened
-//! with `O_NONBLOCK` so a FIFO cannot stall the open); missing, symlink
-//! escapes and loops are 404; permission denied is 403; a malformed path is
-//! 400; anything else is 500. Bodies are fixed short texts: no OS message or
-//! path reaches the client (as Go's `toHTTPError`).
+//! directory; a directory with a trailing slash serves its `index.html`, or
+//! with `--listing` a generated listing ([`listing`]), or 404; FIFOs, sockets
+//! and devices are 404 (opened with `O_NONBLOCK` so a FIFO cannot stall the
+//! open); missing, symlink escapes and loops are 404; permission denied is
+//! 403; a malformed path is 400; anything else is 500. Bodies are fixed short
+//! texts: no OS message or path reaches the client (as Go's `toHTTPError`).
 //!
 //! Each request costs one `open` and one `fstat` on the same fd (two of each
 //! for a directory index), so there is no check-then-open race.
@@ -47,6 +47,7 @@
 
 pub mod cache;
 pub mod conditional;
+pub mod listing;
 pub mod mime;
 pub mod path;
 pub mod range;
@@ -87,6 +88,9 @@ pub struct StaticFiles {
 pub struct StaticOptions {
     /// `Cache-Control` on file responses (`--cache`, default `auto`).
     pub cache: CachePolicy,
+    /// Whether a directory without an index gets a listing (`--listing`,
+    /// default off).
+    pub listing: bool,
 }
 
 /// How paths under the root are resolved; chosen once at start-up.
@@ -146,7 +150,13 @@ impl StaticFiles {
             FileType::Directory if !relative.has_trailing_slash() => {
                 redirect_to_directory(raw_path, head.query())
             }
-            FileType::Directory => self.serve_index(head, &relative),
+            FileType::Directory => match self.serve_index(head, &relative) {
+                // No servable index: list the directory if asked to.
+                response if response.status == 404 && self.options.listing => {
+                    listing::respond(fd, &relative, head, |path| self.open_and_stat(path))
+                }
+                response => response,
+            },
             // FIFOs, sockets and devices are not documents.
             _ => error_response(404),
         }
@@ -729,9 +739,8 @@ mod tests {
         symlink("hello.txt", root.join("alias.txt")).expect("symlink");
         symlink("docs", root.join("docs-alias")).expect("symlink");
         let walking = StaticFiles {
-            root: files.root,
             resolver: Resolver::Walk,
-            options: StaticOptions::default(),
+            ..files
         };
         assert_eq!(get(&walking, "/hello.txt").status, 200);
         assert_eq!(get(&walking, "/docs/").status, 200);

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Real-browser test of the bundled site and of directory listings.
+#
+# Starts httpserver with --listing on 127.0.0.1 (a free port) over a copy of
+# ./public plus a directory of awkwardly named files, then with headless
+# Chromium (--dump-dom): loads index.html and checks its <h1>; loads the
+# listing and checks every awkward name rendered; then, for each awkward
+# name, takes the link's href from the rendered DOM, resolves it against the
+# listing URL, loads it and checks the file's content rendered.
+#
+# Installs Debian's `chromium` package (apt-get, needs root) if no Chromium
+# is on PATH. Every step is bounded by `timeout`. Exits 0 on success, or
+# non-zero with one line "browser test: FAIL: <reason>" on stderr.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+fail() {
+    echo "browser test: FAIL: $*" >&2
+    exit 1
+}
+
+# --- Chromium --------------------------------------------------------------
+chrome=$(command -v chromium || command -v chromium-browser || true)
+if [[ -z $chrome ]]; then
+    command -v apt-get >/dev/null || fail "no chromium on PATH and no apt-get to install it"
+    [[ $(id -u) -eq 0 ]] || fail "no chromium on PATH; installing it needs root"
+    echo "== installing Debian's chromium package (apt-get install chromium)"
+    export DEBIAN_FRONTEND=noninteractive
+    timeout 600 apt-get update -qq || fail "apt-get update failed"
+    timeout 1200 apt-get install -y -qq chromium >/dev/null || fail "apt-get install chromium failed"
+    chrome=$(command -v chromium) || fail "chromium still not on PATH after install"
+fi
+echo "== $("$chrome" --version 2>/dev/null | head -n1)"
+
+# --- Build -----------------------------------------------------------------
+echo "== cargo build"
+timeout 1200 cargo build --quiet || fail "cargo build failed"
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+binary="$target_dir/debug/httpserver"
+[[ -x $binary ]] || fail "no binary at $binary"
+
+# --- Document root -----------------------------------------------------------
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    if [[ -n $server_pid ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+root="$work/root"
+mkdir -p "$root/awkward"
+cp -R public/. "$root/"
+# Each name, and the text its rendered DOM shows (text nodes escape & < >).
+names=('a b.txt' 'c#d.txt' 'q?x.txt' '"quoted".txt' 'ünï.txt' '<tag>.txt')
+shown=('a b.txt' 'c#d.txt' 'q?x.txt' '"quoted".txt' 'ünï.txt' '&lt;tag&gt;.txt')
+for i in "${!names[@]}"; do
+    printf 'marker-%d-content\n' "$i" >"$root/awkward/${names[$i]}"
+done
+mkdir "$root/awkward/sub dir"
+
+# --- Server ----------------------------------------------------------------
+"$binary" --port 0 --bind 127.0.0.1 --root "$root" --listing \
+    >"$work/server.out" 2>"$work/server.err" &
+server_pid=$!
+port=
+for _ in $(seq 100); do
+    line=$(head -n1 "$work/server.out" 2>/dev/null || true)
+    if [[ $line =~ ^Server\ listening\ on\ :([0-9]+)$ ]]; then
+        port=${BASH_REMATCH[1]}
+        break
+    fi
+    kill -0 "$server_pid" 2>/dev/null ||
+        fail "server exited at start: $(head -n1 "$work/server.err")"
+    sleep 0.1
+done
+[[ -n $port ]] || fail "server did not print its listening line within 10 s"
+origin="http://127.0.0.1:$port"
+echo "== server pid $server_pid on $origin"
+
+# --- Browser -----------------------------------------------------------------
+# The DOM of `url` after Chromium rendered it, on stdout.
+dump_dom() {
+    local profile
+    profile=$(mktemp -d -p "$work")
+    timeout -k 5 60 "$chrome" --headless --no-sandbox --disable-gpu --disable-quic \
+        --disable-dev-shm-usage --no-first-run --disable-background-networking \
+        --disable-component-update --disable-sync --user-data-dir="$profile" \
+        --dump-dom "$1" 2>>"$work/chromium.err"
+}
+
+# `href` resolved against the directory URL `base` (which ends with /).
+resolve() {
+    local href=$1 base=$2
+    case $href in
+        http://* | https://*) echo "$href" ;;
+        /*) echo "$origin$href" ;;
+        *) echo "$base$href" ;;
+    esac
+}
+
+echo "== index.html"
+dom=$(dump_dom "$origin/") || fail "chromium could not load $origin/ (exit $?)"
+grep -qF '<h1>It works!</h1>' <<<"$dom" || fail "index.html: no <h1>It works!</h1> in the DOM"
+
+echo "== listing"
+listing_url="$origin/awkward/"
+dom=$(dump_dom "$listing_url") || fail "chromium could not load $listing_url (exit $?)"
+grep -qF '<h1>Index of /awkward/</h1>' <<<"$dom" || fail "listing: no h1 'Index of /awkward/'"
+grep -qF '<a href="../">../</a>' <<<"$dom" || fail "listing: no parent link"
+grep -qF '<a href="sub%20dir/">sub dir/</a>' <<<"$dom" || fail "listing: no link to 'sub dir/'"
+for i in "${!names[@]}"; do
+    grep -qF ">${shown[$i]}</a>" <<<"$dom" || fail "listing: '${names[$i]}' not rendered"
+done
+
+echo "== following links"
+for i in "${!names[@]}"; do
+    href=$(sed 's/<a /\n<a /g' <<<"$dom" | grep -F ">${shown[$i]}</a>" |
+        sed -n 's/^<a href="\([^"]*\)".*/\1/p' | head -n1)
+    [[ -n $href ]] || fail "listing: no href for '${names[$i]}'"
+    url=$(resolve "$href" "$listing_url")
+    page=$(dump_dom "$url") || fail "chromium could not load $url (exit $?)"
+    grep -qF "marker-$i-content" <<<"$page" ||
+        fail "following '${names[$i]}' ($url): its content did not render"
+    echo "   ok  ${names[$i]}  ->  $url"
+done
+
+echo "browser test: OK (index.html, listing with ${#names[@]} awkward names, each link followed)"
