@@ -4,6 +4,11 @@
 //! the server reads. Sizes are enforced by `proto` (which sees the bytes),
 //! times by `server` (which owns the clocks).
 
+use crate::service::cors::CorsPolicy;
+use crate::service::extra_fields::{parse_extra_field, ExtraField};
+use crate::service::static_files::options::{parse_index_names, parse_spa_file};
+use crate::service::static_files::{StaticOptions, SymlinkPolicy};
+use crate::service::ResponsePolicy;
 use clap::Parser;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -89,6 +94,11 @@ pub struct Config {
     pub max_connections: usize,
     /// Worker threads, each with its own event loop. Default: the core count.
     pub workers: usize,
+    /// Symlinks, hidden files, index names, SPA fallback: see
+    /// [`StaticOptions`].
+    pub static_options: StaticOptions,
+    /// `-H` and `--cors` fields on every routed response. Default: none.
+    pub response_policy: ResponsePolicy,
 }
 
 impl Config {
@@ -101,6 +111,8 @@ impl Config {
             timeouts: Timeouts::default(),
             max_connections: 10_000,
             workers: default_workers(),
+            static_options: StaticOptions::default(),
+            response_policy: ResponsePolicy::default(),
         }
     }
 }
@@ -159,6 +171,31 @@ pub struct Cli {
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub shutdown_grace: f64,
+    /// Symlinks under the root: deny (all 404), within-root (followed only
+    /// if the target stays inside the root), follow (anywhere: trust every
+    /// symlink in the root first)
+    #[arg(long, default_value = "within-root", value_name = "POLICY",
+          value_parser = ["deny", "within-root", "follow"])]
+    pub symlinks: String,
+    /// Serve dotfiles and dot-directories (otherwise 404; /.well-known/ is
+    /// always served)
+    #[arg(long)]
+    pub hidden: bool,
+    /// File names served for a directory, comma-separated, tried in order
+    #[arg(long, default_value = "index.html", value_name = "NAMES")]
+    pub index: String,
+    /// Serve FILE (relative to the root) for navigations that match no file:
+    /// paths whose last segment has no extension, or that accept text/html
+    #[arg(long, value_name = "FILE", value_parser = parse_spa_file)]
+    pub spa: Option<String>,
+    /// Add 'Name: value' to every response (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE",
+          value_parser = parse_extra_field)]
+    pub headers: Vec<ExtraField>,
+    /// Answer CORS requests, allowing ORIGIN (default with no value: *)
+    #[arg(long, value_name = "ORIGIN", num_args = 0..=1, default_missing_value = "*",
+          value_parser = CorsPolicy::parse)]
+    pub cors: Option<CorsPolicy>,
 }
 
 /// A configuration mistake, reported as one line on stderr.
@@ -215,6 +252,20 @@ impl Cli {
             timeouts,
             max_connections: positive("max-connections", self.max_connections)?,
             workers: positive("workers", self.workers.unwrap_or_else(default_workers))?,
+            static_options: StaticOptions {
+                symlinks: self
+                    .symlinks
+                    .parse::<SymlinkPolicy>()
+                    .map_err(|e| ConfigError(format!("--symlinks: {e}")))?,
+                hidden: self.hidden,
+                index_names: parse_index_names(&self.index)
+                    .map_err(|e| ConfigError(format!("--index: {e}")))?,
+                spa: self.spa,
+            },
+            response_policy: ResponsePolicy {
+                extra_fields: self.headers,
+                cors: self.cors,
+            },
         })
     }
 }
