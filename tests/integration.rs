@@ -10,10 +10,14 @@ mod connection;
 mod echo;
 #[path = "integration/limits.rs"]
 mod limits;
+#[path = "integration/policies.rs"]
+mod policies;
 #[path = "integration/protocol_errors.rs"]
 mod protocol_errors;
 #[path = "integration/shutdown.rs"]
 mod shutdown;
+#[path = "integration/sidecars.rs"]
+mod sidecars;
 #[path = "integration/static_files.rs"]
 mod static_files;
 #[path = "integration/timeouts.rs"]

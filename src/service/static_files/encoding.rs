@@ -16,7 +16,10 @@
 //! - `*` gives its weight to every coding not listed by name, identity
 //!   included (RFC 9110 §12.5.3).
 //! - Identity is acceptable unless refused by `identity;q=0`, or by `*;q=0`
-//!   without `identity` listed.
+//!   without `identity` listed. When neither `identity` nor `*` is listed it
+//!   is acceptable but comes after every listed coding: a client that sends
+//!   `br;q=0.5, gzip;q=0.8` wants compression, and RFC 9110 gives unlisted
+//!   identity acceptability, not a weight of 1.
 //! - Candidates are ordered by weight, then br > zstd > gzip > identity at
 //!   equal weight: smaller first, and identity last since it is the largest.
 //! - When the client refuses identity and no acceptable sidecar exists, we
@@ -131,21 +134,16 @@ pub fn negotiate(accept_encoding: Option<&[u8]>) -> Negotiation {
             ranked.push((weight, index, Candidate::Coded(coding)));
         }
     }
-    let identity_weight = identity.or(star).unwrap_or(1000);
-    if identity_weight > 0 {
-        ranked.push((
-            identity_weight,
-            ContentCoding::ALL.len(),
-            Candidate::Identity,
-        ));
+    let identity_weight = identity.or(star);
+    if let Some(weight) = identity_weight.filter(|&w| w > 0) {
+        ranked.push((weight, ContentCoding::ALL.len(), Candidate::Identity));
     }
     ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    Negotiation {
-        candidates: ranked
-            .into_iter()
-            .map(|(_, _, candidate)| candidate)
-            .collect(),
+    let mut candidates: Vec<Candidate> = ranked.into_iter().map(|(_, _, c)| c).collect();
+    if identity_weight.is_none() {
+        candidates.push(Candidate::Identity);
     }
+    Negotiation { candidates }
 }
 
 /// The weight from an element's parameters: 1000 without `q`, `None` when
@@ -207,9 +205,13 @@ mod tests {
                 &[Coded(Brotli), Coded(Zstd), Coded(Gzip), Identity],
             ),
             (Some("gzip, br"), &[Coded(Brotli), Coded(Gzip), Identity]),
-            // Weights win over the default order.
+            // Weights win over the default order; unlisted identity is last.
             (
                 Some("br;q=0.5, gzip;q=0.8"),
+                &[Coded(Gzip), Coded(Brotli), Identity],
+            ),
+            (
+                Some("br;q=0.5, gzip;q=0.8, identity"),
                 &[Identity, Coded(Gzip), Coded(Brotli)],
             ),
             (
@@ -240,11 +242,11 @@ mod tests {
                 &[Coded(Brotli), Coded(Gzip), Identity],
             ),
             (Some("x-gzip"), &[Coded(Gzip), Identity]),
-            (Some("ZSTD;q=0.9"), &[Identity, Coded(Zstd)]),
+            (Some("ZSTD;q=0.9"), &[Coded(Zstd), Identity]),
             // Unknown codings and empty elements are ignored.
             (Some("deflate, compress, ,"), &[Identity]),
             // Malformed weights drop the element.
-            (Some("br;q=2, gzip;q=0.5"), &[Identity, Coded(Gzip)]),
+            (Some("br;q=2, gzip;q=0.5"), &[Coded(Gzip), Identity]),
             (Some("br;q=0.1234"), &[Identity]),
             (Some("br;q=, gzip;q=abc"), &[Identity]),
             (Some("br;q=1.001"), &[Identity]),
