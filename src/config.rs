@@ -4,8 +4,12 @@
 //! the server reads. Sizes are enforced by `proto` (which sees the bytes),
 //! times by `server` (which owns the clocks).
 
+use crate::service::cors::CorsPolicy;
+use crate::service::extra_fields::{parse_extra_field, ExtraField};
 use crate::service::static_files::cache::CachePolicy;
-use crate::service::static_files::StaticOptions;
+use crate::service::static_files::options::{parse_index_names, parse_spa_file};
+use crate::service::static_files::{StaticOptions, SymlinkPolicy};
+use crate::service::ResponsePolicy;
 use clap::Parser;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -91,8 +95,11 @@ pub struct Config {
     pub max_connections: usize,
     /// Worker threads, each with its own event loop. Default: the core count.
     pub workers: usize,
-    /// How files are served: caching policy and the like.
+    /// How files are served: symlinks, hidden files, index names, SPA
+    /// fallback, caching, listings; see [`StaticOptions`].
     pub static_files: StaticOptions,
+    /// `-H` and `--cors` fields on every routed response. Default: none.
+    pub response_policy: ResponsePolicy,
 }
 
 impl Config {
@@ -106,6 +113,7 @@ impl Config {
             max_connections: 10_000,
             workers: default_workers(),
             static_files: StaticOptions::default(),
+            response_policy: ResponsePolicy::default(),
         }
     }
 }
@@ -173,6 +181,31 @@ pub struct Cli {
     /// Accept: application/json) [default: off]
     #[arg(long)]
     pub listing: bool,
+    /// Symlinks under the root: deny (all 404), within-root (followed only
+    /// if the target stays inside the root), follow (anywhere: trust every
+    /// symlink in the root first)
+    #[arg(long, default_value = "within-root", value_name = "POLICY",
+          value_parser = ["deny", "within-root", "follow"])]
+    pub symlinks: String,
+    /// Serve dotfiles and dot-directories (otherwise 404; /.well-known/ is
+    /// always served)
+    #[arg(long)]
+    pub hidden: bool,
+    /// File names served for a directory, comma-separated, tried in order
+    #[arg(long, default_value = "index.html", value_name = "NAMES")]
+    pub index: String,
+    /// Serve FILE (relative to the root) for navigations that match no file:
+    /// paths whose last segment has no extension, or that accept text/html
+    #[arg(long, value_name = "FILE", value_parser = parse_spa_file)]
+    pub spa: Option<String>,
+    /// Add 'Name: value' to every response (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE",
+          value_parser = parse_extra_field)]
+    pub headers: Vec<ExtraField>,
+    /// Answer CORS requests, allowing ORIGIN (default with no value: *)
+    #[arg(long, value_name = "ORIGIN", num_args = 0..=1, default_missing_value = "*",
+          value_parser = CorsPolicy::parse)]
+    pub cors: Option<CorsPolicy>,
 }
 
 /// A configuration mistake, reported as one line on stderr.
@@ -230,8 +263,20 @@ impl Cli {
             max_connections: positive("max-connections", self.max_connections)?,
             workers: positive("workers", self.workers.unwrap_or_else(default_workers))?,
             static_files: StaticOptions {
+                symlinks: self
+                    .symlinks
+                    .parse::<SymlinkPolicy>()
+                    .map_err(|e| ConfigError(format!("--symlinks: {e}")))?,
+                hidden: self.hidden,
+                index_names: parse_index_names(&self.index)
+                    .map_err(|e| ConfigError(format!("--index: {e}")))?,
+                spa: self.spa,
                 cache: self.cache,
                 listing: self.listing,
+            },
+            response_policy: ResponsePolicy {
+                extra_fields: self.headers,
+                cors: self.cors,
             },
         })
     }

@@ -16,12 +16,16 @@ mod echo;
 mod limits;
 #[path = "integration/listing.rs"]
 mod listing;
+#[path = "integration/policies.rs"]
+mod policies;
 #[path = "integration/protocol_errors.rs"]
 mod protocol_errors;
 #[path = "integration/ranges.rs"]
 mod ranges;
 #[path = "integration/shutdown.rs"]
 mod shutdown;
+#[path = "integration/sidecars.rs"]
+mod sidecars;
 #[path = "integration/static_files.rs"]
 mod static_files;
 #[path = "integration/timeouts.rs"]

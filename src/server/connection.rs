@@ -201,7 +201,7 @@ impl Connection {
                     {
                         Ok(()) => {
                             body_read = true;
-                            handler(&head, &body)
+                            context.router.respond_with_body(handler, &head, &body)
                         }
                         Err(failure) => return self.fail(failure, Some(&head), started).await,
                     }

@@ -54,6 +54,7 @@ impl Server {
     pub fn bind(mut config: Config) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
         let static_files = StaticFiles::new(config.root.clone(), config.static_files.clone())
             .map_err(|e| ConfigError(format!("cannot open root {}: {e}", config.root.display())))?;
+        let router = Router::new(static_files).with_policy(config.response_policy.clone());
         config.max_connections = listener::raise_open_file_limit(config.max_connections);
         let listener = listener::listen(config.addr)?;
         let local_addr = listener.local_addr()?;
@@ -61,7 +62,7 @@ impl Server {
             listener,
             local_addr,
             config: Arc::new(config),
-            router: Arc::new(Router::new(static_files)),
+            router: Arc::new(router),
         })
     }
 

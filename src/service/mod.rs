@@ -2,13 +2,17 @@
 //! routes that take one, the whole body) and return a [`Response`]; they never
 //! see a socket.
 
+pub mod cors;
 pub mod echo;
+pub mod extra_fields;
 pub mod response;
 pub mod static_files;
 
 pub use response::{Body, Part, Response};
 
 use crate::proto::{Method, RequestHead};
+use cors::CorsPolicy;
+use extra_fields::{apply_extra_fields, ExtraField};
 use static_files::StaticFiles;
 
 /// A handler for a route that needs the request body, called once the driver
@@ -52,9 +56,26 @@ const ALLOW_STATIC: &str = "GET, HEAD, OPTIONS";
 /// 4. Any other path is a static file: `GET`/`HEAD` serve it, `OPTIONS` is
 ///    204 with `Allow: GET, HEAD, OPTIONS`, and the other known methods are
 ///    405 with the same `Allow`.
+///
+/// With `--cors`, a CORS preflight (`OPTIONS` with
+/// `Access-Control-Request-Method`) is answered by [`CorsPolicy`] after
+/// rule 1, wherever it is aimed. Every response the router builds, the
+/// routes' included ([`Router::respond_with_body`]), then gets the CORS
+/// fields and the `-H` fields ([`ResponsePolicy`]).
 pub struct Router {
     routes: Vec<Route>,
     static_files: StaticFiles,
+    policy: ResponsePolicy,
+}
+
+/// Fields added to every response the router builds. The driver's own
+/// answers (400s for malformed requests, timeouts) do not get them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponsePolicy {
+    /// `-H/--header`, in the order given.
+    pub extra_fields: Vec<ExtraField>,
+    /// `--cors`; `None` sends no CORS field.
+    pub cors: Option<CorsPolicy>,
 }
 
 /// One registered route: a path, the one method it answers, and the value
@@ -79,14 +100,51 @@ impl Router {
         Router {
             routes,
             static_files,
+            policy: ResponsePolicy::default(),
         }
+    }
+
+    /// The same router, adding `policy`'s fields to every response.
+    pub fn with_policy(mut self, policy: ResponsePolicy) -> Router {
+        self.policy = policy;
+        self
     }
 
     /// Decide how to answer `head`.
     pub fn route(&self, head: &RequestHead) -> Routed {
+        match self.route_without_policy(head) {
+            Routed::Respond(response) => Routed::Respond(self.finish(response)),
+            read_body => read_body,
+        }
+    }
+
+    /// Call a route's handler on the body the driver read, and add the
+    /// policy's fields as for every other response.
+    pub fn respond_with_body(
+        &self,
+        handler: BodyHandler,
+        head: &RequestHead,
+        body: &[u8],
+    ) -> Response {
+        self.finish(handler(head, body))
+    }
+
+    /// Add the CORS and `-H` fields.
+    fn finish(&self, mut response: Response) -> Response {
+        if let Some(cors) = &self.policy.cors {
+            cors.add_fields(&mut response);
+        }
+        apply_extra_fields(&mut response, &self.policy.extra_fields);
+        response
+    }
+
+    fn route_without_policy(&self, head: &RequestHead) -> Routed {
         let method = head.method();
         if method == Method::Other {
             return Routed::Respond(Response::text(501, "Not Implemented"));
+        }
+        if let Some(preflight) = self.policy.cors.as_ref().and_then(|c| c.preflight(head)) {
+            return Routed::Respond(preflight);
         }
         let path = head.path();
         if path == b"*" {
@@ -202,5 +260,84 @@ mod tests {
                 assert!(response.body.is_empty(), "{method} {target}");
             }
         }
+    }
+
+    #[test]
+    fn policy_fields_reach_every_routed_response() {
+        let (dir, router) = router();
+        let _ = dir;
+        let router = router.with_policy(ResponsePolicy {
+            extra_fields: vec![
+                extra_fields::parse_extra_field("X-Frame-Options: DENY").expect("valid")
+            ],
+            cors: Some(CorsPolicy::parse("*").expect("valid")),
+        });
+        for (method, target) in [
+            ("GET", "/page.txt"),
+            ("GET", "/missing"),
+            ("GET", "/dir"),
+            ("PUT", "/page.txt"),
+            ("OPTIONS", "*"),
+            ("GET", "/echo"),
+            ("BREW", "/"),
+        ] {
+            let response = respond(&router, method, target);
+            assert_eq!(
+                response.field("X-Frame-Options"),
+                Some("DENY"),
+                "{method} {target}"
+            );
+            assert_eq!(
+                response.field("Access-Control-Allow-Origin"),
+                Some("*"),
+                "{method} {target}"
+            );
+        }
+        let head = RequestHead::for_test("POST", "/echo", &[]);
+        let Routed::ReadBody(handler) = router.route(&head) else {
+            panic!("POST /echo must read the body");
+        };
+        let response = router.respond_with_body(handler, &head, b"{}");
+        assert_eq!(response.field("X-Frame-Options"), Some("DENY"));
+        assert_eq!(response.field("Access-Control-Allow-Origin"), Some("*"));
+
+        // A preflight is answered before routing, on any path.
+        for target in ["/echo", "/page.txt", "/missing"] {
+            let head = RequestHead::for_test(
+                "OPTIONS",
+                target,
+                &[
+                    ("Origin", "https://a.example"),
+                    ("Access-Control-Request-Method", "POST"),
+                ],
+            );
+            let Routed::Respond(response) = router.route(&head) else {
+                panic!("a preflight is answered at once");
+            };
+            assert_eq!(response.status, 204, "{target}");
+            assert_eq!(response.field("Access-Control-Allow-Origin"), Some("*"));
+            assert!(response.field("Access-Control-Allow-Methods").is_some());
+        }
+    }
+
+    #[test]
+    fn no_cors_fields_without_the_option() {
+        let (_dir, router) = router();
+        let head = RequestHead::for_test(
+            "OPTIONS",
+            "/page.txt",
+            &[
+                ("Origin", "https://a.example"),
+                ("Access-Control-Request-Method", "GET"),
+            ],
+        );
+        let Routed::Respond(response) = router.route(&head) else {
+            panic!("OPTIONS is answered at once");
+        };
+        assert_eq!(response.field("Allow"), Some("GET, HEAD, OPTIONS"));
+        assert!(response
+            .fields
+            .iter()
+            .all(|(name, _)| !name.starts_with("Access-Control")));
     }
 }

@@ -209,6 +209,22 @@ fn hidden_files_and_symlinks_leaving_the_root_are_not_listed() {
 }
 
 #[test]
+fn hidden_option_lists_dotfiles_and_symlink_policy_still_applies() {
+    let server = start_server(|config| {
+        config.static_files.listing = true;
+        config.static_files.hidden = true;
+    });
+    let dir = server.root.path().join("mixed");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join(".env"), b"X=1").unwrap();
+    std::fs::write(dir.join("visible.txt"), b"v").unwrap();
+    symlink("/etc/passwd", dir.join("passwd")).unwrap();
+    let html = get(&server, "/mixed/", "").text();
+    assert_eq!(hrefs(&html), ["../", ".env", "visible.txt"]);
+    assert_eq!(get(&server, "/mixed/.env", "").status, 200);
+}
+
+#[test]
 fn head_of_a_listing_has_the_fields_and_no_body() {
     let server = listing_server();
     let mut client = server.connect();

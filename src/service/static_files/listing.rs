@@ -87,12 +87,19 @@ pub(super) fn respond<R>(
     directory: OwnedFd,
     relative: &RelativePath,
     head: &RequestHead,
+    show_hidden: bool,
     resolve: R,
 ) -> Response
 where
     R: Fn(&str) -> Result<(OwnedFd, FileFacts), Errno>,
 {
-    let listing = match read_entries(directory, relative, resolve, MAX_LISTED_ENTRIES) {
+    let listing = match read_entries(
+        directory,
+        relative,
+        show_hidden,
+        resolve,
+        MAX_LISTED_ENTRIES,
+    ) {
         Ok(listing) => listing,
         Err(errno) => return open_error_response(errno),
     };
@@ -134,6 +141,7 @@ struct Candidate {
 pub(super) fn read_entries<R>(
     directory: OwnedFd,
     relative: &RelativePath,
+    show_hidden: bool,
     resolve: R,
     max_entries: usize,
 ) -> Result<Listing, Errno>
@@ -150,7 +158,7 @@ where
         let Ok(name) = dirent.file_name().to_str() else {
             continue;
         };
-        if !is_listable_name(name) {
+        if !is_listable_name(name, show_hidden) {
             continue;
         }
         let file_type = match dirent.file_type() {
@@ -257,10 +265,13 @@ pub fn sort_key(entry: &Entry) -> (EntryKind, &str) {
 }
 
 /// Whether a directory entry's name is one path resolution would serve:
-/// not `.`/`..`, no dotfiles except `.well-known`, no `\`.
-// FIXME: honour --hidden once static_files has that option.
-pub fn is_listable_name(name: &str) -> bool {
-    if name.starts_with('.') && name != ".well-known" {
+/// not `.`/`..`, no dotfiles (unless `show_hidden`, `--hidden`) except
+/// `.well-known`, no `\`.
+pub fn is_listable_name(name: &str, show_hidden: bool) -> bool {
+    if name == "." || name == ".." {
+        return false;
+    }
+    if name.starts_with('.') && !show_hidden && name != ".well-known" {
         return false;
     }
     !name.is_empty() && !name.contains('\\')
@@ -620,7 +631,13 @@ mod tests {
             ("", false),
         ];
         for (name, want) in cases {
-            assert_eq!(is_listable_name(name), want, "{name:?}");
+            assert_eq!(is_listable_name(name, false), want, "{name:?}");
+            let shown_with_hidden = want || (name.starts_with('.') && name != "." && name != "..");
+            assert_eq!(
+                is_listable_name(name, true),
+                shown_with_hidden,
+                "hidden {name:?}"
+            );
             // A listed name must be one a request can reach.
             if want {
                 let raw = format!("/{}", percent_encode_name(name));
@@ -741,7 +758,7 @@ mod tests {
             Mode::empty(),
         )
         .expect("open dir");
-        read_entries(fd, &relative, |p| files.open_and_stat(p), max).expect("read")
+        read_entries(fd, &relative, false, |p| files.open_and_stat(p), max).expect("read")
     }
 
     fn names(listing: &Listing) -> Vec<(&str, EntryKind, u64)> {

@@ -1,10 +1,19 @@
 //! Media types from file extensions.
 //!
 //! A small fixed table instead of a crate: the server serves a handful of web
-//! formats, and a table we own cannot change under us. Text types carry
-//! `charset=utf-8` so browsers do not guess the encoding (RFC 9110 §8.3.2).
-//! Anything unknown is `application/octet-stream`, which browsers download
-//! rather than render (together with `X-Content-Type-Options: nosniff`).
+//! formats, and a table we own cannot change under us. Anything unknown is
+//! `application/octet-stream`, which browsers download rather than render
+//! (together with `X-Content-Type-Options: nosniff`).
+//!
+//! **Charset.** Only `text/*` types carry `charset=utf-8`, so browsers do not
+//! guess the encoding (RFC 9110 §8.3.2). JSON has no charset parameter: it
+//! is always UTF-8 (RFC 8259 §11). XML and SVG carry none either: an XML
+//! document declares its own encoding, and a parameter that disagreed with
+//! the declaration would win (RFC 7303 §3.2), so we stay out of it.
+//! `application/wasm` is binary.
+//!
+//! [`is_compressible`] says which types get `Vary: Accept-Encoding` and a
+//! look for precompressed sidecars.
 
 /// The media type used when the extension is missing or unknown.
 pub const DEFAULT_MEDIA_TYPE: &str = "application/octet-stream";
@@ -16,6 +25,9 @@ const TABLE: &[(&str, &str)] = &[
     ("css", "text/css; charset=utf-8"),
     ("js", "text/javascript; charset=utf-8"),
     ("mjs", "text/javascript; charset=utf-8"),
+    ("cjs", "text/javascript; charset=utf-8"),
+    ("csv", "text/csv; charset=utf-8"),
+    ("md", "text/markdown; charset=utf-8"),
     ("json", "application/json"),
     ("map", "application/json"),
     ("webmanifest", "application/manifest+json"),
@@ -33,6 +45,8 @@ const TABLE: &[(&str, &str)] = &[
     ("pdf", "application/pdf"),
     ("woff2", "font/woff2"),
     ("woff", "font/woff"),
+    ("ttf", "font/ttf"),
+    ("otf", "font/otf"),
     ("mp4", "video/mp4"),
     ("webm", "video/webm"),
     ("mp3", "audio/mpeg"),
@@ -52,9 +66,69 @@ pub fn media_type_for(file_name: &str) -> &'static str {
         .map_or(DEFAULT_MEDIA_TYPE, |(_, media_type)| media_type)
 }
 
+/// Whether a media type (as [`media_type_for`] returns it) is worth
+/// compressing: text, JavaScript, JSON, XML and SVG, WebAssembly, and the
+/// uncompressed font and icon formats. Images, audio, video, PDF and WOFF
+/// are compressed already.
+pub fn is_compressible(media_type: &str) -> bool {
+    let essence = media_type.split(';').next().unwrap_or_default().trim();
+    essence.starts_with("text/")
+        || essence.ends_with("+json")
+        || essence.ends_with("+xml")
+        || matches!(
+            essence,
+            "application/json"
+                | "application/xml"
+                | "application/wasm"
+                | "image/x-icon"
+                | "font/ttf"
+                | "font/otf"
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compressible_types() {
+        let cases: &[(&str, bool)] = &[
+            ("a.html", true),
+            ("a.css", true),
+            ("a.js", true),
+            ("a.mjs", true),
+            ("a.json", true),
+            ("a.js.map", true),
+            ("a.webmanifest", true),
+            ("a.svg", true),
+            ("a.xml", true),
+            ("a.wasm", true),
+            ("a.txt", true),
+            ("a.ttf", true),
+            ("favicon.ico", true),
+            ("a.png", false),
+            ("a.webp", false),
+            ("a.woff2", false),
+            ("a.mp4", false),
+            ("a.pdf", false),
+            ("a.bin", false),
+            ("a.gz", false),
+        ];
+        for (name, want) in cases {
+            assert_eq!(is_compressible(media_type_for(name)), *want, "{name}");
+        }
+    }
+
+    #[test]
+    fn charset_only_on_text_types() {
+        for (extension, media_type) in TABLE {
+            assert_eq!(
+                media_type.contains("charset"),
+                media_type.starts_with("text/"),
+                "{extension}: {media_type}"
+            );
+        }
+    }
 
     #[test]
     fn media_types_from_extensions() {
@@ -65,6 +139,11 @@ mod tests {
             ("site.css", "text/css; charset=utf-8"),
             ("app.js", "text/javascript; charset=utf-8"),
             ("mod.mjs", "text/javascript; charset=utf-8"),
+            ("mod.cjs", "text/javascript; charset=utf-8"),
+            ("t.csv", "text/csv; charset=utf-8"),
+            ("README.md", "text/markdown; charset=utf-8"),
+            ("f.ttf", "font/ttf"),
+            ("f.otf", "font/otf"),
             ("data.json", "application/json"),
             ("app.js.map", "application/json"),
             ("site.webmanifest", "application/manifest+json"),

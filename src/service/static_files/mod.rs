@@ -1,13 +1,16 @@
 //! Static files under the document root: GET and HEAD.
 //!
 //! This module is the file-system glue; the decisions that need no file
-//! system live in [`path`] (URL path → safe relative path) and [`mime`]
-//! (extension → media type).
+//! system live in [`path`] (URL path → safe relative path), [`mime`]
+//! (extension → media type), [`encoding`] (`Accept-Encoding` → which
+//! sidecar to try) and [`navigation`] (which misses get the `--spa` file).
+//! [`options`] holds what flags configure.
 //!
-//! Containment is enforced twice. [`path::resolve_path`] refuses `..`,
-//! backslashes and dotfiles before the file system is touched; then every
-//! file is opened relative to a directory fd held on the root, never through
-//! a path string joined onto the root:
+//! Containment is enforced twice. [`path::resolve_path`] refuses `..` and
+//! backslashes before the file system is touched (and the hidden-file
+//! policy refuses dotfiles); then every file is opened relative to a
+//! directory fd held on the root, never through a path string joined onto
+//! the root:
 //!
 //! - Normally with `openat2(root_fd, path, RESOLVE_BENEATH |
 //!   RESOLVE_NO_MAGICLINKS)`, so the kernel refuses any resolution that
@@ -18,25 +21,46 @@
 //!   path one component at a time with `openat(dir_fd, component,
 //!   O_NOFOLLOW)`.
 //!
-//! **Symlink policy.** With `openat2` ("within root"): a symlink is followed
-//! only if everything it resolves to stays inside the root; one that points
-//! outside (absolute, or `..` past the root) is answered 404, and `/proc`
-//! style magic links are refused. In the walking fallback every symlink is
-//! refused (404), because following one safely needs what `openat2` gives.
+//! **Symlink policy** ([`SymlinkPolicy`], `--symlinks`), for every component:
+//! - `within-root` (default), with `openat2`: a symlink is followed only if
+//!   everything it resolves to stays inside the root; one that points
+//!   outside (absolute, or `..` past the root) is answered 404, and `/proc`
+//!   style magic links are refused. In the walking fallback every symlink is
+//!   refused (404), because following one safely needs what `openat2` gives.
+//! - `deny`: `RESOLVE_NO_SYMLINKS` (or the walking fallback): every symlink
+//!   is 404.
+//! - `follow`: a plain `openat` beneath the root fd. The URL still cannot
+//!   say `..`, but a symlink may lead anywhere the server can read.
 //!
-//! **Dotfiles.** Any path segment starting with `.` is 404, except
-//! `.well-known` (RFC 8615); see [`path`].
+//! **Dotfiles.** Any path segment starting with `.` is 404 unless
+//! `--hidden`; `.well-known` directly under the root (RFC 8615) always
+//! serves.
+//!
+//! **Sidecars.** For a compressible type, `file.br`, `file.zst` and
+//! `file.gz` are tried in the order [`encoding::negotiate`] gives; one is
+//! used only if it opens as a regular file under the same symlink policy
+//! and is not older than its source. It is served with `Content-Encoding`,
+//! the source's `Content-Type`, its own length, and an ETag with the coding
+//! as suffix (`"...-br"`), so caches never confuse two encodings. Every
+//! compressible response carries `Vary: Accept-Encoding`, sidecar or not.
+//!
+//! **Not found.** When `--spa FILE` is set and the request is a navigation
+//! ([`navigation`]), a miss serves that file with 200. Otherwise a
+//! `404.html` at the root, if it is a regular file, is the body of the 404.
 //!
 //! **Statuses.** 200 for a regular file; 301 to add the trailing slash to a
-//! directory; a directory with a trailing slash serves its `index.html`, or
-//! with `--listing` a generated listing ([`listing`]), or 404; FIFOs, sockets
-//! and devices are 404 (opened with `O_NONBLOCK` so a FIFO cannot stall the
-//! open); missing, symlink escapes and loops are 404; permission denied is
-//! 403; a malformed path is 400; anything else is 500. Bodies are fixed short
-//! texts: no OS message or path reaches the client (as Go's `toHTTPError`).
+//! directory, with a relative `Location` (the last segment and `/`, plus
+//! the query) that cannot name another host; a directory with a trailing
+//! slash serves the first of its `--index` names that is a regular file,
+//! or with `--listing` a generated listing ([`listing`]), or 404; FIFOs,
+//! sockets and devices are 404 (opened with `O_NONBLOCK` so a FIFO cannot
+//! stall the open); missing, symlink
+//! escapes and loops are 404; permission denied is 403; a malformed path is
+//! 400; anything else is 500. Bodies are fixed short texts: no OS message or
+//! path reaches the client (as Go's `toHTTPError`).
 //!
-//! Each request costs one `open` and one `fstat` on the same fd (two of each
-//! for a directory index), so there is no check-then-open race.
+//! Each request costs one `open` and one `fstat` on the same fd (more for a
+//! directory index, a sidecar or a miss), so there is no check-then-open race.
 //!
 //! **Validators, preconditions, ranges, caching.** Every file response
 //! carries a strong `ETag`, `Last-Modified`, `Accept-Ranges: bytes` and the
@@ -47,15 +71,20 @@
 
 pub mod cache;
 pub mod conditional;
+pub mod encoding;
 pub mod listing;
 pub mod mime;
+pub mod navigation;
+pub mod options;
 pub mod path;
 pub mod range;
 
+pub use options::{StaticOptions, SymlinkPolicy};
+
 use super::{Body, Response};
 use crate::proto::{Method, RequestHead};
-use cache::CachePolicy;
 use conditional::{evaluate_preconditions, if_range_allows, Conditions, Precondition, Validators};
+use encoding::{negotiate, Candidate, ContentCoding};
 use path::{resolve_path, RelativePath};
 use range::{evaluate_range, RangeOutcome};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -65,8 +94,8 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::path::PathBuf;
 
-/// The name served for a directory requested with a trailing slash.
-const INDEX_FILE: &str = "index.html";
+/// The file at the root whose contents are the body of a 404, if present.
+const NOT_FOUND_PAGE: &str = "404.html";
 
 /// How many times an `openat2` that failed with `EAGAIN` or `EINTR` is
 /// retried: the kernel answers `EAGAIN` when a concurrent rename made it
@@ -82,17 +111,6 @@ pub struct StaticFiles {
     options: StaticOptions,
 }
 
-/// How files are served, from the command line; `Default` is every
-/// flag's default.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StaticOptions {
-    /// `Cache-Control` on file responses (`--cache`, default `auto`).
-    pub cache: CachePolicy,
-    /// Whether a directory without an index gets a listing (`--listing`,
-    /// default off).
-    pub listing: bool,
-}
-
 /// How paths under the root are resolved; chosen once at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Resolver {
@@ -104,6 +122,8 @@ enum Resolver {
 
 impl StaticFiles {
     /// Open `root`, which must be an existing directory, and keep it open.
+    /// With `options.spa`, that file must be a regular file under the root
+    /// now (it is opened again for each request that needs it).
     pub fn new(root: PathBuf, options: StaticOptions) -> std::io::Result<StaticFiles> {
         // O_PATH: we only ever look up names relative to this fd, which needs
         // search permission, not read permission.
@@ -126,34 +146,73 @@ impl StaticFiles {
             Err(Errno::NOSYS) | Err(Errno::PERM) => Resolver::Walk,
             Err(other) => return Err(other.into()),
         };
-        Ok(StaticFiles {
+        let files = StaticFiles {
             root,
             resolver,
             options,
-        })
+        };
+        if let Some(spa) = &files.options.spa {
+            match files.open_and_stat(spa) {
+                Ok((_, stat)) if stat.file_type == FileType::RegularFile => {}
+                _ => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        format!("--spa {spa} is not a regular file under the root"),
+                    ))
+                }
+            }
+        }
+        Ok(files)
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &StaticOptions {
+        &self.options
+    }
+
+    /// The symlink policy actually enforced: `within-root` is `deny` where
+    /// `openat2` is missing. Listings use it to decide what to show.
+    pub fn symlink_policy(&self) -> SymlinkPolicy {
+        match (self.options.symlinks, self.resolver) {
+            (SymlinkPolicy::WithinRoot, Resolver::Walk) => SymlinkPolicy::Deny,
+            (policy, _) => policy,
+        }
     }
 
     /// Answer a GET or HEAD for `head.path()` (the driver drops the body of
     /// a HEAD response, so both get the same answer).
     pub fn serve(&self, head: &RequestHead) -> Response {
+        let response = self.serve_path(head);
+        if response.status == 404 {
+            return self.not_found(head);
+        }
+        response
+    }
+
+    fn serve_path(&self, head: &RequestHead) -> Response {
         let raw_path = head.path();
         let relative = match resolve_path(raw_path) {
             Ok(relative) => relative,
             Err(error) => return error_response(error.status()),
         };
+        if !self.options.hidden && relative.has_hidden_segment() {
+            return error_response(path::PathError::Hidden.status());
+        }
         let (fd, stat) = match self.open_and_stat(relative.as_str()) {
             Ok(opened) => opened,
             Err(errno) => return open_error_response(errno),
         };
         match stat.file_type {
-            FileType::RegularFile => self.file_response(head, fd, &stat, relative.as_str()),
+            FileType::RegularFile => self.serve_file(head, fd, stat, relative.as_str()),
             FileType::Directory if !relative.has_trailing_slash() => {
                 redirect_to_directory(raw_path, head.query())
             }
             FileType::Directory => match self.serve_index(head, &relative) {
                 // No servable index: list the directory if asked to.
                 response if response.status == 404 && self.options.listing => {
-                    listing::respond(fd, &relative, head, |path| self.open_and_stat(path))
+                    listing::respond(fd, &relative, head, self.options.hidden, |path| {
+                        self.open_and_stat(path)
+                    })
                 }
                 response => response,
             },
@@ -162,33 +221,157 @@ impl StaticFiles {
         }
     }
 
-    /// Serve the index file of a directory requested with a trailing slash.
+    /// Serve the first `--index` name of a directory requested with a
+    /// trailing slash that is a regular file.
     fn serve_index(&self, head: &RequestHead, directory: &RelativePath) -> Response {
-        let index_path = if directory.is_root() {
-            INDEX_FILE.to_owned()
-        } else {
-            format!("{}/{INDEX_FILE}", directory.as_str())
-        };
-        match self.open_and_stat(&index_path) {
-            Ok((fd, stat)) if stat.file_type == FileType::RegularFile => {
-                self.file_response(head, fd, &stat, INDEX_FILE)
+        for name in &self.options.index_names {
+            let index_path = if directory.is_root() {
+                name.clone()
+            } else {
+                format!("{}/{name}", directory.as_str())
+            };
+            match self.open_and_stat(&index_path) {
+                Ok((fd, stat)) if stat.file_type == FileType::RegularFile => {
+                    return self.serve_file(head, fd, stat, &index_path)
+                }
+                // A directory (or FIFO...) named index.html is not an index.
+                Ok(_) => continue,
+                Err(errno) if status_for_open_error(errno).0 == 404 => continue,
+                Err(errno) => return open_error_response(errno),
             }
-            // A directory (or FIFO...) named index.html is not an index.
-            Ok(_) => error_response(404),
-            Err(errno) => open_error_response(errno),
+        }
+        error_response(404)
+    }
+
+    /// Serve a regular file opened as `relative`: for a compressible type,
+    /// pick the representation first (a sidecar or the file itself), then
+    /// answer as for any file.
+    fn serve_file(
+        &self,
+        head: &RequestHead,
+        fd: OwnedFd,
+        stat: FileFacts,
+        relative: &str,
+    ) -> Response {
+        if !mime::is_compressible(mime::media_type_for(relative)) {
+            return self.file_response(head, fd, &stat, relative);
+        }
+        let (fd, stat) = self.select_representation(head, fd, stat, relative);
+        let coding = stat.coding;
+        let mut response = self.file_response(head, fd, &stat, relative);
+        if let Some(coding) = coding {
+            if (200..300).contains(&response.status) {
+                response
+                    .fields
+                    .push(("Content-Encoding", Cow::Borrowed(coding.token())));
+            }
+        }
+        response
+            .fields
+            .push(("Vary", Cow::Borrowed("Accept-Encoding")));
+        response
+    }
+
+    /// The representation to serve: the first candidate of the client's
+    /// `Accept-Encoding` that we have: a sidecar (`relative` plus `.br`,
+    /// `.zst` or `.gz`) opened under the same policy, a regular file, and
+    /// not older than the source, or the source itself. The source is also
+    /// the answer when the client refuses identity and no sidecar fits.
+    fn select_representation(
+        &self,
+        head: &RequestHead,
+        fd: OwnedFd,
+        stat: FileFacts,
+        relative: &str,
+    ) -> (OwnedFd, FileFacts) {
+        let accept_encoding = joined_field(head, "Accept-Encoding");
+        for candidate in negotiate(accept_encoding.as_deref()).candidates {
+            let Candidate::Coded(coding) = candidate else {
+                break;
+            };
+            let sidecar = format!("{relative}{}", coding.file_suffix());
+            match self.open_and_stat(&sidecar) {
+                Ok((sidecar_fd, mut sidecar_stat))
+                    if sidecar_stat.file_type == FileType::RegularFile
+                        && !sidecar_stat.is_older_than(&stat) =>
+                {
+                    sidecar_stat.coding = Some(coding);
+                    return (sidecar_fd, sidecar_stat);
+                }
+                _ => continue,
+            }
+        }
+        (fd, stat)
+    }
+
+    /// The answer when the path matched nothing: the `--spa` file for a
+    /// navigation, else a 404 whose body is `404.html` if the root has one.
+    fn not_found(&self, head: &RequestHead) -> Response {
+        let mut vary_accept = false;
+        if let (Some(spa), Ok(relative)) = (&self.options.spa, resolve_path(head.path())) {
+            let last_segment = match relative.has_trailing_slash() {
+                true => "",
+                false => relative.segments().last().unwrap_or_default(),
+            };
+            // Whether the answer depended on Accept, for caches.
+            vary_accept = navigation::has_extension(last_segment);
+            if navigation::is_navigation(last_segment, head.field("Accept")) {
+                if let Ok((fd, stat)) = self.open_and_stat(spa) {
+                    if stat.file_type == FileType::RegularFile {
+                        let response = self.serve_file(head, fd, stat, spa);
+                        return match vary_accept {
+                            true => response.with_field("Vary", "Accept"),
+                            false => response,
+                        };
+                    }
+                }
+            }
+        }
+        let response = match self.open_and_stat(NOT_FOUND_PAGE) {
+            Ok((fd, stat)) if stat.file_type == FileType::RegularFile => not_found_page(fd, &stat),
+            _ => error_response(404),
+        };
+        match vary_accept {
+            true => response.with_field("Vary", "Accept"),
+            false => response,
         }
     }
 
     /// Open `relative` (from a [`RelativePath`]) beneath the root for
-    /// reading, and fstat the same fd.
+    /// reading, under the symlink policy, and fstat the same fd.
     fn open_and_stat(&self, relative: &str) -> Result<(OwnedFd, FileFacts), Errno> {
-        let fd = match self.resolver {
-            Resolver::Beneath => open_beneath(self.root.as_fd(), relative)?,
-            Resolver::Walk => open_by_walking(self.root.as_fd(), relative)?,
+        let root = self.root.as_fd();
+        let fd = match (self.options.symlinks, self.resolver) {
+            (SymlinkPolicy::Follow, _) => open_following(root, relative)?,
+            (_, Resolver::Walk) => open_by_walking(root, relative)?,
+            (SymlinkPolicy::WithinRoot, Resolver::Beneath) => open_resolving(
+                root,
+                relative,
+                ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+            )?,
+            (SymlinkPolicy::Deny, Resolver::Beneath) => open_resolving(
+                root,
+                relative,
+                ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS,
+            )?,
         };
         let stat = FileFacts::from_stat(&rustix::fs::fstat(&fd)?);
         Ok((fd, stat))
     }
+}
+
+/// All field lines named `name` joined with `,` (RFC 9110 §5.3), without
+/// copying in the usual case of one line.
+fn joined_field<'a>(head: &'a RequestHead, name: &'a str) -> Option<Cow<'a, [u8]>> {
+    let mut lines = head.fields_named(name);
+    let first = lines.next()?;
+    let mut joined: Option<Vec<u8>> = None;
+    for line in lines {
+        let buffer = joined.get_or_insert_with(|| first.to_vec());
+        buffer.push(b',');
+        buffer.extend_from_slice(line);
+    }
+    Some(joined.map_or(Cow::Borrowed(first), Cow::Owned))
 }
 
 /// What we use from `fstat`, in fixed types: the `Stat` field types differ
@@ -199,6 +382,8 @@ struct FileFacts {
     mtime_secs: i64,
     mtime_nanos: u64,
     inode: u64,
+    /// The content coding when this is a sidecar: it suffixes the ETag.
+    coding: Option<ContentCoding>,
 }
 
 impl FileFacts {
@@ -211,7 +396,13 @@ impl FileFacts {
             mtime_secs: i64::from(stat.st_mtime),
             mtime_nanos: u64::from(stat.st_mtime_nsec),
             inode: u64::from(stat.st_ino),
+            coding: None,
         }
+    }
+
+    /// Whether this file was modified before `other` (a stale sidecar).
+    fn is_older_than(&self, other: &FileFacts) -> bool {
+        (self.mtime_secs, self.mtime_nanos) < (other.mtime_secs, other.mtime_nanos)
     }
 }
 
@@ -238,22 +429,32 @@ fn final_open_flags() -> OFlags {
     OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK
 }
 
-/// Open with the kernel enforcing that resolution stays beneath `root`.
-fn open_beneath(root: BorrowedFd<'_>, relative: &str) -> Result<OwnedFd, Errno> {
+/// Open with the kernel enforcing `resolve` (always with `BENEATH`, so
+/// resolution stays beneath `root`).
+fn open_resolving(
+    root: BorrowedFd<'_>,
+    relative: &str,
+    resolve: ResolveFlags,
+) -> Result<OwnedFd, Errno> {
     let mut attempt = 1;
     loop {
-        let result = rustix::fs::openat2(
-            root,
-            relative,
-            final_open_flags(),
-            Mode::empty(),
-            ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
-        );
+        let result =
+            rustix::fs::openat2(root, relative, final_open_flags(), Mode::empty(), resolve);
         match result {
             Err(Errno::AGAIN) | Err(Errno::INTR) if attempt < OPEN_ATTEMPTS => attempt += 1,
             other => return other,
         }
     }
+}
+
+/// Open relative to `root` following every symlink (`--symlinks follow`).
+/// `relative` comes from a [`RelativePath`], so it has no `..` and is not
+/// absolute; only symlinks can lead out, which is what this policy allows.
+fn open_following(root: BorrowedFd<'_>, relative: &str) -> Result<OwnedFd, Errno> {
+    if relative.split('/').any(|component| component == "..") || relative.starts_with('/') {
+        return Err(Errno::XDEV);
+    }
+    rustix::fs::openat(root, relative, final_open_flags(), Mode::empty())
 }
 
 /// Open by walking one component at a time, refusing every symlink: the
@@ -432,15 +633,47 @@ fn not_modified(mut fields: Vec<(&'static str, Cow<'static, str>)>) -> Response 
 
 /// A strong entity tag (RFC 9110 §8.8.3) from metadata we already have from
 /// fstat: inode, then the mtime in nanoseconds (16 hex digits), a dash, and
-/// the size. A rewrite changes the mtime or size; a replacement by rename
-/// changes the inode. No hashing of contents, so it costs nothing.
+/// the size; for a sidecar, a dash and the coding (`-br`), so each encoding
+/// of a resource has its own tag (RFC 9110 §8.8.3.3). A rewrite changes the
+/// mtime or size; a replacement by rename changes the inode. No hashing of
+/// contents, so it costs nothing.
 fn entity_tag(stat: &FileFacts) -> String {
     let inode = stat.inode;
     let mtime_nanos = (stat.mtime_secs as u64)
         .wrapping_mul(1_000_000_000)
         .wrapping_add(stat.mtime_nanos);
     let size = stat.size as u64;
-    format!("\"{inode:x}{mtime_nanos:016x}-{size:x}\"")
+    match stat.coding {
+        Some(coding) => format!(
+            "\"{inode:x}{mtime_nanos:016x}-{size:x}-{}\"",
+            coding.token()
+        ),
+        None => format!("\"{inode:x}{mtime_nanos:016x}-{size:x}\""),
+    }
+}
+
+/// 404 with `404.html` as the body. No validators: this is not the
+/// representation of the requested resource, so conditional requests must
+/// not turn it into a 304.
+fn not_found_page(fd: OwnedFd, stat: &FileFacts) -> Response {
+    let Ok(len) = u64::try_from(stat.size) else {
+        return error_response(404);
+    };
+    Response {
+        status: 404,
+        fields: vec![
+            (
+                "Content-Type",
+                Cow::Borrowed(mime::media_type_for(NOT_FOUND_PAGE)),
+            ),
+            ("X-Content-Type-Options", Cow::Borrowed("nosniff")),
+        ],
+        body: Body::File {
+            file: File::from(fd),
+            offset: 0,
+            len,
+        },
+    }
 }
 
 /// The `Last-Modified` value (IMF-fixdate, RFC 9110 §8.8.2), or none for a
@@ -458,28 +691,41 @@ fn redirect_to_directory(raw_path: &[u8], query: Option<&[u8]>) -> Response {
         .with_field("Location", directory_location(raw_path, query))
 }
 
-/// The `Location` for a directory redirect: the raw path with one leading
-/// slash (so `//evil.example` can never become a scheme-relative URL to
-/// another host), a trailing slash, and the query if any. Bytes outside
-/// visible ASCII are percent-encoded so the value is always a valid field
-/// value (RFC 9110 §5.5), whatever the parser let through.
+/// The `Location` for a directory redirect: a relative reference (RFC 9110
+/// §10.2.2 allows one), the raw last segment of the path plus `/`, and the
+/// query if any. Resolved against the request's own URL it names the same
+/// path with a slash added, and it can never name another host: it starts
+/// with neither `/` nor `\` (which some browsers read as `/`), and a colon
+/// in it gets a `./` in front so it cannot read as a scheme (RFC 3986
+/// §4.2). Bytes that are not URI characters are percent-encoded, so the
+/// value is always a valid field value (RFC 9110 §5.5) and a `#` or `\`
+/// cannot change its meaning, whatever the parser let through.
 fn directory_location(raw_path: &[u8], query: Option<&[u8]>) -> String {
-    let trimmed = &raw_path[raw_path.iter().take_while(|&&b| b == b'/').count()..];
-    let mut location = String::with_capacity(raw_path.len() + 2);
-    location.push('/');
-    push_visible(&mut location, trimmed);
-    location.push('/');
+    let last = raw_path.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    let mut location = String::with_capacity(last.len() + 4 + query.map_or(0, <[u8]>::len));
+    if last.is_empty() || last.contains(&b':') {
+        location.push_str("./");
+    }
+    push_uri_chars(&mut location, last);
+    if !last.is_empty() {
+        location.push('/');
+    }
     if let Some(query) = query {
         location.push('?');
-        push_visible(&mut location, query);
+        push_uri_chars(&mut location, query);
     }
     location
 }
 
-fn push_visible(out: &mut String, bytes: &[u8]) {
+/// Append `bytes`, percent-encoding all but the characters a path segment
+/// or query may hold as they are (RFC 3986 §3.3, §3.4: unreserved,
+/// sub-delims, `:`, `@`, `/`, `?`) and `%`, which is kept so escapes the
+/// client sent stay escapes.
+fn push_uri_chars(out: &mut String, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &byte in bytes {
-        if byte.is_ascii_graphic() {
+        let keep = byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&byte);
+        if keep {
             out.push(char::from(byte));
         } else {
             out.push('%');
@@ -524,6 +770,11 @@ mod tests {
         std::fs::write(dir.path().join("secret.txt"), b"outside").expect("file");
         let files = StaticFiles::new(root, StaticOptions::default()).expect("open root");
         (dir, files)
+    }
+
+    /// The fixture's root served with other options.
+    fn with_options(dir: &tempfile::TempDir, options: StaticOptions) -> StaticFiles {
+        StaticFiles::new(root_path(dir), options).expect("open root")
     }
 
     fn get(files: &StaticFiles, target: &str) -> Response {
@@ -586,17 +837,22 @@ mod tests {
 
     #[test]
     fn directory_without_slash_redirects_keeping_the_query() {
-        let (_dir, files) = fixture();
+        let (dir, files) = fixture();
+        std::fs::create_dir(root_path(&dir).join("docs/sub")).expect("dir");
         let cases = [
-            ("/docs", "/docs/"),
-            ("/docs?lang=en&x=1", "/docs/?lang=en&x=1"),
-            ("/empty", "/empty/"),
+            ("/docs", "docs/"),
+            ("/docs?lang=en&x=1", "docs/?lang=en&x=1"),
+            ("/empty", "empty/"),
+            ("/docs/sub", "sub/"),
+            ("/docs/sub?a=%2F", "sub/?a=%2F"),
             // Percent-encoded names keep their raw spelling.
-            ("/%64ocs", "/%64ocs/"),
-            // Leading slashes collapse, so no scheme-relative URL to another
-            // host (`//docs/`) can come out.
-            ("//docs", "/docs/"),
-            ("///docs?q", "/docs/?q"),
+            ("/%64ocs", "%64ocs/"),
+            ("/docs%2Fsub", "docs%2Fsub/"),
+            // Only the last segment: no leading slash, so no scheme-relative
+            // URL to another host (`//docs/`) can come out.
+            ("//docs", "docs/"),
+            ("///docs?q", "docs/?q"),
+            ("/docs/.", "./"),
         ];
         for (target, location) in cases {
             let response = get(&files, target);
@@ -610,14 +866,27 @@ mod tests {
         // (raw path, query, Location)
         type Case<'a> = (&'a [u8], Option<&'a [u8]>, &'a str);
         let cases: &[Case] = &[
-            (b"//evil.example", None, "/evil.example/"),
-            (b"////evil.example", Some(b"a=b"), "/evil.example/?a=b"),
-            (b"/a b", None, "/a%20b/"),
-            (b"/a\r\nSet-Cookie: x", None, "/a%0D%0ASet-Cookie:%20x/"),
-            (b"/caf\xc3\xa9", Some(b"q=\xff"), "/caf%C3%A9/?q=%FF"),
+            (b"//evil.example", None, "evil.example/"),
+            (b"////evil.example", Some(b"a=b"), "evil.example/?a=b"),
+            (b"/%2F%2Fevil.example", None, "%2F%2Fevil.example/"),
+            (b"/x/%2F%2Fevil.example", None, "%2F%2Fevil.example/"),
+            // Backslashes read as slashes in browsers: never sent raw.
+            (b"/\\evil.example", None, "%5Cevil.example/"),
+            // A colon would make the first segment a scheme.
+            (b"/javascript:alert(1)", None, "./javascript:alert(1)/"),
+            (b"/http:", Some(b"x"), "./http:/?x"),
+            (b"/a#b", Some(b"c#d"), "a%23b/?c%23d"),
+            (b"/a b", None, "a%20b/"),
+            (b"/a\r\nSet-Cookie: x", None, "./a%0D%0ASet-Cookie:%20x/"),
+            (b"/caf\xc3\xa9", Some(b"q=\xff"), "caf%C3%A9/?q=%FF"),
+            (b"/", None, "./"),
         ];
         for (path, query, want) in cases {
-            assert_eq!(directory_location(path, *query), *want);
+            let location = directory_location(path, *query);
+            assert_eq!(location, *want);
+            assert!(!location.starts_with('/') && !location.starts_with('\\'));
+            let first_segment = location.split(['/', '?']).next().unwrap_or_default();
+            assert!(!first_segment.contains(':'), "{location}");
         }
     }
 
@@ -742,6 +1011,7 @@ mod tests {
             resolver: Resolver::Walk,
             ..files
         };
+        assert_eq!(walking.symlink_policy(), SymlinkPolicy::Deny);
         assert_eq!(get(&walking, "/hello.txt").status, 200);
         assert_eq!(get(&walking, "/docs/").status, 200);
         assert_eq!(get(&walking, "/docs").status, 301);
@@ -778,12 +1048,271 @@ mod tests {
 
     #[test]
     fn missing_root_is_an_error() {
-        assert!(StaticFiles::new(
-            Path::new("/nonexistent/root/for/test").to_path_buf(),
-            StaticOptions::default()
-        )
-        .is_err());
+        let options = StaticOptions::default;
+        let missing = Path::new("/nonexistent/root/for/test").to_path_buf();
+        assert!(StaticFiles::new(missing, options()).is_err());
         let file = tempfile::NamedTempFile::new().expect("temp file");
-        assert!(StaticFiles::new(file.path().to_path_buf(), StaticOptions::default()).is_err());
+        assert!(StaticFiles::new(file.path().to_path_buf(), options()).is_err());
+    }
+
+    #[test]
+    fn spa_file_must_exist_at_start() {
+        let (dir, _files) = fixture();
+        let spa = |name: &str| StaticOptions {
+            spa: Some(name.to_owned()),
+            ..StaticOptions::default()
+        };
+        assert!(StaticFiles::new(root_path(&dir), spa("index.html")).is_ok());
+        assert!(StaticFiles::new(root_path(&dir), spa("missing.html")).is_err());
+        assert!(StaticFiles::new(root_path(&dir), spa("docs")).is_err());
+    }
+
+    #[test]
+    fn symlink_policies_for_files_and_directory_components() {
+        let (dir, _files) = fixture();
+        let root = root_path(&dir);
+        symlink("hello.txt", root.join("alias.txt")).expect("symlink");
+        symlink("docs", root.join("docs-alias")).expect("symlink");
+        symlink("../secret.txt", root.join("escape")).expect("symlink");
+        symlink(dir.path(), root.join("outside")).expect("symlink");
+        // (target, deny, within-root, follow)
+        let cases = [
+            ("/hello.txt", 200, 200, 200),
+            ("/alias.txt", 404, 200, 200),
+            ("/docs-alias/index.html", 404, 200, 200),
+            ("/docs-alias/", 404, 200, 200),
+            ("/escape", 404, 404, 200),
+            ("/outside/secret.txt", 404, 404, 200),
+            ("/../secret.txt", 404, 404, 404),
+            ("/%2e%2e/secret.txt", 404, 404, 404),
+        ];
+        let serve = |policy| {
+            with_options(
+                &dir,
+                StaticOptions {
+                    symlinks: policy,
+                    ..StaticOptions::default()
+                },
+            )
+        };
+        let deny = serve(SymlinkPolicy::Deny);
+        let within = serve(SymlinkPolicy::WithinRoot);
+        let follow = serve(SymlinkPolicy::Follow);
+        for (target, deny_status, within_status, follow_status) in cases {
+            assert_eq!(get(&deny, target).status, deny_status, "deny {target}");
+            assert_eq!(
+                get(&within, target).status,
+                within_status,
+                "within-root {target}"
+            );
+            assert_eq!(
+                get(&follow, target).status,
+                follow_status,
+                "follow {target}"
+            );
+        }
+        assert_eq!(deny.symlink_policy(), SymlinkPolicy::Deny);
+        assert_eq!(follow.symlink_policy(), SymlinkPolicy::Follow);
+        assert_eq!(
+            open_following(deny.root.as_fd(), "a/../x").err(),
+            Some(Errno::XDEV)
+        );
+    }
+
+    #[test]
+    fn hidden_files_only_with_the_option() {
+        let (dir, files) = fixture();
+        let root = root_path(&dir);
+        std::fs::write(root.join(".env"), b"KEY=1").expect("file");
+        std::fs::create_dir(root.join(".config")).expect("dir");
+        std::fs::write(root.join(".config/a.txt"), b"a").expect("file");
+        let hidden = with_options(
+            &dir,
+            StaticOptions {
+                hidden: true,
+                ..StaticOptions::default()
+            },
+        );
+        for target in ["/.env", "/.config/a.txt", "/%2econfig/a.txt"] {
+            assert_eq!(get(&files, target).status, 404, "{target}");
+            assert_eq!(get(&hidden, target).status, 200, "{target}");
+        }
+    }
+
+    #[test]
+    fn index_names_are_tried_in_order() {
+        let (dir, _files) = fixture();
+        let root = root_path(&dir);
+        std::fs::write(root.join("docs/default.htm"), b"default").expect("file");
+        std::fs::create_dir(root.join("docs/home.html")).expect("dir");
+        let index = |names: &[&str]| {
+            with_options(
+                &dir,
+                StaticOptions {
+                    index_names: names.iter().map(|n| n.to_string()).collect(),
+                    ..StaticOptions::default()
+                },
+            )
+        };
+        // (index names, body of /docs/, or None for 404)
+        let cases: &[(&[&str], Option<&[u8]>)] = &[
+            (&["index.html"], Some(b"<h1>docs</h1>")),
+            (&["default.htm", "index.html"], Some(b"default")),
+            (&["index.html", "default.htm"], Some(b"<h1>docs</h1>")),
+            // A directory named like an index is skipped.
+            (&["home.html", "default.htm"], Some(b"default")),
+            (&["missing.html", "default.htm"], Some(b"default")),
+            (&["missing.html"], None),
+        ];
+        for (names, want) in cases {
+            let response = get(&index(names), "/docs/");
+            match want {
+                Some(body) => {
+                    assert_eq!(response.status, 200, "{names:?}");
+                    assert_eq!(body_bytes(response), *body, "{names:?}");
+                }
+                None => assert_eq!(response.status, 404, "{names:?}"),
+            }
+        }
+        let response = get(&index(&["default.htm"]), "/docs/");
+        assert_eq!(
+            response.field("Content-Type"),
+            Some("text/html; charset=utf-8")
+        );
+    }
+
+    #[test]
+    fn sidecars_are_chosen_by_accept_encoding_and_freshness() {
+        let (dir, files) = fixture();
+        let root = root_path(&dir);
+        std::fs::write(root.join("app.js"), b"let a = 1;\n").expect("file");
+        std::fs::write(root.join("app.js.br"), b"BR").expect("file");
+        std::fs::write(root.join("app.js.gz"), b"GZIP").expect("file");
+        std::fs::write(root.join("app.js.zst"), b"ZSTD!").expect("file");
+        let fetch = |accept: &str| {
+            files.serve(&RequestHead::for_test(
+                "GET",
+                "/app.js",
+                &[("Accept-Encoding", accept)],
+            ))
+        };
+        // (Accept-Encoding, Content-Encoding, body)
+        let cases: &[(&str, Option<&str>, &[u8])] = &[
+            ("gzip, deflate, br, zstd", Some("br"), b"BR"),
+            ("gzip", Some("gzip"), b"GZIP"),
+            ("zstd, gzip", Some("zstd"), b"ZSTD!"),
+            ("br;q=0.5, gzip", Some("gzip"), b"GZIP"),
+            ("identity", None, b"let a = 1;\n"),
+            ("deflate", None, b"let a = 1;\n"),
+        ];
+        let mut tags = Vec::new();
+        for (accept, coding, body) in cases {
+            let response = fetch(accept);
+            assert_eq!(response.status, 200, "{accept}");
+            assert_eq!(response.field("Content-Encoding"), *coding, "{accept}");
+            assert_eq!(
+                response.field("Content-Type"),
+                Some("text/javascript; charset=utf-8"),
+                "{accept}"
+            );
+            assert_eq!(response.field("Vary"), Some("Accept-Encoding"), "{accept}");
+            let etag = response.field("ETag").expect("etag").to_owned();
+            match coding {
+                Some(coding) => assert!(etag.ends_with(&format!("-{coding}\"")), "{etag}"),
+                None => assert!(!etag.ends_with("-br\"") && !etag.ends_with("-gzip\"")),
+            }
+            tags.push(etag);
+            assert_eq!(body_bytes(response), *body, "{accept}");
+        }
+        tags.sort();
+        tags.dedup();
+        assert_eq!(tags.len(), 4, "one tag per representation");
+        // A sidecar older than its source is not used.
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        File::options()
+            .write(true)
+            .open(root.join("app.js.br"))
+            .and_then(|f| f.set_modified(old))
+            .expect("age the sidecar");
+        assert_eq!(fetch("br, gzip").field("Content-Encoding"), Some("gzip"));
+        // A sidecar that is a directory is not used either.
+        std::fs::remove_file(root.join("app.js.gz")).expect("remove");
+        std::fs::create_dir(root.join("app.js.gz")).expect("dir");
+        assert_eq!(fetch("gzip").field("Content-Encoding"), None);
+    }
+
+    #[test]
+    fn incompressible_types_have_no_vary_and_no_sidecar() {
+        let (dir, files) = fixture();
+        let root = root_path(&dir);
+        std::fs::write(root.join("a.png"), b"PNG").expect("file");
+        std::fs::write(root.join("a.png.gz"), b"GZ").expect("file");
+        let response = files.serve(&RequestHead::for_test(
+            "GET",
+            "/a.png",
+            &[("Accept-Encoding", "gzip")],
+        ));
+        assert_eq!(response.field("Content-Encoding"), None);
+        assert_eq!(response.field("Vary"), None);
+        assert_eq!(body_bytes(response), b"PNG");
+    }
+
+    #[test]
+    fn sidecars_follow_the_symlink_policy() {
+        let (dir, _files) = fixture();
+        let root = root_path(&dir);
+        std::fs::write(root.join("app.js"), b"source").expect("file");
+        std::fs::write(dir.path().join("outside.br"), b"BR").expect("file");
+        symlink("../outside.br", root.join("app.js.br")).expect("symlink");
+        let within = with_options(&dir, StaticOptions::default());
+        let head = RequestHead::for_test("GET", "/app.js", &[("Accept-Encoding", "br")]);
+        let response = within.serve(&head);
+        assert_eq!(response.field("Content-Encoding"), None);
+        assert_eq!(body_bytes(response), b"source");
+    }
+
+    #[test]
+    fn not_found_page_and_spa_fallback() {
+        let (dir, files) = fixture();
+        let root = root_path(&dir);
+        assert_eq!(body_bytes(get(&files, "/missing")), b"Not Found");
+        std::fs::write(root.join("404.html"), b"<h1>gone</h1>").expect("file");
+        let response = get(&files, "/missing");
+        assert_eq!(response.status, 404);
+        assert_eq!(
+            response.field("Content-Type"),
+            Some("text/html; charset=utf-8")
+        );
+        assert_eq!(response.field("ETag"), None);
+        assert_eq!(body_bytes(response), b"<h1>gone</h1>");
+        assert_eq!(get(&files, "/.env").status, 404);
+
+        let spa = with_options(
+            &dir,
+            StaticOptions {
+                spa: Some("index.html".to_owned()),
+                ..StaticOptions::default()
+            },
+        );
+        // (target, Accept, status, body)
+        let cases: &[(&str, Option<&str>, u16, &[u8])] = &[
+            ("/users/42", None, 200, b"<h1>root</h1>"),
+            ("/settings/", None, 200, b"<h1>root</h1>"),
+            ("/app.js", None, 404, b"<h1>gone</h1>"),
+            (
+                "/report.2025",
+                Some("text/html,*/*;q=0.8"),
+                200,
+                b"<h1>root</h1>",
+            ),
+            ("/hello.txt", Some("text/html"), 200, b"hello\n"),
+            ("/../x", None, 404, b"<h1>gone</h1>"),
+        ];
+        for (target, accept, status, body) in cases {
+            let fields: Vec<(&str, &str)> = accept.iter().map(|a| ("Accept", *a)).collect();
+            let response = spa.serve(&RequestHead::for_test("GET", target, &fields));
+            assert_eq!(response.status, *status, "{target}");
+            assert_eq!(body_bytes(response), *body, "{target}");
+        }
     }
 }

@@ -17,8 +17,11 @@
 //!    about what exists above the root.
 //! 6. A segment containing `\` is 404, so no platform or proxy that treats it
 //!    as a separator can be tricked.
-//! 7. Dotfiles: a segment starting with `.` is 404 (`.git`, `.env`,
-//!    `.htpasswd` must never leak), except `.well-known` (RFC 8615).
+//!
+//! Dotfiles are a policy (`--hidden`), so they are not refused here:
+//! [`RelativePath::has_hidden_segment`] finds them and `mod.rs` decides. By
+//! default a segment starting with `.` is 404 (`.git`, `.env`, `.htpasswd`
+//! must never leak), except `.well-known` as the first segment (RFC 8615).
 //!
 //! The kernel enforces containment again when the file is opened (see
 //! `mod.rs`); these rules are the first of two independent fences.
@@ -57,6 +60,15 @@ impl RelativePath {
     pub fn segments(&self) -> impl Iterator<Item = &str> {
         self.joined.split('/').filter(|s| !s.is_empty())
     }
+
+    /// Whether a segment names a hidden file or directory: one starting with
+    /// `.`, other than `.well-known` directly under the root (RFC 8615
+    /// defines it there only, and `/.well-known/.secret` is still hidden).
+    pub fn has_hidden_segment(&self) -> bool {
+        self.segments()
+            .enumerate()
+            .any(|(i, segment)| segment.starts_with('.') && !(i == 0 && segment == ".well-known"))
+    }
 }
 
 /// Why a URL path was refused.
@@ -74,7 +86,8 @@ pub enum PathError {
     Traversal,
     /// A segment containing `\`.
     Backslash,
-    /// A segment starting with `.` other than `.well-known`.
+    /// A segment starting with `.` other than `.well-known`, refused by the
+    /// hidden-file policy (never by [`resolve_path`] itself).
     Hidden,
 }
 
@@ -110,9 +123,6 @@ pub fn resolve_path(raw_path: &[u8]) -> Result<RelativePath, PathError> {
             "" | "." => continue,
             ".." => return Err(PathError::Traversal),
             _ if segment.contains('\\') => return Err(PathError::Backslash),
-            _ if segment.starts_with('.') && segment != ".well-known" => {
-                return Err(PathError::Hidden)
-            }
             _ => {}
         }
         if !joined.is_empty() {
@@ -206,11 +216,9 @@ mod tests {
             // Overlong UTF-8 for `.` and other invalid UTF-8 are 400.
             (b"/%c0%ae%c0%ae/etc/passwd", Err(InvalidUtf8)),
             (b"/%ff", Err(InvalidUtf8)),
-            // Dotfiles are hidden, `.well-known` is not.
-            (b"/.git/config", Err(Hidden)),
-            (b"/.env", Err(Hidden)),
-            (b"/a/.htpasswd", Err(Hidden)),
-            (b"/%2egit/config", Err(Hidden)),
+            // Dotfiles resolve; hiding them is the policy's job.
+            (b"/.git/config", Ok((".git/config", false))),
+            (b"/%2egit/config", Ok((".git/config", false))),
             (
                 b"/.well-known/security.txt",
                 Ok((".well-known/security.txt", false)),
@@ -246,6 +254,32 @@ mod tests {
         ];
         for (error, status) in cases {
             assert_eq!(error.status(), status, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn hidden_segments() {
+        let cases: &[(&[u8], bool)] = &[
+            (b"/", false),
+            (b"/a.b/c..d", false),
+            (b"/.env", true),
+            (b"/.git/config", true),
+            (b"/%2egit/config", true),
+            (b"/a/.htpasswd", true),
+            (b"/a/.well-known/x", true),
+            (b"/.well-known/security.txt", false),
+            (b"/.well-known/", false),
+            (b"/.well-known/.secret", true),
+            (b"//.well-known/acme-challenge/t", false),
+        ];
+        for (raw, want) in cases {
+            let path = resolve_path(raw).expect("resolves");
+            assert_eq!(
+                path.has_hidden_segment(),
+                *want,
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
         }
     }
 

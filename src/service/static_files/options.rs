@@ -1,0 +1,190 @@
+//! What can be configured about static files: symlink policy, hidden files,
+//! index names and the single-page-app fallback. `config.rs` builds these
+//! from flags; [`StaticFiles`](super::StaticFiles) reads them.
+
+use super::cache::CachePolicy;
+
+/// How symlinks under the root are treated, for every path component (the
+/// file itself and each directory on the way), in file serving and listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SymlinkPolicy {
+    /// Refuse every symlink (404): `openat2` with `RESOLVE_NO_SYMLINKS`, or
+    /// `O_NOFOLLOW` on each component where `openat2` is missing.
+    Deny,
+    /// Follow a symlink only if what it resolves to stays inside the root
+    /// (`openat2` with `RESOLVE_BENEATH`). Where `openat2` is missing this
+    /// degrades to `Deny`, as following safely needs the kernel's help.
+    #[default]
+    WithinRoot,
+    /// Follow every symlink, wherever it leads. `..` in the URL is still
+    /// refused, but a symlink in the root may expose anything the server's
+    /// user can read: use only for roots whose every symlink you trust.
+    Follow,
+}
+
+impl SymlinkPolicy {
+    /// The flag spelling: `deny`, `within-root`, `follow`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SymlinkPolicy::Deny => "deny",
+            SymlinkPolicy::WithinRoot => "within-root",
+            SymlinkPolicy::Follow => "follow",
+        }
+    }
+}
+
+impl std::str::FromStr for SymlinkPolicy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<SymlinkPolicy, String> {
+        match text {
+            "deny" => Ok(SymlinkPolicy::Deny),
+            "within-root" => Ok(SymlinkPolicy::WithinRoot),
+            "follow" => Ok(SymlinkPolicy::Follow),
+            _ => Err("expected deny, within-root or follow".to_owned()),
+        }
+    }
+}
+
+/// The name served for a directory when `--index` is not given.
+pub const DEFAULT_INDEX: &str = "index.html";
+
+/// Static-file settings. `Default` is what the server does without flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaticOptions {
+    /// `--symlinks`; default [`SymlinkPolicy::WithinRoot`].
+    pub symlinks: SymlinkPolicy,
+    /// `--hidden`: serve dotfiles and dot-directories. Default false (404).
+    /// `/.well-known/` (RFC 8615) is served either way.
+    pub hidden: bool,
+    /// `--index`: names tried in order for a directory requested with a
+    /// trailing slash. Each is a single path segment. Default `index.html`.
+    pub index_names: Vec<String>,
+    /// `--spa`: a file, relative to the root, served (200) for navigations
+    /// that match no file. Default none.
+    pub spa: Option<String>,
+    /// `--cache`: `Cache-Control` on file responses. Default `auto`.
+    pub cache: CachePolicy,
+    /// `--listing`: a directory without an index gets a listing instead of
+    /// 404. Default off.
+    pub listing: bool,
+}
+
+impl Default for StaticOptions {
+    fn default() -> Self {
+        StaticOptions {
+            symlinks: SymlinkPolicy::default(),
+            hidden: false,
+            index_names: vec![DEFAULT_INDEX.to_owned()],
+            spa: None,
+            cache: CachePolicy::default(),
+            listing: false,
+        }
+    }
+}
+
+impl StaticOptions {
+    /// Whether a directory entry or URL segment named `name` may be served
+    /// or listed under these options. `.well-known` is the caller's
+    /// business: it is visible only as the first segment below the root.
+    pub fn shows_name(&self, name: &str) -> bool {
+        self.hidden || !name.starts_with('.')
+    }
+}
+
+/// Parse `--index`: comma-separated file names, tried in order. Each must
+/// be one non-empty path segment (no `/`, not `.` or `..`, no NUL).
+pub fn parse_index_names(text: &str) -> Result<Vec<String>, String> {
+    let names: Vec<String> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if names.is_empty() {
+        return Err("expected at least one file name".to_owned());
+    }
+    for name in &names {
+        if name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
+            return Err(format!("{name:?} is not a plain file name"));
+        }
+    }
+    Ok(names)
+}
+
+/// Parse `--spa`: a file relative to the root, spelled as a URL path
+/// without the leading `/` (or with it). It is normalized like a request
+/// path, so it cannot climb out of the root.
+pub fn parse_spa_file(text: &str) -> Result<String, String> {
+    let raw = format!("/{}", text.trim_start_matches('/'));
+    match super::path::resolve_path(raw.as_bytes()) {
+        Ok(path) if !path.is_root() && !path.has_trailing_slash() => Ok(path.as_str().to_owned()),
+        _ => Err(format!("{text:?} is not a file path inside the root")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_names() {
+        let ok: &[(&str, &[&str])] = &[
+            ("index.html", &["index.html"]),
+            ("index.html,index.htm", &["index.html", "index.htm"]),
+            (
+                " default.html , index.html ,",
+                &["default.html", "index.html"],
+            ),
+        ];
+        for (text, want) in ok {
+            assert_eq!(parse_index_names(text).expect(text), *want, "{text}");
+        }
+        for text in ["", ",", "a/b.html", "..", ".", "a\\b", "x\0"] {
+            assert!(parse_index_names(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn spa_files() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("index.html", Some("index.html")),
+            ("/index.html", Some("index.html")),
+            ("app/shell.html", Some("app/shell.html")),
+            ("./app//shell.html", Some("app/shell.html")),
+            ("../index.html", None),
+            ("app/../../x", None),
+            ("", None),
+            ("/", None),
+            ("app/", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_spa_file(text).ok().as_deref(), *want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn symlink_policy_spellings_round_trip() {
+        for policy in [
+            SymlinkPolicy::Deny,
+            SymlinkPolicy::WithinRoot,
+            SymlinkPolicy::Follow,
+        ] {
+            assert_eq!(policy.as_str().parse(), Ok(policy));
+        }
+        assert!("yes".parse::<SymlinkPolicy>().is_err());
+        assert_eq!(SymlinkPolicy::default(), SymlinkPolicy::WithinRoot);
+    }
+
+    #[test]
+    fn hidden_names() {
+        let default = StaticOptions::default();
+        assert!(default.shows_name("a.txt"));
+        assert!(!default.shows_name(".env"));
+        let hidden = StaticOptions {
+            hidden: true,
+            ..StaticOptions::default()
+        };
+        assert!(hidden.shows_name(".env"));
+    }
+}
