@@ -14,6 +14,8 @@ mod limits;
 mod protocol_errors;
 #[path = "integration/shutdown.rs"]
 mod shutdown;
+#[path = "integration/smuggling.rs"]
+mod smuggling;
 #[path = "integration/static_files.rs"]
 mod static_files;
 #[path = "integration/timeouts.rs"]
