@@ -110,12 +110,45 @@ fn split_responses(mut stream: &[u8]) -> Vec<Seen> {
     seen
 }
 
+/// How the bytes of a case are written.
+#[derive(Debug, Clone, Copy)]
+enum Delivery {
+    /// In one write.
+    Whole,
+    /// One byte per write, with Nagle off, so the server sees every split
+    /// point its incremental parsing and body reading have to handle.
+    Bytewise,
+}
+
 /// Send one case on a fresh connection, read until the server closes it, and
 /// check the outcome.
-fn check_case(server: &TestServer, (name, template, expected): &Case) {
+fn check_case(server: &TestServer, (name, template, expected): &Case, delivery: Delivery) {
     let mut client = server.connect();
-    client.send(&expand(template));
-    let raw = client.read_to_close();
+    let bytes = expand(template);
+    let raw = match delivery {
+        Delivery::Whole => {
+            client.send(&bytes);
+            client.read_to_close()
+        }
+        Delivery::Bytewise => {
+            // A separate writer, so that the responses are read while the
+            // bytes go out; once the server has closed, writes fail, and
+            // the rest of the bytes are dropped.
+            client.stream.set_nodelay(true).unwrap();
+            let mut writer = client.stream.try_clone().unwrap();
+            let sending = std::thread::spawn(move || {
+                for byte in bytes.chunks(1) {
+                    if std::io::Write::write_all(&mut writer, byte).is_err() {
+                        return;
+                    }
+                }
+            });
+            let raw = client.read_to_close();
+            sending.join().unwrap();
+            raw
+        }
+    };
+    let name = format!("{name} ({delivery:?})");
     let text = String::from_utf8_lossy(&raw);
     assert!(
         !text.contains(MARKER),
@@ -135,10 +168,18 @@ fn check_case(server: &TestServer, (name, template, expected): &Case) {
     }
 }
 
+/// Check every case, sent whole and then one byte at a time: the outcome
+/// must not depend on how the bytes were split.
 fn check_cases(cases: &[Case]) {
+    check_cases_delivered(cases, &[Delivery::Whole, Delivery::Bytewise]);
+}
+
+fn check_cases_delivered(cases: &[Case], deliveries: &[Delivery]) {
     let server = smuggling_server();
-    for case in cases {
-        check_case(&server, case);
+    for &delivery in deliveries {
+        for case in cases {
+            check_case(&server, case, delivery);
+        }
     }
 }
 
@@ -376,9 +417,12 @@ fn bodies_on_get_and_head_are_skipped_and_the_next_request_answered() {
 /// `Expect: 100-continue` with the body sent at once (RFC 9110 §10.1.1: a
 /// client need not wait): the body is read exactly once, as body, and the
 /// next request is answered. A `100 Continue` may or may not be sent.
+/// Sent whole only: "sent early" means the body is buffered with the head;
+/// sent in pieces, a route that does not read the body would rightly close
+/// (RFC 9110 §10.1.1: the client may or may not be sending it).
 #[test]
 fn expect_100_continue_with_the_body_sent_early() {
-    check_cases(&[
+    check_cases_delivered(&[
         ("echo, Content-Length", "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 7\r\n\r\n[1,2,3]{NEXT}", Answered(&[200, 405])),
         ("echo, chunked", "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n7\r\n[1,2,3]\r\n0\r\n\r\n{NEXT}", Answered(&[200, 405])),
         ("echo, hidden request as body", "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: {LEN}\r\n\r\n{HIDDEN}{NEXT}", Answered(&[400, 405])),
@@ -391,7 +435,7 @@ fn expect_100_continue_with_the_body_sent_early() {
         ("unsupported expectation", "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: {LEN}\r\n\r\n{HIDDEN}{NEXT}", Answered(&[417, 405])),
         // Framing errors win over the expectation.
         ("with CL.TE", "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{HIDDEN}", Rejected(400)),
-    ]);
+    ], &[Delivery::Whole]);
 }
 
 /// The echoed body proves the early body was read once, as body.
@@ -415,4 +459,19 @@ fn expect_100_continue_body_sent_early_is_echoed_once() {
         .filter(|s| *s >= 200)
         .collect();
     assert_eq!(statuses, [200, 405], "{text}");
+}
+
+/// RFC 9112 §9.6: after a request with `Connection: close` (or an HTTP/1.0
+/// request without keep-alive) the server answers and closes; a request
+/// pipelined after it is never processed.
+#[test]
+fn requests_after_a_closing_request_are_never_answered() {
+    check_cases(&[
+        ("Connection: close", "GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n{HIDDEN}", Answered(&[200])),
+        ("Connection: close in a list", "GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, CLOSE\r\n\r\n{HIDDEN}", Answered(&[200])),
+        ("Connection: close on a second line", "GET /index.html HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n{HIDDEN}", Answered(&[200])),
+        ("HTTP/1.0 without keep-alive", "GET /index.html HTTP/1.0\r\n\r\n{HIDDEN}", Answered(&[200])),
+        ("HTTP/1.0 keep-alive and close", "GET /index.html HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n{HIDDEN}", Answered(&[200])),
+        ("echo with Connection: close", "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}{HIDDEN}", Answered(&[200])),
+    ]);
 }
