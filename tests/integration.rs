@@ -26,6 +26,8 @@ mod ranges;
 mod shutdown;
 #[path = "integration/sidecars.rs"]
 mod sidecars;
+#[path = "integration/smuggling.rs"]
+mod smuggling;
 #[path = "integration/static_files.rs"]
 mod static_files;
 #[path = "integration/timeouts.rs"]

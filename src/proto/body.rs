@@ -994,6 +994,26 @@ mod tests {
             prop_assert_eq!(leftover, PIPELINED);
         }
 
+        /// A Content-Length body is exactly its first `n` bytes, however
+        /// they arrive; the bytes after it are left for the next request.
+        #[test]
+        fn content_length_decodes_exactly_n_bytes(
+            n in 1u64..300,
+            bytes in proptest::collection::vec(any::<u8>(), 0..400),
+            points in proptest::collection::vec(any::<usize>(), 0..8),
+        ) {
+            let (outcome, leftover) =
+                feed(BodyFraming::Length(n), &Limits::default(), &cut(&bytes, &points));
+            let taken = bytes.len().min(n as usize);
+            let data = bytes[..taken].to_vec();
+            if taken == n as usize {
+                prop_assert_eq!(outcome, Outcome::End(data));
+                prop_assert_eq!(&leftover[..], &bytes[taken..]);
+            } else {
+                prop_assert_eq!(outcome, Outcome::Incomplete(data));
+            }
+        }
+
         #[test]
         fn arbitrary_bytes_never_panic_and_splits_agree(
             framing in any_framing(),

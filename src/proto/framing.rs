@@ -407,4 +407,59 @@ mod tests {
             );
         }
     }
+
+    use proptest::prelude::*;
+
+    /// A Content-Length as sent: leading zeros, then the digits of a value.
+    fn sent_length() -> impl Strategy<Value = (u64, String)> {
+        (
+            prop_oneof![0u64..10, 0u64..100_000, any::<u64>()],
+            0usize..25,
+        )
+            .prop_map(|(n, zeros)| (n, format!("{}{n}", "0".repeat(zeros))))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// The parsed length is the value of the digits sent, however they
+        /// are padded with zeros and OWS, repeated, or split over lines; a
+        /// value over `max_body_bytes` is 413, never a smaller length.
+        #[test]
+        fn content_length_round_trips(
+            (n, digits) in sent_length(),
+            repeats in 1usize..4,
+            as_list in any::<bool>(),
+            ows in prop_oneof![Just(""), Just(" "), Just("\t"), Just(" \t ")],
+        ) {
+            let element = format!("{ows}{digits}{ows}");
+            let fields: Vec<String> = if as_list {
+                vec![format!("Content-Length:{}", vec![element; repeats].join(","))]
+            } else {
+                vec![format!("Content-Length:{element}"); repeats]
+            };
+            let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+            let limits = Limits::default();
+            let expected = match n {
+                0 => Ok(BodyFraming::None),
+                n if n > limits.max_body_bytes => Err(Error::BodyTooLarge),
+                n => Ok(BodyFraming::Length(n)),
+            };
+            prop_assert_eq!(request_framing(&head_with(1, &fields), &limits), expected);
+        }
+
+        /// Digits that do not fit a u64 are refused, not wrapped or clamped.
+        #[test]
+        fn content_length_over_u64_is_refused(
+            extra in "[0-9]{1,20}",
+            first in 1u8..10,
+        ) {
+            let digits = format!("{first}{}{extra}", "0".repeat(19));
+            let field = format!("Content-Length: {digits}");
+            prop_assert_eq!(
+                request_framing(&head_with(1, &[&field]), &Limits::default()),
+                Err(Error::InvalidContentLength)
+            );
+        }
+    }
 }

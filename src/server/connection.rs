@@ -406,8 +406,8 @@ impl Connection {
 }
 
 /// Whether the bytes received since the last parse could change its answer:
-/// a new line ended, a size limit was crossed, or the method is still being
-/// checked byte by byte. Re-parsing only then keeps a client that sends one
+/// a line ended (or a CR arrived, which may be a bare one), a size limit was
+/// crossed, or the method is still being checked byte by byte. Re-parsing only then keeps a client that sends one
 /// byte at a time from costing time quadratic in the head size.
 fn should_parse(input: &[u8], scanned: usize, limits: &proto::Limits) -> bool {
     const EARLY_BYTES: usize = 32;
@@ -415,7 +415,7 @@ fn should_parse(input: &[u8], scanned: usize, limits: &proto::Limits) -> bool {
     let crossed = |limit: usize| scanned <= limit && input.len() > limit;
     scanned == 0
         || input.len() <= EARLY_BYTES
-        || memchr::memchr(b'\n', fresh).is_some()
+        || memchr::memchr2(b'\n', b'\r', fresh).is_some()
         || crossed(limits.max_request_line_bytes)
         || crossed(limits.max_head_bytes)
 }

@@ -138,3 +138,18 @@ fn chunk_data_without_its_crlf_is_400() {
         400,
     );
 }
+
+#[test]
+fn bare_cr_late_in_the_request_line_is_rejected_at_once_not_at_the_timeout() {
+    let server = start_server(|c| c.timeouts.header_read = std::time::Duration::from_secs(30));
+    let mut client = server.connect();
+    let started = std::time::Instant::now();
+    client.stream.set_nodelay(true).unwrap();
+    client.send(format!("GET /{}", "a".repeat(64)).as_bytes());
+    // A second read that holds a CR but no LF.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    client.send(b"\rX");
+    let response = client.response();
+    assert_eq!(response.status, 400);
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}

@@ -292,4 +292,83 @@ mod tests {
         assert!(!nested.is_root());
         assert_eq!(nested.segments().collect::<Vec<_>>(), ["a", "b", "c"]);
     }
+
+    use proptest::prelude::*;
+
+    /// Pieces from which paths that probe every rule are built.
+    const PATH_PARTS: &[&str] = &[
+        "/",
+        "//",
+        ".",
+        "..",
+        "%2e",
+        "%2E",
+        "%2f",
+        "%2F",
+        "%5c",
+        "\\",
+        "%00",
+        "%",
+        "%2",
+        "%zz",
+        "%c0%ae",
+        "%252e",
+        "a",
+        "b.txt",
+        ".git",
+        ".well-known",
+        "%c3%a9",
+        "?",
+        ";",
+    ];
+
+    /// Join `relative` under `root` and normalise it lexically (`..` pops,
+    /// `.` is skipped), as a file system without symlinks would.
+    fn lexical_join(root: &std::path::Path, relative: &str) -> std::path::PathBuf {
+        use std::path::Component;
+        let mut normal = std::path::PathBuf::new();
+        for component in root.join(relative).components() {
+            match component {
+                Component::ParentDir => {
+                    normal.pop();
+                }
+                Component::CurDir => {}
+                other => normal.push(other.as_os_str()),
+            }
+        }
+        normal
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        /// Whatever the input, the answer is an error or a plain relative
+        /// path that stays under the root (the fuzz target `resolve_path`
+        /// checks the same, unbounded).
+        #[test]
+        fn resolved_paths_stay_under_the_root(
+            raw in prop_oneof![
+                proptest::collection::vec(proptest::sample::select(PATH_PARTS), 0..10)
+                    .prop_map(|parts| parts.concat().into_bytes()),
+                proptest::collection::vec(any::<u8>(), 0..24),
+            ],
+        ) {
+            let Ok(path) = resolve_path(&raw) else {
+                return Ok(());
+            };
+            let text = path.as_str();
+            prop_assert!(!text.starts_with('/') && !text.contains('\\') && !text.contains('\0'));
+            let segments: Vec<&str> = path.segments().collect();
+            if path.is_root() {
+                prop_assert_eq!(text, ".");
+            } else {
+                prop_assert_eq!(segments.join("/"), text);
+            }
+            for segment in &segments {
+                prop_assert!(!segment.is_empty() && *segment != "." && *segment != "..");
+            }
+            let root = std::path::Path::new("/srv/root");
+            prop_assert!(lexical_join(root, text).starts_with(root), "{} escapes", text);
+        }
+    }
 }
