@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod binary;
+
 use httpserver::server::RunningServer;
 use httpserver::{Config, Server};
 use std::io::{Read, Write};
@@ -72,6 +74,39 @@ impl TestServer {
         let mut client = self.connect();
         client.send(raw);
         client.response()
+    }
+
+    /// How many connections the server has open right now.
+    pub fn open_connections(&self) -> usize {
+        self.running
+            .as_ref()
+            .map_or(0, |running| running.open_connections())
+    }
+
+    /// Wait (at most `within`) until the server has no connection open;
+    /// returns how many were still open when it gave up (0 on success).
+    pub fn await_no_connections(&self, within: Duration) -> usize {
+        let deadline = Instant::now() + within;
+        loop {
+            let open = self.open_connections();
+            if open == 0 || Instant::now() > deadline {
+                return open;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Wait (at most `within`) until the server has at least `count`
+    /// connections open; whether it got there.
+    pub fn await_connections_at_least(&self, count: usize, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while self.open_connections() < count {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
     }
 
     /// Stop the server (gracefully) and return the access log it wrote.
