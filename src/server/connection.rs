@@ -52,6 +52,11 @@ pub struct ConnectionContext {
 enum Persistence {
     KeepAlive,
     Close,
+    /// Close at once, without lingering: a response could not be written
+    /// (the peer reset, or stopped reading for the write timeout), so
+    /// nothing more can reach the peer, and lingering would only hold its
+    /// connection slot past the write timeout.
+    Abort,
 }
 
 /// What became of the request body, once the response is chosen.
@@ -120,7 +125,9 @@ impl Connection {
             }
             persistence = self.exchange().await;
         }
-        self.linger().await;
+        if persistence == Persistence::Close {
+            self.linger().await;
+        }
     }
 
     /// Wait for the first bytes of the next request, for at most the idle
@@ -190,7 +197,7 @@ impl Connection {
                     {
                         let sent = write_interim_continue(&mut self.stream, timeouts.write).await;
                         if sent.is_err() {
-                            return Persistence::Close;
+                            return Persistence::Abort;
                         }
                     }
                     let mut body = Vec::new();
@@ -226,7 +233,7 @@ impl Connection {
             .respond(response, Some(&head), persistence, started)
             .await;
         if sent.is_err() {
-            return Persistence::Close;
+            return Persistence::Abort;
         }
         if persistence == Persistence::KeepAlive {
             if let BodyState::Drain(mut decoder) = body_state {
@@ -350,10 +357,13 @@ impl Connection {
             ReadFailure::TimedOut => Response::text(408, "request timeout"),
             ReadFailure::Gone => return Persistence::Close,
         };
-        let _ = self
+        match self
             .respond(response, head, Persistence::Close, started)
-            .await;
-        Persistence::Close
+            .await
+        {
+            Ok(()) => Persistence::Close,
+            Err(_) => Persistence::Abort,
+        }
     }
 
     /// Encode and send `response`, then log it.
@@ -449,7 +459,7 @@ fn encode_response_head(
     }
     let connection: &[u8] = match persistence {
         Persistence::KeepAlive => b"keep-alive",
-        Persistence::Close => b"close",
+        Persistence::Close | Persistence::Abort => b"close",
     };
     encode_field("Connection", connection, out);
     out.extend_from_slice(b"\r\n");
