@@ -221,7 +221,12 @@ impl Connection {
         } else {
             self.plan_drain(framing, expect, decoder)
         };
-        let mut persistence = if wants_keep_alive(&head) && !self.shutdown.is_triggered() {
+        // Once shutdown begins, a connection answers the requests it has
+        // already received (pipelined before the client could know) and
+        // no more.
+        let mut persistence = if wants_keep_alive(&head)
+            && (!self.shutdown.is_triggered() || self.has_received_next_head())
+        {
             Persistence::KeepAlive
         } else {
             Persistence::Close
@@ -246,6 +251,17 @@ impl Connection {
             }
         }
         persistence
+    }
+
+    /// Whether the next request's head has arrived in full: in the buffer,
+    /// or in the kernel's, which is taken in without waiting.
+    fn has_received_next_head(&mut self) -> bool {
+        let limits = &self.context.config.limits;
+        if self.input.len() <= limits.max_head_bytes {
+            self.input.reserve(READ_CHUNK_BYTES);
+            let _ = self.stream.try_read_buf(&mut self.input);
+        }
+        matches!(proto::parse_head(&self.input, limits), Ok(Some(_)))
     }
 
     /// Decide what to do with a body the service did not read.
