@@ -231,16 +231,34 @@ impl Client {
         self.read_response(true)
     }
 
+    /// Read one response, or `None` if the connection closes before all of
+    /// it arrived (a hang still fails, at the read deadline).
+    pub fn try_response(&mut self) -> Option<Response> {
+        self.parse_response(false).ok()
+    }
+
+    /// Receive until at least `count` bytes are buffered (or the connection
+    /// closes); they are still parsed by the next `response`.
+    pub fn buffer_at_least(&mut self, count: usize) {
+        while self.buffered.len() < count && self.fill() {}
+    }
+
     fn read_response(&mut self, head_request: bool) -> Response {
+        self.parse_response(head_request)
+            .unwrap_or_else(|message| panic!("{message}"))
+    }
+
+    fn parse_response(&mut self, head_request: bool) -> Result<Response, String> {
         let end = loop {
             if let Some(i) = find(&self.buffered, b"\r\n\r\n") {
                 break i + 4;
             }
-            assert!(
-                self.fill(),
-                "connection closed before a response head; got {:?}",
-                String::from_utf8_lossy(&self.buffered)
-            );
+            if !self.fill() {
+                return Err(format!(
+                    "connection closed before a response head; got {:?}",
+                    String::from_utf8_lossy(&self.buffered)
+                ));
+            }
         };
         let head =
             String::from_utf8(self.buffered[..end].to_vec()).expect("response head is ASCII");
@@ -267,22 +285,23 @@ impl Client {
         let body = match length {
             Some(n) if !bodyless => {
                 while self.buffered.len() < n {
-                    assert!(
-                        self.fill(),
-                        "connection closed after {} of {n} body bytes",
-                        self.buffered.len()
-                    );
+                    if !self.fill() {
+                        return Err(format!(
+                            "connection closed after {} of {n} body bytes",
+                            self.buffered.len()
+                        ));
+                    }
                 }
                 self.buffered.drain(..n).collect()
             }
             _ => Vec::new(),
         };
-        Response {
+        Ok(Response {
             status,
             head,
             fields,
             body,
-        }
+        })
     }
 
     /// Read until the server closes the connection; returns what arrived.
