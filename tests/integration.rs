@@ -12,6 +12,10 @@ mod conditional;
 mod connection;
 #[path = "integration/echo.rs"]
 mod echo;
+#[path = "integration/file_faults.rs"]
+mod file_faults;
+#[path = "integration/hostile_clients.rs"]
+mod hostile_clients;
 #[path = "integration/limits.rs"]
 mod limits;
 #[path = "integration/listing.rs"]
@@ -24,6 +28,8 @@ mod protocol_errors;
 mod ranges;
 #[path = "integration/shutdown.rs"]
 mod shutdown;
+#[path = "integration/shutdown_under_load.rs"]
+mod shutdown_under_load;
 #[path = "integration/sidecars.rs"]
 mod sidecars;
 #[path = "integration/smuggling.rs"]

@@ -52,6 +52,11 @@ pub struct ConnectionContext {
 enum Persistence {
     KeepAlive,
     Close,
+    /// Close at once, without lingering: a response could not be written
+    /// (the peer reset, or stopped reading for the write timeout), so
+    /// nothing more can reach the peer, and lingering would only hold its
+    /// connection slot past the write timeout.
+    Abort,
 }
 
 /// What became of the request body, once the response is chosen.
@@ -120,7 +125,9 @@ impl Connection {
             }
             persistence = self.exchange().await;
         }
-        self.linger().await;
+        if persistence == Persistence::Close {
+            self.linger().await;
+        }
     }
 
     /// Wait for the first bytes of the next request, for at most the idle
@@ -190,7 +197,7 @@ impl Connection {
                     {
                         let sent = write_interim_continue(&mut self.stream, timeouts.write).await;
                         if sent.is_err() {
-                            return Persistence::Close;
+                            return Persistence::Abort;
                         }
                     }
                     let mut body = Vec::new();
@@ -214,7 +221,12 @@ impl Connection {
         } else {
             self.plan_drain(framing, expect, decoder)
         };
-        let mut persistence = if wants_keep_alive(&head) && !self.shutdown.is_triggered() {
+        // Once shutdown begins, a connection answers the requests it has
+        // already received (pipelined before the client could know) and
+        // no more.
+        let mut persistence = if wants_keep_alive(&head)
+            && (!self.shutdown.is_triggered() || self.has_received_next_head())
+        {
             Persistence::KeepAlive
         } else {
             Persistence::Close
@@ -226,7 +238,7 @@ impl Connection {
             .respond(response, Some(&head), persistence, started)
             .await;
         if sent.is_err() {
-            return Persistence::Close;
+            return Persistence::Abort;
         }
         if persistence == Persistence::KeepAlive {
             if let BodyState::Drain(mut decoder) = body_state {
@@ -239,6 +251,17 @@ impl Connection {
             }
         }
         persistence
+    }
+
+    /// Whether the next request's head has arrived in full: in the buffer,
+    /// or in the kernel's, which is taken in without waiting.
+    fn has_received_next_head(&mut self) -> bool {
+        let limits = &self.context.config.limits;
+        if self.input.len() <= limits.max_head_bytes {
+            self.input.reserve(READ_CHUNK_BYTES);
+            let _ = self.stream.try_read_buf(&mut self.input);
+        }
+        matches!(proto::parse_head(&self.input, limits), Ok(Some(_)))
     }
 
     /// Decide what to do with a body the service did not read.
@@ -350,10 +373,13 @@ impl Connection {
             ReadFailure::TimedOut => Response::text(408, "request timeout"),
             ReadFailure::Gone => return Persistence::Close,
         };
-        let _ = self
+        match self
             .respond(response, head, Persistence::Close, started)
-            .await;
-        Persistence::Close
+            .await
+        {
+            Ok(()) => Persistence::Close,
+            Err(_) => Persistence::Abort,
+        }
     }
 
     /// Encode and send `response`, then log it.
@@ -449,7 +475,7 @@ fn encode_response_head(
     }
     let connection: &[u8] = match persistence {
         Persistence::KeepAlive => b"keep-alive",
-        Persistence::Close => b"close",
+        Persistence::Close | Persistence::Abort => b"close",
     };
     encode_field("Connection", connection, out);
     out.extend_from_slice(b"\r\n");

@@ -47,6 +47,7 @@ pub struct RunningServer {
     trigger: ShutdownTrigger,
     workers: Vec<JoinHandle<()>>,
     log_writer: LogWriter,
+    tracker: Arc<ConnectionTracker>,
 }
 
 impl Server {
@@ -107,6 +108,7 @@ impl Server {
             trigger,
             workers,
             log_writer,
+            tracker,
         })
     }
 
@@ -141,6 +143,13 @@ impl Server {
 impl RunningServer {
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// How many connections are open right now (accepted and not yet
+    /// closed), across every worker. For tests and monitoring: it moves as
+    /// clients come and go.
+    pub fn open_connections(&self) -> usize {
+        self.tracker.open_count()
     }
 
     /// Stop accepting, let in-flight requests finish (within the grace

@@ -56,3 +56,40 @@ fn shutdown_gives_up_on_a_stuck_request_after_the_grace_period() {
         "{took:?}"
     );
 }
+
+#[test]
+fn shutdown_answers_pipelined_requests_already_received_then_closes() {
+    // Requests pipelined before shutdown began were sent before the client
+    // could know; they were received, so they are answered (issue 4, part
+    // 5), and the connection closes after the last of them.
+    let server = start_server(|_| {});
+    let size = 16 * 1024 * 1024;
+    std::fs::File::create(server.root.path().join("big.bin"))
+        .unwrap()
+        .set_len(size)
+        .unwrap();
+    let mut client = server.connect();
+    // The download fills the socket buffers (nobody reads yet), so the two
+    // requests behind it are still waiting when shutdown begins.
+    client.send(
+        b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n\
+          GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n\
+          GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
+    assert!(server.await_connections_at_least(1, Duration::from_secs(5)));
+    std::thread::sleep(Duration::from_millis(200));
+    let stopping = std::thread::spawn(move || server.stop());
+    std::thread::sleep(Duration::from_millis(200));
+
+    let download = client.response();
+    assert_eq!(download.body.len() as u64, size);
+    let style = client.response();
+    assert_eq!(style.status, 200);
+    assert_eq!(style.field("Connection"), Some("keep-alive"));
+    let index = client.response();
+    assert_eq!(index.status, 200);
+    assert!(index.text().contains("home"));
+    assert_eq!(index.field("Connection"), Some("close"));
+    assert!(client.is_closed_by_server());
+    stopping.join().unwrap();
+}

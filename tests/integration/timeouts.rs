@@ -118,6 +118,26 @@ fn write_timeout_cuts_off_a_client_that_never_reads() {
 }
 
 #[test]
+fn write_timeout_lets_go_of_the_connection_at_once_without_lingering() {
+    // Once a write has stalled out, nothing more can reach the client, so
+    // the server must not then linger (for seconds) reading from it: the
+    // connection, and its slot, go at the write timeout.
+    let server = start_server(|c| c.timeouts.write = Duration::from_millis(100));
+    let file = std::fs::File::create(server.root.path().join("big.bin")).unwrap();
+    file.set_len(64 * 1024 * 1024).unwrap();
+    let mut client = server.connect();
+    client.send(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(server.await_connections_at_least(1, Duration::from_secs(5)));
+    let started = Instant::now();
+    // Never read; the connection must be gone well before the 2 s the
+    // server lingers after a response it did deliver.
+    let left = server.await_no_connections(Duration::from_secs(10));
+    let took = started.elapsed();
+    assert_eq!(left, 0);
+    assert!(took < Duration::from_millis(1500), "let go after {took:?}");
+}
+
+#[test]
 fn write_timeout_is_a_stall_timeout_so_a_slow_reader_gets_everything() {
     let server = start_server(|c| c.timeouts.write = Duration::from_millis(500));
     let size = 4 * 1024 * 1024usize;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod binary;
+
 use httpserver::server::RunningServer;
 use httpserver::{Config, Server};
 use std::io::{Read, Write};
@@ -72,6 +74,39 @@ impl TestServer {
         let mut client = self.connect();
         client.send(raw);
         client.response()
+    }
+
+    /// How many connections the server has open right now.
+    pub fn open_connections(&self) -> usize {
+        self.running
+            .as_ref()
+            .map_or(0, |running| running.open_connections())
+    }
+
+    /// Wait (at most `within`) until the server has no connection open;
+    /// returns how many were still open when it gave up (0 on success).
+    pub fn await_no_connections(&self, within: Duration) -> usize {
+        let deadline = Instant::now() + within;
+        loop {
+            let open = self.open_connections();
+            if open == 0 || Instant::now() > deadline {
+                return open;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Wait (at most `within`) until the server has at least `count`
+    /// connections open; whether it got there.
+    pub fn await_connections_at_least(&self, count: usize, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while self.open_connections() < count {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
     }
 
     /// Stop the server (gracefully) and return the access log it wrote.
@@ -196,16 +231,34 @@ impl Client {
         self.read_response(true)
     }
 
+    /// Read one response, or `None` if the connection closes before all of
+    /// it arrived (a hang still fails, at the read deadline).
+    pub fn try_response(&mut self) -> Option<Response> {
+        self.parse_response(false).ok()
+    }
+
+    /// Receive until at least `count` bytes are buffered (or the connection
+    /// closes); they are still parsed by the next `response`.
+    pub fn buffer_at_least(&mut self, count: usize) {
+        while self.buffered.len() < count && self.fill() {}
+    }
+
     fn read_response(&mut self, head_request: bool) -> Response {
+        self.parse_response(head_request)
+            .unwrap_or_else(|message| panic!("{message}"))
+    }
+
+    fn parse_response(&mut self, head_request: bool) -> Result<Response, String> {
         let end = loop {
             if let Some(i) = find(&self.buffered, b"\r\n\r\n") {
                 break i + 4;
             }
-            assert!(
-                self.fill(),
-                "connection closed before a response head; got {:?}",
-                String::from_utf8_lossy(&self.buffered)
-            );
+            if !self.fill() {
+                return Err(format!(
+                    "connection closed before a response head; got {:?}",
+                    String::from_utf8_lossy(&self.buffered)
+                ));
+            }
         };
         let head =
             String::from_utf8(self.buffered[..end].to_vec()).expect("response head is ASCII");
@@ -232,22 +285,23 @@ impl Client {
         let body = match length {
             Some(n) if !bodyless => {
                 while self.buffered.len() < n {
-                    assert!(
-                        self.fill(),
-                        "connection closed after {} of {n} body bytes",
-                        self.buffered.len()
-                    );
+                    if !self.fill() {
+                        return Err(format!(
+                            "connection closed after {} of {n} body bytes",
+                            self.buffered.len()
+                        ));
+                    }
                 }
                 self.buffered.drain(..n).collect()
             }
             _ => Vec::new(),
         };
-        Response {
+        Ok(Response {
             status,
             head,
             fields,
             body,
-        }
+        })
     }
 
     /// Read until the server closes the connection; returns what arrived.
