@@ -223,10 +223,11 @@ impl Connection {
         };
         // Once shutdown begins, a connection answers the requests it has
         // already received (pipelined before the client could know) and
-        // no more.
-        let mut persistence = if wants_keep_alive(&head)
-            && (!self.shutdown.is_triggered() || self.has_received_next_head())
-        {
+        // no more. Only with the body behind us: bytes of a body still to
+        // be drained are not a head.
+        let answer_next = !self.shutdown.is_triggered()
+            || (matches!(body_state, BodyState::Consumed) && self.has_received_next_head());
+        let mut persistence = if wants_keep_alive(&head) && answer_next {
             Persistence::KeepAlive
         } else {
             Persistence::Close
