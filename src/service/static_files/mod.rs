@@ -38,6 +38,7 @@
 //! Each request costs one `open` and one `fstat` on the same fd (two of each
 //! for a directory index), so there is no check-then-open race.
 
+pub mod hot_cache;
 pub mod mime;
 pub mod path;
 
@@ -65,6 +66,8 @@ pub struct StaticFiles {
     /// later rename of the root's path cannot redirect us elsewhere.
     root: OwnedFd,
     resolver: Resolver,
+    /// Small hot files kept in memory; see [`hot_cache`].
+    hot_cache: hot_cache::HotCache,
 }
 
 /// How paths under the root are resolved; chosen once at start-up.
@@ -100,7 +103,11 @@ impl StaticFiles {
             Err(Errno::NOSYS) | Err(Errno::PERM) => Resolver::Walk,
             Err(other) => return Err(other.into()),
         };
-        Ok(StaticFiles { root, resolver })
+        Ok(StaticFiles {
+            root,
+            resolver,
+            hot_cache: hot_cache::HotCache::new(),
+        })
     }
 
     /// Answer a GET or HEAD for `head.path()` (the driver drops the body of
@@ -581,6 +588,7 @@ mod tests {
         let walking = StaticFiles {
             root: files.root,
             resolver: Resolver::Walk,
+            hot_cache: hot_cache::HotCache::new(),
         };
         assert_eq!(get(&walking, "/hello.txt").status, 200);
         assert_eq!(get(&walking, "/docs/").status, 200);
