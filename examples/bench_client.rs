@@ -43,8 +43,9 @@ fn main() -> ExitCode {
                 connections.parse::<usize>(),
                 seconds.parse::<f64>(),
             ) {
-                (Ok(addr), Ok(n), Ok(secs)) if mode == "download" => runtime
-                    .block_on(download(addr, path, n, Duration::from_secs_f64(secs))),
+                (Ok(addr), Ok(n), Ok(secs)) if mode == "download" => {
+                    runtime.block_on(download(addr, path, n, Duration::from_secs_f64(secs)))
+                }
                 (Ok(addr), Ok(n), Ok(secs)) if mode == "idle" => {
                     runtime.block_on(idle(addr, path, n, Duration::from_secs_f64(secs)))
                 }
@@ -118,11 +119,7 @@ struct Tally {
     latencies: Vec<Duration>,
 }
 
-async fn download_one(
-    addr: SocketAddr,
-    path: String,
-    until: Instant,
-) -> io::Result<Tally> {
+async fn download_one(addr: SocketAddr, path: String, until: Instant) -> io::Result<Tally> {
     let request = request_bytes(addr, &path);
     let mut stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;

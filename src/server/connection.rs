@@ -13,8 +13,8 @@ use crate::config::Config;
 use crate::proto::framing::{expectation, Expectation};
 use crate::proto::response::{encode_field, encode_status_line};
 use crate::proto::{
-    self, request_framing, wants_keep_alive, BodyDecoder, BodyEvent, BodyFraming, Method,
-    RequestHead, Version,
+    self, request_framing, wants_keep_alive, BodyDecoder, BodyEvent, BodyFraming, HeadBuffers,
+    Method, RequestHead, Version,
 };
 use crate::service::{Body, Response, Routed, Router};
 use bytes::{Buf, BytesMut};
@@ -28,6 +28,10 @@ use tokio::time::{timeout, timeout_at, Instant};
 
 /// Bytes asked of the socket per read.
 const READ_CHUNK_BYTES: usize = 8 * 1024;
+
+/// How long a connection waits for its next request with its buffers kept;
+/// after that they are freed until bytes arrive.
+const RELEASE_BUFFERS_AFTER: Duration = Duration::from_millis(250);
 
 /// The most bytes of an unwanted request body that are read and thrown away
 /// to keep the connection open; a larger one closes the connection instead.
@@ -92,6 +96,7 @@ pub async fn serve_connection(
         shutdown,
         input: BytesMut::new(),
         output: Vec::new(),
+        head_buffers: HeadBuffers::default(),
     };
     connection.run().await;
 }
@@ -106,6 +111,8 @@ struct Connection {
     input: BytesMut,
     /// The response being encoded; reused between responses.
     output: Vec<u8>,
+    /// The last request head's storage, reused for the next one.
+    head_buffers: HeadBuffers,
 }
 
 impl Connection {
@@ -127,8 +134,11 @@ impl Connection {
     /// timeout; returns `Gone` on idle timeout, shutdown, or close.
     async fn await_request(&mut self) -> Arrival {
         let idle = self.context.config.timeouts.idle;
-        let deadline = Instant::now() + idle;
+        let now = Instant::now();
+        let deadline = now + idle;
+        let release_at = now + RELEASE_BUFFERS_AFTER;
         loop {
+            // An empty buffer that is kept reclaims its space: no allocation.
             self.input.reserve(READ_CHUNK_BYTES);
             match self.stream.try_read_buf(&mut self.input) {
                 Ok(0) => return Arrival::Gone,
@@ -136,15 +146,28 @@ impl Connection {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(_) => return Arrival::Gone,
             }
-            // Nothing yet: give the buffers back while idle, so an idle
-            // connection costs little more than its socket.
-            self.input = BytesMut::new();
-            self.output = Vec::new();
+            // Nothing yet. A client on keep-alive usually sends its next
+            // request within moments, so the buffers are kept for a short
+            // while (freeing and reallocating them per request cost an
+            // allocation pair each time); a connection idle for longer
+            // gives them back, so it costs little more than its socket.
+            let releasing = Instant::now() >= release_at;
+            if releasing {
+                self.input = BytesMut::new();
+                self.output = Vec::new();
+                self.head_buffers = HeadBuffers::default();
+            }
+            let wake_at = if releasing {
+                deadline
+            } else {
+                release_at.min(deadline)
+            };
             tokio::select! {
                 biased;
                 () = self.shutdown.triggered() => return Arrival::Gone,
-                ready = timeout_at(deadline, self.stream.readable()) => match ready {
+                ready = timeout_at(wake_at, self.stream.readable()) => match ready {
                     Ok(Ok(())) => {}
+                    Err(_) if wake_at < deadline => {}
                     Ok(Err(_)) | Err(_) => return Arrival::Gone,
                 },
             }
@@ -154,26 +177,33 @@ impl Connection {
     /// One request and its response.
     async fn exchange(&mut self) -> Persistence {
         let started = Instant::now();
-        let context = Arc::clone(&self.context);
-        let timeouts = &context.config.timeouts;
-        let header_deadline = started + timeouts.header_read;
+        let header_deadline = started + self.context.config.timeouts.header_read;
         let head = match self.read_head(header_deadline).await {
             Ok(head) => head,
             Err(failure) => return self.fail(failure, None, started).await,
         };
+        let persistence = self.answer(&head, started).await;
+        self.head_buffers = head.into_buffers();
+        persistence
+    }
+
+    /// Answer a parsed head: body, service, response, drain.
+    async fn answer(&mut self, head: &RequestHead, started: Instant) -> Persistence {
+        let context = Arc::clone(&self.context);
+        let timeouts = &context.config.timeouts;
         let limits = &context.config.limits;
-        let framing = match request_framing(&head, limits) {
+        let framing = match request_framing(head, limits) {
             Ok(framing) => framing,
             Err(e) => {
                 return self
-                    .fail(ReadFailure::Protocol(e), Some(&head), started)
+                    .fail(ReadFailure::Protocol(e), Some(head), started)
                     .await
             }
         };
         // RFC 9110 §10.1.1: an HTTP/1.0 client cannot expect 100 Continue.
         let expect = match head.version() {
             Version::Http10 => Expectation::None,
-            Version::Http11 => expectation(&head),
+            Version::Http11 => expectation(head),
         };
         let mut decoder = BodyDecoder::new(framing, limits);
         let mut body_read = framing == BodyFraming::None;
@@ -181,7 +211,7 @@ impl Connection {
         let response = if expect == Expectation::Unsupported {
             Response::text(417, "unsupported expectation\n")
         } else {
-            match context.router.route(&head) {
+            match context.router.route(head) {
                 Routed::Respond(response) => response,
                 Routed::ReadBody(handler) => {
                     if expect == Expectation::Continue
@@ -201,9 +231,9 @@ impl Connection {
                     {
                         Ok(()) => {
                             body_read = true;
-                            handler(&head, &body)
+                            handler(head, &body)
                         }
-                        Err(failure) => return self.fail(failure, Some(&head), started).await,
+                        Err(failure) => return self.fail(failure, Some(head), started).await,
                     }
                 }
             }
@@ -214,7 +244,7 @@ impl Connection {
         } else {
             self.plan_drain(framing, expect, decoder)
         };
-        let mut persistence = if wants_keep_alive(&head) && !self.shutdown.is_triggered() {
+        let mut persistence = if wants_keep_alive(head) && !self.shutdown.is_triggered() {
             Persistence::KeepAlive
         } else {
             Persistence::Close
@@ -223,7 +253,7 @@ impl Connection {
             persistence = Persistence::Close;
         }
         let sent = self
-            .respond(response, Some(&head), persistence, started)
+            .respond(response, Some(head), persistence, started)
             .await;
         if sent.is_err() {
             return Persistence::Close;
@@ -281,7 +311,7 @@ impl Connection {
         let mut scanned = 0;
         loop {
             if should_parse(&self.input, scanned, limits) {
-                match proto::parse_head(&self.input, limits) {
+                match proto::parse_head_reusing(&self.input, limits, &mut self.head_buffers) {
                     Ok(Some((head, used))) => {
                         self.input.advance(used);
                         return Ok(head);
