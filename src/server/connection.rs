@@ -55,7 +55,13 @@ pub struct ConnectionContext {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Persistence {
     KeepAlive,
+    /// Close after lingering (see `linger`): unread bytes may still come.
     Close,
+    /// Close at once: the client asked to close and nothing of its request
+    /// is unread, and after a `close` option it must send no more (RFC 9112
+    /// §9.6), so there is nothing to linger for. Saves a `shutdown`, a read
+    /// and an event-loop turn per connection-per-request client.
+    CloseNow,
 }
 
 /// What became of the request body, once the response is chosen.
@@ -127,7 +133,9 @@ impl Connection {
             }
             persistence = self.exchange().await;
         }
-        self.linger().await;
+        if persistence == Persistence::Close {
+            self.linger().await;
+        }
     }
 
     /// Wait for the first bytes of the next request, for at most the idle
@@ -252,6 +260,7 @@ impl Connection {
         if let BodyState::Abandoned = body_state {
             persistence = Persistence::Close;
         }
+        let nothing_unread = matches!(body_state, BodyState::Consumed);
         let sent = self
             .respond(response, Some(head), persistence, started)
             .await;
@@ -267,6 +276,13 @@ impl Connection {
                     return Persistence::Close;
                 }
             }
+        }
+        if persistence == Persistence::Close
+            && !wants_keep_alive(head)
+            && nothing_unread
+            && self.input.is_empty()
+        {
+            return Persistence::CloseNow;
         }
         persistence
     }
@@ -479,7 +495,7 @@ fn encode_response_head(
     }
     let connection: &[u8] = match persistence {
         Persistence::KeepAlive => b"keep-alive",
-        Persistence::Close => b"close",
+        Persistence::Close | Persistence::CloseNow => b"close",
     };
     encode_field("Connection", connection, out);
     out.extend_from_slice(b"\r\n");
