@@ -213,8 +213,7 @@ impl Worker {
                     continue;
                 }
             };
-            // Responses are written whole, so Nagle's delay only adds latency.
-            let _ = stream.set_nodelay(true);
+            // TCP_NODELAY comes from the listener (see listener::bind).
             let guard = self.tracker.open();
             let context = Arc::clone(&self.context);
             let signal = self.shutdown.clone();
