@@ -16,6 +16,12 @@
 //! bytes without changing the metadata we compare ("racily clean", as git
 //! calls it). A file still being written is therefore simply not cached.
 //!
+//! **Missing files.** A 404 for a path that does not exist (`statx` says
+//! `ENOENT`) is kept too, as an entry whose identity is "absent", with the
+//! same one-second revalidation: a file created under that path is served
+//! within a second. This spares the `openat2` path walk that a stream of
+//! requests for a missing file would otherwise repeat.
+//!
 //! **Scope.** Only plain requests use the cache: no `Range`, no conditional
 //! (`If-*`) fields and no `Accept-Encoding`, so range, conditional and
 //! content-coding answers always come from the normal path. Only whole-file
@@ -98,7 +104,10 @@ struct Entry {
     trailing_slash: bool,
     /// The path of the file itself, relative to the root, for revalidation.
     file_path: Box<str>,
-    identity: Identity,
+    /// What `statx` of `file_path` must say: this file, or (for a 404)
+    /// that nothing is there.
+    identity: Option<Identity>,
+    status: u16,
     fields: Vec<(&'static str, crate::service::response::FieldValue)>,
     bytes: Bytes,
     /// When the file was last seen unchanged, in nanoseconds since [`epoch`];
@@ -109,7 +118,7 @@ struct Entry {
 impl Entry {
     fn response(&self) -> Response {
         Response {
-            status: 200,
+            status: self.status,
             fields: self.fields.clone(),
             body: Body::Bytes(self.bytes.clone()),
         }
@@ -211,9 +220,7 @@ impl HotCache {
         if checked_at != 0 && now.saturating_sub(checked_at) < REVALIDATE_AFTER.as_nanos() as u64 {
             return Some(entry.response());
         }
-        let current = rustix::fs::statx(root, &*entry.file_path, AtFlags::empty(), statx_mask())
-            .map(|stat| Identity::from_statx(&stat));
-        if current.as_ref() == Ok(&entry.identity) {
+        if identity_at(root, &entry.file_path) == Ok(entry.identity) {
             entry.checked_at.store(now, Ordering::Relaxed);
             return Some(entry.response());
         }
@@ -240,6 +247,9 @@ impl HotCache {
         trailing_slash: bool,
         response: Response,
     ) -> Response {
+        if response.status == 404 {
+            return self.offer_missing(root, key, trailing_slash, response);
+        }
         let Body::File { file, offset, len } = &response.body else {
             return response;
         };
@@ -262,7 +272,8 @@ impl HotCache {
         let entry = Arc::new(Entry {
             trailing_slash,
             file_path: file_path.into(),
-            identity,
+            identity: Some(identity),
+            status: 200,
             fields: response.fields.clone(),
             bytes,
             checked_at: AtomicU64::new(nanos_since_epoch()),
@@ -270,6 +281,33 @@ impl HotCache {
         let answer = entry.response();
         self.insert(key, entry);
         answer
+    }
+
+    /// Keep a 404 whose path is absent; its body is a fixed short text.
+    fn offer_missing(
+        &self,
+        root: BorrowedFd<'_>,
+        key: &str,
+        trailing_slash: bool,
+        response: Response,
+    ) -> Response {
+        let Body::Bytes(bytes) = &response.body else {
+            return response;
+        };
+        if bytes.len() as u64 > MAX_FILE_BYTES || identity_at(root, key) != Ok(None) {
+            return response;
+        }
+        let entry = Arc::new(Entry {
+            trailing_slash,
+            file_path: key.into(),
+            identity: None,
+            status: 404,
+            fields: response.fields.clone(),
+            bytes: bytes.clone(),
+            checked_at: AtomicU64::new(nanos_since_epoch()),
+        });
+        self.insert(key, entry);
+        response
     }
 
     fn insert(&self, key: &str, entry: Arc<Entry>) {
@@ -294,6 +332,16 @@ impl HotCache {
         }
         shard.bytes += size;
         shard.entries.insert(key.into(), entry);
+    }
+}
+
+/// What is at `path` under `root` now: a file's identity, `None` when
+/// nothing is (`ENOENT`), or another error (which matches no entry).
+fn identity_at(root: BorrowedFd<'_>, path: &str) -> Result<Option<Identity>, rustix::io::Errno> {
+    match rustix::fs::statx(root, path, AtFlags::empty(), statx_mask()) {
+        Ok(stat) => Ok(Some(Identity::from_statx(&stat))),
+        Err(rustix::io::Errno::NOENT) => Ok(None),
+        Err(other) => Err(other),
     }
 }
 
@@ -416,7 +464,8 @@ mod tests {
             Arc::new(Entry {
                 trailing_slash: false,
                 file_path: "a.txt".into(),
-                identity: Identity::from_statx(&stat),
+                identity: Some(Identity::from_statx(&stat)),
+                status: 200,
                 fields: vec![("Content-Type", "text/plain".into())],
                 bytes: Bytes::from_static(b"version one"),
                 checked_at: AtomicU64::new(0),
@@ -453,7 +502,8 @@ mod tests {
             Arc::new(Entry {
                 trailing_slash: false,
                 file_path: "gone.txt".into(),
-                identity: Identity::from_statx(&stat),
+                identity: Some(Identity::from_statx(&stat)),
+                status: 200,
                 fields: Vec::new(),
                 bytes: Bytes::from_static(b"x"),
                 checked_at: AtomicU64::new(0),
@@ -461,6 +511,36 @@ mod tests {
         );
         std::fs::remove_file(&path).unwrap();
         assert!(cache.lookup(root.as_fd(), "gone.txt", false).is_none());
+    }
+
+    #[test]
+    fn a_missing_path_is_remembered_until_a_file_appears() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = root_of(dir.path());
+        let cache = HotCache::new();
+        let not_found = || Response::text(404, "Not Found");
+        let answer = cache.offer(root.as_fd(), "new.txt", false, not_found());
+        assert_eq!(answer.status, 404);
+        let hit = cache.lookup(root.as_fd(), "new.txt", false).unwrap();
+        assert_eq!((hit.status, body_of(&hit)), (404, &b"Not Found"[..]));
+        // Created: at the next check the entry goes, and the normal path
+        // (which would now find the file) answers.
+        std::fs::write(dir.path().join("new.txt"), b"here").unwrap();
+        let shard = cache.shard("new.txt").lock().unwrap();
+        shard.entries["new.txt"]
+            .checked_at
+            .store(0, Ordering::Relaxed);
+        drop(shard);
+        assert!(cache.lookup(root.as_fd(), "new.txt", false).is_none());
+        // A 404 for a path that exists (say, a symlink out of the root) is
+        // not remembered.
+        assert_eq!(
+            cache
+                .offer(root.as_fd(), "new.txt", false, not_found())
+                .status,
+            404
+        );
+        assert!(cache.lookup(root.as_fd(), "new.txt", false).is_none());
     }
 
     #[test]
@@ -473,13 +553,8 @@ mod tests {
                 Arc::new(Entry {
                     trailing_slash: false,
                     file_path: key.clone().into(),
-                    identity: Identity {
-                        device: (0, 0),
-                        inode: 0,
-                        size: 1,
-                        mtime: (0, 0),
-                        ctime: (0, 0),
-                    },
+                    identity: None,
+                    status: 404,
                     fields: Vec::new(),
                     bytes: Bytes::from_static(b"x"),
                     checked_at: AtomicU64::new(0),
