@@ -46,16 +46,15 @@ impl LogRecord<'_> {
     /// Append the line, newline included:
     /// `[2025-01-10 14:32:01] 192.168.1.5:52341 - GET /index.html - 200 - 2ms`.
     pub fn format(&self, out: &mut Vec<u8>) {
-        use std::fmt::Write as _;
+        // Written straight into `out` (io::Write for Vec cannot fail): no
+        // temporary String per line.
         out.push(b'[');
         out.extend_from_slice(&self.time);
         out.extend_from_slice(b"] ");
         // An IPv4 client of a dual-stack listener shows as itself, not as
         // an IPv4-mapped IPv6 address.
         let peer = SocketAddr::new(self.peer.ip().to_canonical(), self.peer.port());
-        let mut text = String::with_capacity(64);
-        let _ = write!(text, "{peer} - ");
-        out.extend_from_slice(text.as_bytes());
+        let _ = write!(out, "{peer} - ");
         match self.request {
             Some((method, target)) => {
                 escape_into(method, out);
@@ -64,9 +63,7 @@ impl LogRecord<'_> {
             }
             None => out.extend_from_slice(b"- -"),
         }
-        text.clear();
-        let _ = writeln!(text, " - {} - {}ms", self.status, self.duration.as_millis());
-        out.extend_from_slice(text.as_bytes());
+        let _ = writeln!(out, " - {} - {}ms", self.status, self.duration.as_millis());
     }
 }
 
