@@ -2,7 +2,12 @@
 //!
 //! [`Server::bind`] checks the root, raises the open-file limit and listens;
 //! [`Server::start`] runs one event loop per worker thread, all accepting
-//! from the same listening socket; [`RunningServer::shutdown`] stops
+//! from the same listening socket (chosen by measurement, see README
+//! "Performance": against one multi-threaded runtime and against one
+//! SO_REUSEPORT listener per worker, on 2 cores with 2 workers it was as
+//! fast with keep-alive and faster for connection-per-request than the
+//! multi-threaded runtime, and within noise of SO_REUSEPORT, which would
+//! also need a probe to keep "address in use" for a second server); [`RunningServer::shutdown`] stops
 //! accepting, lets in-flight requests finish within the grace period, and
 //! closes idle connections.
 
