@@ -29,9 +29,13 @@ use tokio::time::{timeout, timeout_at, Instant};
 /// Bytes asked of the socket per read.
 const READ_CHUNK_BYTES: usize = 8 * 1024;
 
+/// Bytes asked of the socket for the first read of a request, when the
+/// connection's buffer was released while idle.
+const FIRST_READ_BYTES: usize = 1024;
+
 /// How long a connection waits for its next request with its buffers kept;
 /// after that they are freed until bytes arrive.
-const RELEASE_BUFFERS_AFTER: Duration = Duration::from_millis(250);
+const RELEASE_BUFFERS_AFTER: Duration = Duration::from_millis(20);
 
 /// The most bytes of an unwanted request body that are read and thrown away
 /// to keep the connection open; a larger one closes the connection instead.
@@ -131,10 +135,14 @@ impl Connection {
                     Arrival::Gone => return,
                 }
             }
-            persistence = self.exchange().await;
+            // Boxed: the exchange's state (a few KiB across its awaits)
+            // exists only while a request is in flight, instead of being
+            // part of every connection's task, idle or not.
+            persistence = Box::pin(self.exchange()).await;
         }
         if persistence == Persistence::Close {
-            self.linger().await;
+            // Boxed for the same reason as the exchange.
+            Box::pin(self.linger()).await;
         }
     }
 
@@ -147,7 +155,9 @@ impl Connection {
         let release_at = now + RELEASE_BUFFERS_AFTER;
         loop {
             // An empty buffer that is kept reclaims its space: no allocation.
-            self.input.reserve(READ_CHUNK_BYTES);
+            // A released one comes back small: most request heads fit, and
+            // read_head grows it when one does not.
+            self.input.reserve(FIRST_READ_BYTES);
             match self.stream.try_read_buf(&mut self.input) {
                 Ok(0) => return Arrival::Gone,
                 Ok(_) => return Arrival::Bytes,
@@ -441,9 +451,13 @@ impl Connection {
         let _ = timeout(Duration::from_millis(500), self.stream.shutdown()).await;
         let deadline = Instant::now() + LINGER_TIME;
         let mut discarded = 0;
-        let mut scratch = [0u8; 4096];
+        // Read into the input buffer rather than a scratch array on the
+        // stack: an array held across this await would be part of every
+        // connection's task, idle or not (4 KiB each).
         while discarded < LINGER_MAX_BYTES {
-            match timeout_at(deadline, self.stream.read(&mut scratch)).await {
+            self.input.clear();
+            self.input.reserve(READ_CHUNK_BYTES);
+            match timeout_at(deadline, self.stream.read_buf(&mut self.input)).await {
                 Ok(Ok(n)) if n > 0 => discarded += n,
                 _ => return,
             }
