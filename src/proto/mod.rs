@@ -18,4 +18,4 @@ pub use crate::config::Limits;
 pub use body::{BodyDecoder, BodyEvent};
 pub use error::Error;
 pub use framing::{request_framing, wants_keep_alive, BodyFraming};
-pub use request::{parse_head, Method, RequestHead, Version};
+pub use request::{parse_head, parse_head_reusing, HeadBuffers, Method, RequestHead, Version};

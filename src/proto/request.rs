@@ -46,11 +46,13 @@ struct Field {
 }
 
 /// A parsed request head. It owns a copy of the head bytes; the method text,
-/// target and field lines are ranges into it, so parsing allocates once for
-/// the bytes and once for the field index, never per field.
+/// target and field lines are ranges into it, so parsing allocates at most
+/// once for the bytes and once for the field index, never per field; with
+/// [`parse_head_reusing`] and [`RequestHead::into_buffers`] a connection
+/// reuses both from one request to the next and allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestHead {
-    bytes: Box<[u8]>,
+    bytes: Vec<u8>,
     method: Method,
     method_range: Range<u32>,
     target: Range<u32>,
@@ -136,6 +138,14 @@ impl RequestHead {
         self.fields.len()
     }
 
+    /// Give back the head's storage, for the next [`parse_head_reusing`].
+    pub fn into_buffers(self) -> HeadBuffers {
+        HeadBuffers {
+            bytes: self.bytes,
+            fields: self.fields,
+        }
+    }
+
     fn slice(&self, range: &Range<u32>) -> &[u8] {
         &self.bytes[range.start as usize..range.end as usize]
     }
@@ -183,7 +193,7 @@ impl RequestHead {
         }
         bytes.extend_from_slice(b"\r\n");
         RequestHead {
-            bytes: bytes.into_boxed_slice(),
+            bytes,
             method: method_enum,
             method_range,
             target: target_range,
@@ -213,6 +223,57 @@ impl RequestHead {
 ///    (431 once more bytes than that arrived without the empty line);
 /// 6. Host rules (RFC 9112 §3.2).
 pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, usize)>, Error> {
+    parse_head_reusing(buf, limits, &mut HeadBuffers::default())
+}
+
+/// Storage for a [`RequestHead`], kept between requests on a connection so
+/// parsing allocates nothing once it has grown to the usual head size.
+#[derive(Debug, Default)]
+pub struct HeadBuffers {
+    bytes: Vec<u8>,
+    fields: Vec<Field>,
+}
+
+/// [`parse_head`], building the head in `buffers`' storage (taken from it
+/// when a head is returned, left in it otherwise).
+pub fn parse_head_reusing(
+    buf: &[u8],
+    limits: &Limits,
+    buffers: &mut HeadBuffers,
+) -> Result<Option<(RequestHead, usize)>, Error> {
+    buffers.fields.clear();
+    let Some(parsed) = parse_parts(buf, limits, &mut buffers.fields)? else {
+        return Ok(None);
+    };
+    let mut bytes = std::mem::take(&mut buffers.bytes);
+    bytes.clear();
+    let line = buf.get(parsed.line_start..).unwrap_or(&[]);
+    bytes.extend_from_slice(line.get(..parsed.head_len).unwrap_or(&[]));
+    let head = RequestHead {
+        bytes,
+        method: parsed.request_line.method,
+        method_range: to_u32_range(parsed.request_line.method_range)?,
+        target: to_u32_range(parsed.request_line.target)?,
+        version: parsed.request_line.version,
+        fields: std::mem::take(&mut buffers.fields),
+    };
+    Ok(Some((head, parsed.line_start + parsed.head_len)))
+}
+
+/// Where a complete head lies in the buffer, and its request line.
+struct ParsedParts {
+    line_start: usize,
+    head_len: usize,
+    request_line: RequestLine,
+}
+
+/// The checks of [`parse_head`], in its order, recording field ranges into
+/// `fields` (which the caller cleared).
+fn parse_parts(
+    buf: &[u8],
+    limits: &Limits,
+    fields: &mut Vec<Field>,
+) -> Result<Option<ParsedParts>, Error> {
     let Some(line_start) = skip_leading_empty_lines(buf)? else {
         return Ok(None);
     };
@@ -256,7 +317,7 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, us
     // the effective bound never exceeds what they can address.
     let max_head = limits.max_head_bytes.min(u32::MAX as usize);
     let window = line.get(..max_head).unwrap_or(line);
-    let mut fields: Vec<Field> = Vec::with_capacity(limits.max_headers.min(16));
+    fields.reserve(limits.max_headers.min(16));
     let mut host_seen = false;
     let mut pos = line_len + 2;
     let head_len = loop {
@@ -314,16 +375,11 @@ pub fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<(RequestHead, us
         return Err(Error::MissingHost);
     }
 
-    let bytes: Box<[u8]> = line.get(..head_len).unwrap_or(&[]).into();
-    let head = RequestHead {
-        bytes,
-        method: request_line.method,
-        method_range: to_u32_range(request_line.method_range)?,
-        target: to_u32_range(request_line.target)?,
-        version: request_line.version,
-        fields,
-    };
-    Ok(Some((head, line_start + head_len)))
+    Ok(Some(ParsedParts {
+        line_start,
+        head_len,
+        request_line,
+    }))
 }
 
 /// Skip empty lines before the request line (RFC 9112 §2.2). Returns where
@@ -507,6 +563,27 @@ fn to_u32_range(range: Range<usize>) -> Result<Range<u32>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reusing_buffers_gives_the_same_heads_as_parsing_afresh() {
+        let limits = Limits::default();
+        let mut buffers = HeadBuffers::default();
+        let inputs: [&[u8]; 3] = [
+            b"GET /a HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n",
+            b"POST /echo HTTP/1.1\r\nHost: y\r\nContent-Length: 2\r\n\r\n{}",
+            b"GET / HTTP/1.0\r\n\r\n",
+        ];
+        for input in inputs {
+            // An incomplete head leaves the buffers where they were.
+            let partial = &input[..input.len() / 2];
+            assert_eq!(parse_head_reusing(partial, &limits, &mut buffers), Ok(None));
+            let reused = parse_head_reusing(input, &limits, &mut buffers)
+                .unwrap()
+                .unwrap();
+            assert_eq!(Ok(Some(reused.clone())), parse_head(input, &limits));
+            buffers = reused.0.into_buffers();
+        }
+    }
     use proptest::prelude::*;
 
     const PIPELINED: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";

@@ -13,8 +13,8 @@ use crate::config::Config;
 use crate::proto::framing::{expectation, Expectation};
 use crate::proto::response::{encode_field, encode_status_line};
 use crate::proto::{
-    self, request_framing, wants_keep_alive, BodyDecoder, BodyEvent, BodyFraming, Method,
-    RequestHead, Version,
+    self, request_framing, wants_keep_alive, BodyDecoder, BodyEvent, BodyFraming, HeadBuffers,
+    Method, RequestHead, Version,
 };
 use crate::service::{Body, Response, Routed, Router};
 use bytes::{Buf, BytesMut};
@@ -28,6 +28,14 @@ use tokio::time::{timeout, timeout_at, Instant};
 
 /// Bytes asked of the socket per read.
 const READ_CHUNK_BYTES: usize = 8 * 1024;
+
+/// Bytes asked of the socket for the first read of a request, when the
+/// connection's buffer was released while idle.
+const FIRST_READ_BYTES: usize = 1024;
+
+/// How long a connection waits for its next request with its buffers kept;
+/// after that they are freed until bytes arrive.
+const RELEASE_BUFFERS_AFTER: Duration = Duration::from_millis(20);
 
 /// The most bytes of an unwanted request body that are read and thrown away
 /// to keep the connection open; a larger one closes the connection instead.
@@ -51,12 +59,14 @@ pub struct ConnectionContext {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Persistence {
     KeepAlive,
+    /// Close after lingering (see `linger`): unread bytes may still come.
     Close,
-    /// Close at once, without lingering: a response could not be written
-    /// (the peer reset, or stopped reading for the write timeout), so
-    /// nothing more can reach the peer, and lingering would only hold its
-    /// connection slot past the write timeout.
-    Abort,
+    /// Close at once, without lingering: the client asked to close and
+    /// nothing of its request is unread (after a `close` option it must send
+    /// no more, RFC 9112 §9.6), or a response could not be written (the peer
+    /// reset, or stopped reading for the write timeout). Either way there is
+    /// nothing to linger for, and lingering would only hold the slot.
+    CloseNow,
 }
 
 /// What became of the request body, once the response is chosen.
@@ -97,6 +107,7 @@ pub async fn serve_connection(
         shutdown,
         input: BytesMut::new(),
         output: Vec::new(),
+        head_buffers: HeadBuffers::default(),
     };
     connection.run().await;
 }
@@ -111,6 +122,8 @@ struct Connection {
     input: BytesMut,
     /// The response being encoded; reused between responses.
     output: Vec<u8>,
+    /// The last request head's storage, reused for the next one.
+    head_buffers: HeadBuffers,
 }
 
 impl Connection {
@@ -123,10 +136,14 @@ impl Connection {
                     Arrival::Gone => return,
                 }
             }
-            persistence = self.exchange().await;
+            // Boxed: the exchange's state (a few KiB across its awaits)
+            // exists only while a request is in flight, instead of being
+            // part of every connection's task, idle or not.
+            persistence = Box::pin(self.exchange()).await;
         }
         if persistence == Persistence::Close {
-            self.linger().await;
+            // Boxed for the same reason as the exchange.
+            Box::pin(self.linger()).await;
         }
     }
 
@@ -134,24 +151,42 @@ impl Connection {
     /// timeout; returns `Gone` on idle timeout, shutdown, or close.
     async fn await_request(&mut self) -> Arrival {
         let idle = self.context.config.timeouts.idle;
-        let deadline = Instant::now() + idle;
+        let now = Instant::now();
+        let deadline = now + idle;
+        let release_at = now + RELEASE_BUFFERS_AFTER;
         loop {
-            self.input.reserve(READ_CHUNK_BYTES);
+            // An empty buffer that is kept reclaims its space: no allocation.
+            // A released one comes back small: most request heads fit, and
+            // read_head grows it when one does not.
+            self.input.reserve(FIRST_READ_BYTES);
             match self.stream.try_read_buf(&mut self.input) {
                 Ok(0) => return Arrival::Gone,
                 Ok(_) => return Arrival::Bytes,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(_) => return Arrival::Gone,
             }
-            // Nothing yet: give the buffers back while idle, so an idle
-            // connection costs little more than its socket.
-            self.input = BytesMut::new();
-            self.output = Vec::new();
+            // Nothing yet. A client on keep-alive usually sends its next
+            // request within moments, so the buffers are kept for a short
+            // while (freeing and reallocating them per request cost an
+            // allocation pair each time); a connection idle for longer
+            // gives them back, so it costs little more than its socket.
+            let releasing = Instant::now() >= release_at;
+            if releasing {
+                self.input = BytesMut::new();
+                self.output = Vec::new();
+                self.head_buffers = HeadBuffers::default();
+            }
+            let wake_at = if releasing {
+                deadline
+            } else {
+                release_at.min(deadline)
+            };
             tokio::select! {
                 biased;
                 () = self.shutdown.triggered() => return Arrival::Gone,
-                ready = timeout_at(deadline, self.stream.readable()) => match ready {
+                ready = timeout_at(wake_at, self.stream.readable()) => match ready {
                     Ok(Ok(())) => {}
+                    Err(_) if wake_at < deadline => {}
                     Ok(Err(_)) | Err(_) => return Arrival::Gone,
                 },
             }
@@ -161,26 +196,33 @@ impl Connection {
     /// One request and its response.
     async fn exchange(&mut self) -> Persistence {
         let started = Instant::now();
-        let context = Arc::clone(&self.context);
-        let timeouts = &context.config.timeouts;
-        let header_deadline = started + timeouts.header_read;
+        let header_deadline = started + self.context.config.timeouts.header_read;
         let head = match self.read_head(header_deadline).await {
             Ok(head) => head,
             Err(failure) => return self.fail(failure, None, started).await,
         };
+        let persistence = self.answer(&head, started).await;
+        self.head_buffers = head.into_buffers();
+        persistence
+    }
+
+    /// Answer a parsed head: body, service, response, drain.
+    async fn answer(&mut self, head: &RequestHead, started: Instant) -> Persistence {
+        let context = Arc::clone(&self.context);
+        let timeouts = &context.config.timeouts;
         let limits = &context.config.limits;
-        let framing = match request_framing(&head, limits) {
+        let framing = match request_framing(head, limits) {
             Ok(framing) => framing,
             Err(e) => {
                 return self
-                    .fail(ReadFailure::Protocol(e), Some(&head), started)
+                    .fail(ReadFailure::Protocol(e), Some(head), started)
                     .await
             }
         };
         // RFC 9110 §10.1.1: an HTTP/1.0 client cannot expect 100 Continue.
         let expect = match head.version() {
             Version::Http10 => Expectation::None,
-            Version::Http11 => expectation(&head),
+            Version::Http11 => expectation(head),
         };
         let mut decoder = BodyDecoder::new(framing, limits);
         let mut body_read = framing == BodyFraming::None;
@@ -188,7 +230,7 @@ impl Connection {
         let response = if expect == Expectation::Unsupported {
             Response::text(417, "unsupported expectation\n")
         } else {
-            match context.router.route(&head) {
+            match context.router.route(head) {
                 Routed::Respond(response) => response,
                 Routed::ReadBody(handler) => {
                     if expect == Expectation::Continue
@@ -197,7 +239,7 @@ impl Connection {
                     {
                         let sent = write_interim_continue(&mut self.stream, timeouts.write).await;
                         if sent.is_err() {
-                            return Persistence::Abort;
+                            return Persistence::CloseNow;
                         }
                     }
                     let mut body = Vec::new();
@@ -208,9 +250,9 @@ impl Connection {
                     {
                         Ok(()) => {
                             body_read = true;
-                            context.router.respond_with_body(handler, &head, &body)
+                            context.router.respond_with_body(handler, head, &body)
                         }
-                        Err(failure) => return self.fail(failure, Some(&head), started).await,
+                        Err(failure) => return self.fail(failure, Some(head), started).await,
                     }
                 }
             }
@@ -227,7 +269,7 @@ impl Connection {
         // be drained are not a head.
         let answer_next = !self.shutdown.is_triggered()
             || (matches!(body_state, BodyState::Consumed) && self.has_received_next_head());
-        let mut persistence = if wants_keep_alive(&head) && answer_next {
+        let mut persistence = if wants_keep_alive(head) && answer_next {
             Persistence::KeepAlive
         } else {
             Persistence::Close
@@ -235,11 +277,12 @@ impl Connection {
         if let BodyState::Abandoned = body_state {
             persistence = Persistence::Close;
         }
+        let nothing_unread = matches!(body_state, BodyState::Consumed);
         let sent = self
-            .respond(response, Some(&head), persistence, started)
+            .respond(response, Some(head), persistence, started)
             .await;
         if sent.is_err() {
-            return Persistence::Abort;
+            return Persistence::CloseNow;
         }
         if persistence == Persistence::KeepAlive {
             if let BodyState::Drain(mut decoder) = body_state {
@@ -250,6 +293,13 @@ impl Connection {
                     return Persistence::Close;
                 }
             }
+        }
+        if persistence == Persistence::Close
+            && !wants_keep_alive(head)
+            && nothing_unread
+            && self.input.is_empty()
+        {
+            return Persistence::CloseNow;
         }
         persistence
     }
@@ -305,7 +355,7 @@ impl Connection {
         let mut scanned = 0;
         loop {
             if should_parse(&self.input, scanned, limits) {
-                match proto::parse_head(&self.input, limits) {
+                match proto::parse_head_reusing(&self.input, limits, &mut self.head_buffers) {
                     Ok(Some((head, used))) => {
                         self.input.advance(used);
                         return Ok(head);
@@ -379,7 +429,7 @@ impl Connection {
             .await
         {
             Ok(()) => Persistence::Close,
-            Err(_) => Persistence::Abort,
+            Err(_) => Persistence::CloseNow,
         }
     }
 
@@ -422,9 +472,13 @@ impl Connection {
         let _ = timeout(Duration::from_millis(500), self.stream.shutdown()).await;
         let deadline = Instant::now() + LINGER_TIME;
         let mut discarded = 0;
-        let mut scratch = [0u8; 4096];
+        // Read into the input buffer rather than a scratch array on the
+        // stack: an array held across this await would be part of every
+        // connection's task, idle or not (4 KiB each).
         while discarded < LINGER_MAX_BYTES {
-            match timeout_at(deadline, self.stream.read(&mut scratch)).await {
+            self.input.clear();
+            self.input.reserve(READ_CHUNK_BYTES);
+            match timeout_at(deadline, self.stream.read_buf(&mut self.input)).await {
                 Ok(Ok(n)) if n > 0 => discarded += n,
                 _ => return,
             }
@@ -476,7 +530,7 @@ fn encode_response_head(
     }
     let connection: &[u8] = match persistence {
         Persistence::KeepAlive => b"keep-alive",
-        Persistence::Close | Persistence::Abort => b"close",
+        Persistence::Close | Persistence::CloseNow => b"close",
     };
     encode_field("Connection", connection, out);
     out.extend_from_slice(b"\r\n");

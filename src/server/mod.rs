@@ -2,7 +2,12 @@
 //!
 //! [`Server::bind`] checks the root, raises the open-file limit and listens;
 //! [`Server::start`] runs one event loop per worker thread, all accepting
-//! from the same listening socket; [`RunningServer::shutdown`] stops
+//! from the same listening socket (chosen by measurement, see README
+//! "Performance": against one multi-threaded runtime and against one
+//! SO_REUSEPORT listener per worker, on 2 cores with 2 workers it was as
+//! fast with keep-alive and faster for connection-per-request than the
+//! multi-threaded runtime, and within noise of SO_REUSEPORT, which would
+//! also need a probe to keep "address in use" for a second server); [`RunningServer::shutdown`] stops
 //! accepting, lets in-flight requests finish within the grace period, and
 //! closes idle connections.
 
@@ -227,8 +232,7 @@ impl Worker {
                     continue;
                 }
             };
-            // Responses are written whole, so Nagle's delay only adds latency.
-            let _ = stream.set_nodelay(true);
+            // TCP_NODELAY comes from the listener (see listener::bind).
             let guard = self.tracker.open();
             let context = Arc::clone(&self.context);
             let signal = self.shutdown.clone();

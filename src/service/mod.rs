@@ -163,7 +163,7 @@ impl Router {
             };
         }
         Routed::Respond(match method {
-            Method::Get | Method::Head => self.static_files.serve(head),
+            Method::Get | Method::Head => self.static_files.serve_cached(head),
             Method::Options => allow_response(ALLOW_STATIC),
             _ => method_not_allowed(ALLOW_STATIC),
         })

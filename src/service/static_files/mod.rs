@@ -72,6 +72,7 @@
 pub mod cache;
 pub mod conditional;
 pub mod encoding;
+pub mod hot_cache;
 pub mod listing;
 pub mod mime;
 pub mod navigation;
@@ -95,7 +96,7 @@ use std::fs::File;
 use std::path::PathBuf;
 
 /// The file at the root whose contents are the body of a 404, if present.
-const NOT_FOUND_PAGE: &str = "404.html";
+pub(crate) const NOT_FOUND_PAGE: &str = "404.html";
 
 /// How many times an `openat2` that failed with `EAGAIN` or `EINTR` is
 /// retried: the kernel answers `EAGAIN` when a concurrent rename made it
@@ -109,6 +110,8 @@ pub struct StaticFiles {
     root: OwnedFd,
     resolver: Resolver,
     options: StaticOptions,
+    /// Small hot files kept in memory; see [`hot_cache`].
+    hot_cache: hot_cache::HotCache,
 }
 
 /// How paths under the root are resolved; chosen once at start-up.
@@ -150,6 +153,7 @@ impl StaticFiles {
             root,
             resolver,
             options,
+            hot_cache: hot_cache::HotCache::new(),
         };
         if let Some(spa) = &files.options.spa {
             match files.open_and_stat(spa) {

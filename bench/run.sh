@@ -1,0 +1,353 @@
+#!/usr/bin/env bash
+# Load benchmark: httpserver against nginx, lighttpd and h2o (and Go's
+# net/http for POST /echo), on one machine, each server pinned to core 0 with
+# one worker and an access log, the load generator pinned to core 1.
+# Servers are alternated round by round (A B C D A B C D) so that drift in
+# the machine (other jobs, thermal, page cache) hits them all alike; the
+# report gives medians, ratios to nginx and to the best peer, p99 latency,
+# server CPU time per request (from /proc/PID/stat) and a PNG chart.
+#
+# Needs (Debian packages; nothing is installed unless you pass --install):
+#   wrk nginx lighttpd h2o      the load generator and the peers
+#   golang-go                   optional: the Go echo peer for POST /echo
+#   gnuplot-nox                 optional: the chart (bench/results/chart.png)
+#   util-linux (taskset), python3, cargo
+#
+# Usage: bench/run.sh [--quick] [--rounds N] [--seconds S] [--only a,b,...]
+#                     [--servers a,b,...] [--idle-connections N] [--install]
+#   --quick      1 round of 2 s per scenario, 2,000 idle connections
+#   --rounds N   rounds per scenario (default 3); the median is reported
+#   --seconds S  length of one round in seconds (default 5)
+#   --only LIST  scenarios to run, by name (default: all; names below)
+#   --servers L  subset of httpserver,nginx,lighttpd,h2o,go
+#   --install    apt-get install the missing packages above first (asks apt)
+# Environment: BENCH_DIR (fixtures, configs, logs; default a tmpfs dir),
+#              RESULTS (default bench/results).
+#
+# Scenarios: small conns1000 close file1m file100m files10k notfound
+#            pipelined echo idle
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+REPO="$(cd "$HERE/.." && pwd)"
+ROUNDS=3
+SECONDS_PER_ROUND=5
+IDLE_CONNECTIONS=9000
+ONLY=""
+SERVERS_WANTED="httpserver,nginx,lighttpd,h2o,go"
+INSTALL=0
+ALL_SCENARIOS="small conns1000 close file1m file100m files10k notfound pipelined echo idle"
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) ROUNDS=1; SECONDS_PER_ROUND=2; IDLE_CONNECTIONS=2000 ;;
+        --rounds) ROUNDS="$2"; shift ;;
+        --seconds) SECONDS_PER_ROUND="$2"; shift ;;
+        --only) ONLY="$2"; shift ;;
+        --servers) SERVERS_WANTED="$2"; shift ;;
+        --idle-connections) IDLE_CONNECTIONS="$2"; shift ;;
+        --install) INSTALL=1 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+# --- what is needed ---------------------------------------------------------
+if [ "$INSTALL" = 1 ]; then
+    missing=""
+    for pair in wrk:wrk nginx:nginx lighttpd:lighttpd h2o:h2o go:golang-go gnuplot:gnuplot-nox; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+    done
+    if [ -n "$missing" ]; then
+        echo "== installing:$missing (apt-get, as you asked with --install)"
+        apt-get install -y --no-install-recommends $missing
+    fi
+fi
+for tool in wrk nginx lighttpd h2o taskset python3 cargo; do
+    if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
+        echo "run.sh: '$tool' is needed; on Debian: apt-get install wrk nginx lighttpd h2o" \
+             "(or rerun with --install)" >&2
+        exit 1
+    fi
+done
+export PATH="$PATH:/usr/sbin"
+HAVE_GO=0; command -v go >/dev/null 2>&1 && HAVE_GO=1
+HAVE_GNUPLOT=0; command -v gnuplot >/dev/null 2>&1 && HAVE_GNUPLOT=1
+[ "$HAVE_GO" = 1 ] || echo "note: no 'go' (Debian golang-go): POST /echo runs without its Go peer"
+[ "$HAVE_GNUPLOT" = 1 ] || echo "note: no 'gnuplot' (Debian gnuplot-nox): no chart"
+
+# Every server and client needs a descriptor per connection.
+ulimit -n "$(ulimit -Hn)"
+
+if [ -z "${BENCH_DIR:-}" ]; then
+    if [ -d /dev/shm ]; then BENCH_DIR=/dev/shm/httpserver-bench; else BENCH_DIR=/tmp/httpserver-bench; fi
+fi
+RESULTS="${RESULTS:-$HERE/results}"
+ROOT="$BENCH_DIR/root"
+LOGS="$BENCH_DIR/logs"
+RAW="$BENCH_DIR/raw"
+mkdir -p "$ROOT" "$LOGS" "$RAW" "$RESULTS" "$BENCH_DIR/conf"
+rm -f "$RAW"/* "$LOGS"/*
+
+# --- build ------------------------------------------------------------------
+echo "== building httpserver and the bench client (release)"
+(cd "$REPO" && cargo build --release --quiet --bin httpserver --example bench_client)
+TARGET="${CARGO_TARGET_DIR:-$REPO/target}"
+case "$TARGET" in /*) ;; *) TARGET="$REPO/$TARGET" ;; esac
+HTTPSERVER="$TARGET/release/httpserver"
+CLIENT="$TARGET/release/examples/bench_client"
+if [ "$HAVE_GO" = 1 ]; then
+    echo "== building the Go echo peer"
+    GOCACHE="$BENCH_DIR/gocache" GO111MODULE=off go build -o "$BENCH_DIR/go-echo" "$HERE/echo.go"
+fi
+
+# --- fixtures ---------------------------------------------------------------
+echo "== fixture root in $ROOT"
+python3 - "$ROOT" <<'EOF'
+import os, sys
+root = sys.argv[1]
+index = b"<!doctype html>\n<html><head><title>bench</title></head>\n<body><p>Hello from the benchmark fixture.</p><p>156 bytes exactly.</p></body></html>\n"
+index = index[:155].ljust(155, b" ") + b"\n"
+assert len(index) == 156
+def put(name, data):
+    path = os.path.join(root, name)
+    if os.path.exists(path) and os.path.getsize(path) == len(data):
+        return
+    with open(path, "wb") as f:
+        f.write(data)
+put("index.html", index)
+for name, size in (("1m.bin", 1 << 20), ("100m.bin", 100 << 20)):
+    path = os.path.join(root, name)
+    if not (os.path.exists(path) and os.path.getsize(path) == size):
+        with open(path, "wb") as f:
+            f.write(os.urandom(size))
+os.makedirs(os.path.join(root, "small"), exist_ok=True)
+for i in range(10000):
+    put(f"small/{i:04d}.html", b"<p>small file %04d</p>\n" % i * 4)
+EOF
+
+# --- ports and configs ------------------------------------------------------
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+declare -A PORT PID
+for s in httpserver nginx lighttpd h2o go; do PORT[$s]=$(free_port); done
+
+cat > "$BENCH_DIR/conf/nginx.conf" <<EOF
+worker_processes 1;
+worker_rlimit_nofile 19000;
+daemon off;
+pid $BENCH_DIR/conf/nginx.pid;
+error_log $LOGS/nginx-error.log warn;
+events { worker_connections 16000; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log $LOGS/nginx-access.log combined buffer=64k flush=1s;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout 60s;
+    keepalive_requests 1000000;
+    client_body_temp_path $BENCH_DIR/conf/nginx-body;
+    proxy_temp_path $BENCH_DIR/conf/nginx-proxy;
+    fastcgi_temp_path $BENCH_DIR/conf/nginx-fastcgi;
+    uwsgi_temp_path $BENCH_DIR/conf/nginx-uwsgi;
+    scgi_temp_path $BENCH_DIR/conf/nginx-scgi;
+    server {
+        listen 127.0.0.1:${PORT[nginx]} backlog=4096;
+        root $ROOT;
+    }
+}
+EOF
+
+cat > "$BENCH_DIR/conf/lighttpd.conf" <<EOF
+server.document-root = "$ROOT"
+server.bind = "127.0.0.1"
+server.port = ${PORT[lighttpd]}
+server.errorlog = "$LOGS/lighttpd-error.log"
+server.max-fds = 19000
+server.max-connections = 9500
+server.max-keep-alive-requests = 65535
+server.max-keep-alive-idle = 60
+server.listen-backlog = 4096
+server.modules = ( "mod_accesslog" )
+accesslog.filename = "$LOGS/lighttpd-access.log"
+index-file.names = ( "index.html" )
+mimetype.assign = ( ".html" => "text/html", ".css" => "text/css", ".bin" => "application/octet-stream" )
+EOF
+
+cat > "$BENCH_DIR/conf/h2o.conf" <<EOF
+listen:
+  host: 127.0.0.1
+  port: ${PORT[h2o]}
+num-threads: 1
+max-connections: 12000
+http1-request-timeout: 60
+user: root
+error-log: $LOGS/h2o-error.log
+access-log: $LOGS/h2o-access.log
+hosts:
+  default:
+    paths:
+      /:
+        file.dir: $ROOT
+EOF
+
+# --- start and stop ---------------------------------------------------------
+cleanup() {
+    for s in "${!PID[@]}"; do
+        kill "${PID[$s]}" 2>/dev/null || true
+    done
+    for s in "${!PID[@]}"; do
+        wait "${PID[$s]}" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT INT TERM
+
+start_server() {
+    local s=$1
+    case "$s" in
+        httpserver)
+            taskset -c 0 "$HTTPSERVER" --bind 127.0.0.1 --port "${PORT[$s]}" --root "$ROOT" \
+                --workers 1 --max-connections 12000 --idle-timeout 60 \
+                >"$LOGS/httpserver-access.log" 2>"$LOGS/httpserver-error.log" & ;;
+        nginx) taskset -c 0 nginx -c "$BENCH_DIR/conf/nginx.conf" 2>>"$LOGS/nginx-error.log" & ;;
+        lighttpd) taskset -c 0 lighttpd -D -f "$BENCH_DIR/conf/lighttpd.conf" 2>>"$LOGS/lighttpd-error.log" & ;;
+        h2o) taskset -c 0 h2o -c "$BENCH_DIR/conf/h2o.conf" 2>>"$LOGS/h2o-error.log" & ;;
+        go) GOMAXPROCS=1 taskset -c 0 "$BENCH_DIR/go-echo" "127.0.0.1:${PORT[$s]}" "$LOGS/go-access.log" \
+                2>>"$LOGS/go-error.log" & ;;
+    esac
+    PID[$s]=$!
+    local tries=0
+    until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" \
+            "${PORT[$s]}" 2>/dev/null; do
+        tries=$((tries + 1))
+        if [ "$tries" -ge 50 ] || ! kill -0 "${PID[$s]}" 2>/dev/null; then
+            echo "run.sh: $s did not start; see $LOGS/$s-error.log" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+}
+
+SERVERS=()
+for s in httpserver nginx lighttpd h2o go; do
+    case ",$SERVERS_WANTED," in *",$s,"*) ;; *) continue ;; esac
+    [ "$s" = go ] && [ "$HAVE_GO" = 0 ] && continue
+    SERVERS+=("$s")
+done
+echo "== starting ${SERVERS[*]} (pinned to core 0; load on core 1)"
+for s in "${SERVERS[@]}"; do start_server "$s"; done
+
+# A process and its descendants (nginx's worker is a child of its master).
+tree_pids() {
+    local pid=$1
+    echo "$pid"
+    for child in $(ps -o pid= --ppid "$pid" 2>/dev/null); do tree_pids "$child"; done
+}
+cpu_ticks() {
+    local total=0 pid fields
+    for pid in $(tree_pids "$1"); do
+        # utime and stime are fields 14 and 15; the command name (field 2)
+        # cannot contain ") " here, so split after it.
+        fields=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+        set -- $fields
+        total=$((total + ${12} + ${13}))
+    done
+    echo "$total"
+}
+rss_kib() {
+    local total=0 pid kib
+    for pid in $(tree_pids "$1"); do
+        kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null) || continue
+        total=$((total + ${kib:-0}))
+    done
+    echo "$total"
+}
+TICKS_PER_SECOND=$(getconf CLK_TCK)
+
+# --- scenarios --------------------------------------------------------------
+scenario_servers() {
+    case "$1" in
+        echo) for s in "${SERVERS[@]}"; do case "$s" in httpserver|go) echo "$s" ;; esac; done ;;
+        *) for s in "${SERVERS[@]}"; do case "$s" in go) ;; *) echo "$s" ;; esac; done ;;
+    esac
+}
+
+# Run one load of scenario $1 against server $2; output to file $3.
+run_load() {
+    local scenario=$1 s=$2 out=$3 url="http://127.0.0.1:${PORT[$2]}" addr="127.0.0.1:${PORT[$2]}"
+    local d="${SECONDS_PER_ROUND}s"
+    local -a wrk=(timeout $((SECONDS_PER_ROUND + 30)) taskset -c 1 wrk -t1 --latency -d "$d")
+    local -a client=(timeout $((SECONDS_PER_ROUND + 30)) taskset -c 1 "$CLIENT" download "$addr")
+    case "$scenario" in
+        small) "${wrk[@]}" -c64 "$url/index.html" ;;
+        conns1000) "${wrk[@]}" -c1000 "$url/index.html" ;;
+        close) "${wrk[@]}" -c64 -H "Connection: close" "$url/index.html" ;;
+        file1m) "${client[@]}" /1m.bin 16 "$SECONDS_PER_ROUND" ;;
+        file100m) "${client[@]}" /100m.bin 4 "$SECONDS_PER_ROUND" ;;
+        files10k) "${wrk[@]}" -c64 -s "$HERE/lua/random.lua" "$url" ;;
+        notfound) "${wrk[@]}" -c64 "$url/missing.html" ;;
+        pipelined) "${wrk[@]}" -c64 -s "$HERE/lua/pipeline.lua" "$url" ;;
+        echo) "${wrk[@]}" -c64 -s "$HERE/lua/echo.lua" "$url/echo" ;;
+    esac >"$out" 2>&1 || true
+}
+
+RESULTS_TSV="$RAW/results.tsv"
+printf 'scenario\tserver\tround\tvalue\tunit\tp99_ms\tcpu_us_per_req\textra\n' >"$RESULTS_TSV"
+
+run_scenario() {
+    local scenario=$1 round s out t0 t1 servers
+    servers=$(scenario_servers "$scenario")
+    for round in $(seq 1 "$ROUNDS"); do
+        for s in $servers; do
+            out="$RAW/$scenario-$s-$round.txt"
+            t0=$(cpu_ticks "${PID[$s]}")
+            run_load "$scenario" "$s" "$out"
+            t1=$(cpu_ticks "${PID[$s]}")
+            python3 "$HERE/report.py" parse "$scenario" "$s" "$round" "$out" \
+                "$((t1 - t0))" "$TICKS_PER_SECOND" >>"$RESULTS_TSV"
+            tail -n1 "$RESULTS_TSV" | cut -f1-7 | tr '\t' ' ' | sed 's/^/   /'
+            sleep 0.5
+        done
+    done
+}
+
+run_idle() {
+    local s base held line
+    for s in $(scenario_servers idle); do
+        base=$(rss_kib "${PID[$s]}")
+        coproc IDLE { timeout 300 taskset -c 1 "$CLIENT" idle "127.0.0.1:${PORT[$s]}" /index.html \
+            "$IDLE_CONNECTIONS" 120 2>&1; }
+        line=""
+        read -r -t 120 line <&"${IDLE[0]}" || true
+        sleep 2
+        held=$(rss_kib "${PID[$s]}")
+        eval "exec ${IDLE[1]}>&-"
+        wait "$IDLE_PID" 2>/dev/null || true
+        printf 'idle\t%s\t1\t%s\tMiB\t\t\tbase_kib=%s held_kib=%s %s connections=%s\n' "$s" \
+            "$(python3 -c "print(f'{$held/1024:.1f}')")" "$base" "$held" "$line" "$IDLE_CONNECTIONS" \
+            >>"$RESULTS_TSV"
+        echo "   idle $s: RSS ${base} KiB → ${held} KiB with $line"
+        sleep 3
+    done
+}
+
+for scenario in $ALL_SCENARIOS; do
+    if [ -n "$ONLY" ]; then
+        case ",$ONLY," in *",$scenario,"*) ;; *) continue ;; esac
+    fi
+    echo "== $scenario"
+    if [ "$scenario" = idle ]; then run_idle; else run_scenario "$scenario"; fi
+done
+
+# --- report -----------------------------------------------------------------
+cp "$RESULTS_TSV" "$RESULTS/raw.tsv"
+{
+    echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
+    echo "versions: $(nginx -v 2>&1 | head -1); $(lighttpd -v 2>&1 | head -1); $(h2o -v 2>&1 | head -1);" \
+         "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); $(rustc -V)$( [ "$HAVE_GO" = 1 ] && echo "; $(go version)")"
+    echo "rounds: $ROUNDS × ${SECONDS_PER_ROUND}s per scenario and server, alternated; idle: $IDLE_CONNECTIONS connections"
+} >"$RESULTS/environment.txt"
+python3 "$HERE/report.py" report "$RESULTS_TSV" "$RESULTS" "$HAVE_GNUPLOT"
+cat "$RESULTS/environment.txt"
