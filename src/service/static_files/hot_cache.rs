@@ -19,8 +19,9 @@
 //! **Missing files.** A 404 for a path that does not exist (`statx` says
 //! `ENOENT`) is kept too, as an entry whose identity is "absent", with the
 //! same one-second revalidation: a file created under that path (or a
-//! `404.html` created at the root) is served within a second. This spares the `openat2` path walk that a stream of
-//! requests for a missing file would otherwise repeat.
+//! `404.html` created at the root) is served within a second. This spares
+//! the `openat2` path walk that a stream of requests for a missing file
+//! would otherwise repeat.
 //!
 //! **Scope.** Only plain requests use the cache: no `Range`, no conditional
 //! (`If-*`) fields and no `Accept-Encoding`, so range, conditional and
@@ -269,25 +270,14 @@ impl HotCache {
         if response.status != 200 || *offset != 0 || *len > MAX_FILE_BYTES {
             return response;
         }
-        // The file that was opened: the path itself, or the index of its
-        // directory that the path now names (read_settled checks that).
-        let candidates: Vec<String> = if !trailing_slash {
-            vec![key.to_owned()]
-        } else {
-            index_names
-                .iter()
-                .map(|name| {
-                    if key == "." {
-                        name.clone()
-                    } else {
-                        format!("{key}/{name}")
-                    }
-                })
-                .collect()
+        // The file that was opened: the path itself, or its directory's
+        // first index name (read_settled checks the path names that file).
+        // Only the first: had a later name answered, an earlier one created
+        // afterwards would take over, and revalidating one file cannot see it.
+        let Some(file_path) = cached_file_path(key, trailing_slash, index_names) else {
+            return response;
         };
-        let Some((file_path, identity, bytes)) = candidates.iter().find_map(|path| {
-            read_settled(root, path, file, *len).map(|(identity, bytes)| (path, identity, bytes))
-        }) else {
+        let Some((identity, bytes)) = read_settled(root, &file_path, file, *len) else {
             return response;
         };
         let file_path = file_path.as_str();
@@ -360,8 +350,17 @@ impl HotCache {
     }
 }
 
-/// What is at `path` under `root` now: a file's identity, `None` when
-/// nothing is (`ENOENT`), or another error (which matches no entry).
+/// The file a cached answer for `key` must stay tied to: the path itself,
+/// or for a directory request its first index name only (see `offer`).
+fn cached_file_path(key: &str, trailing_slash: bool, index_names: &[String]) -> Option<String> {
+    match (trailing_slash, index_names.first()) {
+        (false, _) => Some(key.to_owned()),
+        (true, Some(name)) if key == "." => Some(name.clone()),
+        (true, Some(name)) => Some(format!("{key}/{name}")),
+        (true, None) => None,
+    }
+}
+
 /// For a cached 404 (an absent path): whether its fixed-text body is still
 /// the answer, i.e. no `404.html` has appeared at the root since.
 fn still_plain_404(root: BorrowedFd<'_>, entry: &Entry) -> bool {
@@ -380,6 +379,8 @@ fn varies_beyond_coding(response: &Response) -> bool {
         .any(|item| !item.is_empty() && !item.eq_ignore_ascii_case("accept-encoding"))
 }
 
+/// What is at `path` under `root` now: a file's identity, `None` when
+/// nothing is (`ENOENT`), or another error (which matches no entry).
 fn identity_at(root: BorrowedFd<'_>, path: &str) -> Result<Option<Identity>, rustix::io::Errno> {
     match rustix::fs::statx(root, path, AtFlags::empty(), statx_mask()) {
         Ok(stat) => Ok(Some(Identity::from_statx(&stat))),
@@ -616,6 +617,27 @@ mod tests {
         let by_coding = Response::text(404, "Not Found").with_field("Vary", "Accept-Encoding");
         cache.offer(root.as_fd(), "page", false, &[], by_coding);
         assert!(cache.lookup(root.as_fd(), "page", false).is_some());
+    }
+
+    #[test]
+    fn a_directory_answer_is_tied_to_its_first_index_name_only() {
+        let names = ["index.html".to_owned(), "default.htm".to_owned()];
+        // A directory answered by default.htm is then tied to index.html,
+        // which does not name the opened file, so it is never kept: an
+        // index.html created later takes over at once.
+        let cases = [
+            ("a.txt", false, Some("a.txt")),
+            (".", true, Some("index.html")),
+            ("docs", true, Some("docs/index.html")),
+        ];
+        for (key, slash, want) in cases {
+            assert_eq!(
+                cached_file_path(key, slash, &names).as_deref(),
+                want,
+                "{key}"
+            );
+        }
+        assert_eq!(cached_file_path("docs", true, &[]), None);
     }
 
     #[test]
