@@ -179,6 +179,9 @@ fn spa_serves_navigations_but_missing_assets_stay_404() {
         ("/app.js", "", 404),
         ("/app.js", "Accept: */*\r\n", 404),
         ("/logo.png", "Accept: image/avif,image/webp,*/*\r\n", 404),
+        // A dotfile refused for want of --hidden stays 404, navigation or not.
+        ("/.git/config", "Accept: text/html\r\n", 404),
+        ("/.env", "", 404),
     ];
     for (target, accept, status) in cases {
         let response = get_with(&server, target, accept);

@@ -207,3 +207,14 @@ fn absolute_form_target_is_served_by_its_path() {
     assert_eq!(response.status, 200);
     assert_eq!(response.text(), "body { color: #222; }\n");
 }
+
+#[test]
+fn a_file_with_a_trailing_slash_is_404() {
+    let server = start_server(|_| {});
+    assert_eq!(
+        server
+            .request(b"GET /style.css/ HTTP/1.1\r\nHost: x\r\n\r\n")
+            .status,
+        404
+    );
+}

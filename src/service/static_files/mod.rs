@@ -169,13 +169,8 @@ impl StaticFiles {
         Ok(files)
     }
 
-    /// The options in force.
-    pub fn options(&self) -> &StaticOptions {
-        &self.options
-    }
-
     /// The symlink policy actually enforced: `within-root` is `deny` where
-    /// `openat2` is missing. Listings use it to decide what to show.
+    /// `openat2` is missing.
     pub fn symlink_policy(&self) -> SymlinkPolicy {
         match (self.options.symlinks, self.resolver) {
             (SymlinkPolicy::WithinRoot, Resolver::Walk) => SymlinkPolicy::Deny,
@@ -187,10 +182,14 @@ impl StaticFiles {
     /// a HEAD response, so both get the same answer).
     pub fn serve(&self, head: &RequestHead) -> Response {
         let response = self.serve_path(head);
-        if response.status == 404 {
-            return self.not_found(head);
+        if response.status != 404 {
+            return response;
         }
-        response
+        // A dotfile refused for want of --hidden is not a miss for the SPA
+        // to answer: it stays a 404, as documented.
+        let refused_hidden = !self.options.hidden
+            && resolve_path(head.path()).is_ok_and(|relative| relative.has_hidden_segment());
+        self.not_found(head, !refused_hidden)
     }
 
     fn serve_path(&self, head: &RequestHead) -> Response {
@@ -207,6 +206,9 @@ impl StaticFiles {
             Err(errno) => return open_error_response(errno),
         };
         match stat.file_type {
+            // `/file.txt/` names a directory that is not there (ENOTDIR, as
+            // nginx answers): serving the file would misplace its relative links.
+            FileType::RegularFile if relative.has_trailing_slash() => error_response(404),
             FileType::RegularFile => self.serve_file(head, fd, stat, relative.as_str()),
             FileType::Directory if !relative.has_trailing_slash() => {
                 redirect_to_directory(raw_path, head.query())
@@ -310,9 +312,10 @@ impl StaticFiles {
 
     /// The answer when the path matched nothing: the `--spa` file for a
     /// navigation, else a 404 whose body is `404.html` if the root has one.
-    fn not_found(&self, head: &RequestHead) -> Response {
+    fn not_found(&self, head: &RequestHead, spa_allowed: bool) -> Response {
         let mut vary_accept = false;
-        if let (Some(spa), Ok(relative)) = (&self.options.spa, resolve_path(head.path())) {
+        let spa = self.options.spa.as_ref().filter(|_| spa_allowed);
+        if let (Some(spa), Ok(relative)) = (spa, resolve_path(head.path())) {
             let last_segment = match relative.has_trailing_slash() {
                 true => "",
                 false => relative.segments().last().unwrap_or_default(),
