@@ -14,7 +14,7 @@ use crate::proto::framing::{expectation, Expectation};
 use crate::proto::response::{encode_field, encode_status_line};
 use crate::proto::{
     self, request_framing, wants_keep_alive, BodyDecoder, BodyEvent, BodyFraming, HeadBuffers,
-    Method, RequestHead, Version,
+    Method, RequestHead,
 };
 use crate::service::{Body, Response, Routed, Router};
 use bytes::{Buf, BytesMut};
@@ -219,11 +219,9 @@ impl Connection {
                     .await
             }
         };
-        // RFC 9110 §10.1.1: an HTTP/1.0 client cannot expect 100 Continue.
-        let expect = match head.version() {
-            Version::Http10 => Expectation::None,
-            Version::Http11 => expectation(head),
-        };
+        // HTTP/1.0's 100-continue is ignored inside `expectation` (RFC 9110
+        // §10.1.1), the one place that decides it.
+        let expect = expectation(head);
         let mut decoder = BodyDecoder::new(framing, limits);
         let mut body_read = framing == BodyFraming::None;
 
@@ -488,8 +486,9 @@ impl Connection {
 
 /// Whether the bytes received since the last parse could change its answer:
 /// a line ended (or a CR arrived, which may be a bare one), a size limit was
-/// crossed, or the method is still being checked byte by byte. Re-parsing only then keeps a client that sends one
-/// byte at a time from costing time quadratic in the head size.
+/// crossed, or the method is still being checked byte by byte. Re-parsing
+/// only then keeps a client that sends one byte at a time from costing time
+/// quadratic in the head size.
 fn should_parse(input: &[u8], scanned: usize, limits: &proto::Limits) -> bool {
     const EARLY_BYTES: usize = 32;
     let fresh = &input[scanned.min(input.len())..];

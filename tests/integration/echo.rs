@@ -84,3 +84,13 @@ fn other_expectations_are_417() {
     );
     assert_eq!(response.status, 417);
 }
+
+#[test]
+fn http_1_0_ignores_100_continue_but_not_other_expectations() {
+    let server = start_server(|_| {});
+    let ignored = server
+        .request(b"POST /echo HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}");
+    assert_eq!(ignored.status, 200);
+    let unknown = server.request(b"GET /style.css HTTP/1.0\r\nExpect: something-else\r\n\r\n");
+    assert_eq!(unknown.status, 417);
+}
