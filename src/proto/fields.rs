@@ -66,6 +66,43 @@ pub fn parse_decimal(digits: &[u8]) -> Option<u64> {
     })
 }
 
+/// The weight from an element's parameters: 1000 without `q`, `None` when
+/// `q` is malformed. Other parameters are ignored.
+pub fn weight_of<'a>(parameters: impl Iterator<Item = &'a [u8]>) -> Option<u16> {
+    let mut weight = 1000;
+    for parameter in parameters {
+        let parameter = trim_ows(parameter);
+        let Some(eq) = parameter.iter().position(|&b| b == b'=') else {
+            continue;
+        };
+        if trim_ows(&parameter[..eq]).eq_ignore_ascii_case(b"q") {
+            weight = parse_qvalue(trim_ows(&parameter[eq + 1..]))?;
+        }
+    }
+    Some(weight)
+}
+
+/// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )` (RFC 9110
+/// §12.4.2), in thousandths.
+pub fn parse_qvalue(text: &[u8]) -> Option<u16> {
+    let (whole, fraction) = match text.iter().position(|&b| b == b'.') {
+        Some(dot) => (&text[..dot], &text[dot + 1..]),
+        None => (text, &[][..]),
+    };
+    if fraction.len() > 3 || !fraction.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut thousandths: u16 = 0;
+    for (i, digit) in fraction.iter().enumerate() {
+        thousandths += u16::from(digit - b'0') * [100, 10, 1][i];
+    }
+    match whole {
+        b"0" => Some(thousandths),
+        b"1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,8 @@
 //!   disregard a negotiation field and send its default representation,
 //!   and a 406 for a file we have helps nobody (nginx and Go do the same).
 
+use crate::proto::fields::{trim_ows, weight_of};
+
 /// A content coding we can serve from a sidecar file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContentCoding {
@@ -102,7 +104,7 @@ pub fn negotiate(accept_encoding: Option<&[u8]>) -> Negotiation {
     let mut star: Option<u16> = None;
     for element in value.split(|&b| b == b',') {
         let mut parts = element.split(|&b| b == b';');
-        let name = trim(parts.next().unwrap_or_default());
+        let name = trim_ows(parts.next().unwrap_or_default());
         if name.is_empty() {
             continue;
         }
@@ -144,47 +146,6 @@ pub fn negotiate(accept_encoding: Option<&[u8]>) -> Negotiation {
         candidates.push(Candidate::Identity);
     }
     Negotiation { candidates }
-}
-
-/// The weight from an element's parameters: 1000 without `q`, `None` when
-/// `q` is malformed. Other parameters are ignored.
-pub(super) fn weight_of<'a>(parameters: impl Iterator<Item = &'a [u8]>) -> Option<u16> {
-    let mut weight = 1000;
-    for parameter in parameters {
-        let parameter = trim(parameter);
-        let Some(eq) = parameter.iter().position(|&b| b == b'=') else {
-            continue;
-        };
-        if trim(&parameter[..eq]).eq_ignore_ascii_case(b"q") {
-            weight = parse_qvalue(trim(&parameter[eq + 1..]))?;
-        }
-    }
-    Some(weight)
-}
-
-/// `qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )` (RFC 9110
-/// §12.4.2), in thousandths.
-fn parse_qvalue(text: &[u8]) -> Option<u16> {
-    let (whole, fraction) = match text.iter().position(|&b| b == b'.') {
-        Some(dot) => (&text[..dot], &text[dot + 1..]),
-        None => (text, &[][..]),
-    };
-    if fraction.len() > 3 || !fraction.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut thousandths: u16 = 0;
-    for (i, digit) in fraction.iter().enumerate() {
-        thousandths += u16::from(digit - b'0') * [100, 10, 1][i];
-    }
-    match whole {
-        b"0" => Some(thousandths),
-        b"1" if thousandths == 0 => Some(1000),
-        _ => None,
-    }
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    crate::proto::fields::trim_ows(bytes)
 }
 
 #[cfg(test)]
@@ -278,7 +239,11 @@ mod tests {
             (".5", None),
         ];
         for (text, want) in cases {
-            assert_eq!(parse_qvalue(text.as_bytes()), *want, "q={text}");
+            assert_eq!(
+                crate::proto::fields::parse_qvalue(text.as_bytes()),
+                *want,
+                "q={text}"
+            );
         }
     }
 

@@ -41,7 +41,7 @@
 use super::path::RelativePath;
 use super::{open_error_response, FileFacts};
 use crate::proto::date::{format_http_date, format_log_time};
-use crate::proto::fields::{comma_list, trim_ows};
+use crate::proto::fields::{comma_list, trim_ows, weight_of};
 use crate::proto::RequestHead;
 use crate::service::{Body, Response};
 use bytes::Bytes;
@@ -288,16 +288,7 @@ pub fn wants_json<'a>(accept_values: impl Iterator<Item = &'a [u8]>) -> bool {
         for element in comma_list(value) {
             let mut parts = element.split(|&b| b == b';');
             let range = trim_ows(parts.next().unwrap_or_default());
-            let mut q = Some(1000);
-            for parameter in parts.map(trim_ows) {
-                if let Some(weight) = parameter
-                    .strip_prefix(b"q=")
-                    .or_else(|| parameter.strip_prefix(b"Q="))
-                {
-                    q = parse_qvalue(weight);
-                }
-            }
-            let Some(q) = q else { continue };
+            let Some(q) = weight_of(parts) else { continue };
             if range.eq_ignore_ascii_case(b"application/json") {
                 json_q = json_q.max(q);
             } else if range.eq_ignore_ascii_case(b"text/html") {
@@ -306,27 +297,6 @@ pub fn wants_json<'a>(accept_values: impl Iterator<Item = &'a [u8]>) -> bool {
         }
     }
     json_q > 0 && json_q >= html_q
-}
-
-/// A qvalue (RFC 9110 §12.4.2) in thousandths: `0`, `0.5`, `1.000`.
-fn parse_qvalue(text: &[u8]) -> Option<u16> {
-    let (whole, fraction) = match text.iter().position(|&b| b == b'.') {
-        Some(dot) => (&text[..dot], &text[dot + 1..]),
-        None => (text, &b""[..]),
-    };
-    if fraction.len() > 3 || !fraction.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut thousandths = 0u16;
-    for position in 0..3 {
-        let digit = fraction.get(position).map_or(0, |d| u16::from(d - b'0'));
-        thousandths = thousandths * 10 + digit;
-    }
-    match whole {
-        b"0" => Some(thousandths),
-        b"1" if thousandths == 0 => Some(1000),
-        _ => None,
-    }
 }
 
 /// The HTML page for `listing` of the directory shown as `shown_path`
@@ -613,7 +583,11 @@ mod tests {
             (".5", None),
         ];
         for (text, want) in cases {
-            assert_eq!(parse_qvalue(text.as_bytes()), *want, "{text:?}");
+            assert_eq!(
+                crate::proto::fields::parse_qvalue(text.as_bytes()),
+                *want,
+                "{text:?}"
+            );
         }
     }
 

@@ -9,7 +9,7 @@
 //! `/report.2025` sends `Accept: text/html,...`; `fetch` and `<script>` send
 //! `*/*` or a specific type).
 
-use super::encoding::weight_of;
+use crate::proto::fields::weight_of;
 use crate::proto::fields::{comma_list, trim_ows};
 
 /// Whether a request whose decoded last path segment is `last_segment`
