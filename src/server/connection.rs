@@ -22,7 +22,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::TcpStream;
 use tokio::time::{timeout, timeout_at, Instant};
 
@@ -47,6 +47,33 @@ const MAX_DRAIN_BYTES: u64 = 256 * 1024;
 /// (RFC 9112 §9.6).
 const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_MAX_BYTES: usize = 256 * 1024;
+
+/// Read what the socket holds into `buf`'s spare capacity, without waiting
+/// (`WouldBlock` if nothing is there).
+///
+/// A read that leaves spare capacity unfilled emptied the kernel's queue, so
+/// it also consumes the socket's read readiness, as tokio's own `poll_read`
+/// does; more bytes, or the peer's FIN (a closed state is never consumed),
+/// bring a new epoll event. Without this the next read after a response
+/// would be a `recvfrom` that can only fail with `EAGAIN`: one wasted
+/// syscall per keep-alive request. The clearing goes through `try_io`, so a
+/// readiness event newer than the read is never lost.
+fn try_read_available(stream: &TcpStream, buf: &mut BytesMut) -> io::Result<usize> {
+    let spare = buf.capacity() - buf.len();
+    let mut read = 0;
+    let outcome = stream.try_io(Interest::READABLE, || {
+        read = stream.try_read_buf(buf)?;
+        if 0 < read && read < spare {
+            Err(io::ErrorKind::WouldBlock.into())
+        } else {
+            Ok(read)
+        }
+    });
+    match outcome {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock && read > 0 => Ok(read),
+        other => other,
+    }
+}
 
 /// What every connection shares.
 pub struct ConnectionContext {
@@ -159,7 +186,7 @@ impl Connection {
             // A released one comes back small: most request heads fit, and
             // read_head grows it when one does not.
             self.input.reserve(FIRST_READ_BYTES);
-            match self.stream.try_read_buf(&mut self.input) {
+            match try_read_available(&self.stream, &mut self.input) {
                 Ok(0) => return Arrival::Gone,
                 Ok(_) => return Arrival::Bytes,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -308,7 +335,7 @@ impl Connection {
         let limits = &self.context.config.limits;
         if self.input.len() <= limits.max_head_bytes {
             self.input.reserve(READ_CHUNK_BYTES);
-            let _ = self.stream.try_read_buf(&mut self.input);
+            let _ = try_read_available(&self.stream, &mut self.input);
         }
         matches!(proto::parse_head(&self.input, limits), Ok(Some(_)))
     }
