@@ -142,3 +142,24 @@ fn a_request_rejected_before_its_line_was_read_is_logged_with_dashes() {
     let lines = server.log_lines(1);
     assert!(lines[0].contains(" - - - - 400 - "), "{lines:?}");
 }
+
+#[test]
+fn a_client_that_half_closes_after_its_request_gets_the_response_and_a_prompt_close() {
+    // The idle timeout is long, so a prompt close proves the server saw the
+    // FIN rather than timing out.
+    let server = start_server(|c| c.timeouts.idle = std::time::Duration::from_secs(30));
+    let mut client = server.connect();
+    client.send(b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
+    client.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(client.response().status, 200);
+    assert!(client.is_closed_by_server());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Pipelined requests before the FIN are all answered first.
+    let mut client = server.connect();
+    client.send(b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n");
+    client.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    assert_eq!(client.response().status, 200);
+    assert_eq!(client.response().status, 404);
+    assert!(client.is_closed_by_server());
+}
