@@ -90,11 +90,12 @@ pub(crate) fn run_to_exit(args: &[&str]) -> (i32, String) {
     panic!("httpserver {args:?} did not exit within 5 s");
 }
 
-#[test]
-fn binary_prints_the_listening_line_and_one_log_line_per_request() {
+/// The binary on 127.0.0.1, a free port, and a fresh fixture root (kept
+/// alive by the returned directory).
+fn start_on_a_fixture_root() -> (tempfile::TempDir, Running) {
     let root = tempfile::tempdir().unwrap();
     write_fixture(root.path());
-    let mut server = Running::start(&[
+    let server = Running::start(&[
         "--bind",
         "127.0.0.1",
         "--port",
@@ -102,6 +103,12 @@ fn binary_prints_the_listening_line_and_one_log_line_per_request() {
         "--root",
         root.path().to_str().unwrap(),
     ]);
+    (root, server)
+}
+
+#[test]
+fn binary_prints_the_listening_line_and_one_log_line_per_request() {
+    let (_root, mut server) = start_on_a_fixture_root();
     let port = server.port();
     assert!(server.next_line().starts_with("Cache policy: "));
     let mut client = Client::connect(([127, 0, 0, 1], port).into());
@@ -127,16 +134,7 @@ fn binary_prints_the_listening_line_and_one_log_line_per_request() {
 
 #[test]
 fn sigterm_finishes_the_in_flight_request_and_exits_zero() {
-    let root = tempfile::tempdir().unwrap();
-    write_fixture(root.path());
-    let mut server = Running::start(&[
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--root",
-        root.path().to_str().unwrap(),
-    ]);
+    let (_root, mut server) = start_on_a_fixture_root();
     let port = server.port();
     let mut client = Client::connect(([127, 0, 0, 1], port).into());
     client.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n");
