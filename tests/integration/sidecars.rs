@@ -158,3 +158,16 @@ fn sidecar_through_a_symlink_obeys_the_symlink_policy() {
     assert_eq!(response.field("Content-Encoding"), None);
     assert_eq!(response.body, b"source");
 }
+
+#[test]
+fn a_range_on_a_compressed_representation_addresses_the_compressed_bytes() {
+    let server = server_with_sidecars();
+    let response = server.request(
+        b"GET /app.js HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br\r\nRange: bytes=1-3\r\n\r\n",
+    );
+    assert_eq!(response.status, 206);
+    assert_eq!(response.field("Content-Encoding"), Some("br"));
+    // "BROTLI" is the sidecar: its bytes 1-3 of 6, not the source's.
+    assert_eq!(response.field("Content-Range"), Some("bytes 1-3/6"));
+    assert_eq!(response.body, b"ROT");
+}
