@@ -49,22 +49,13 @@ const MAX_NESTING: usize = 128;
 /// Whether `json` nests arrays and objects at most `max` deep (brackets
 /// inside strings do not count). Syntax is checked separately.
 fn is_nesting_within(json: &[u8], max: usize) -> bool {
+    let mut strings = StringTracker::default();
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
     for &byte in json {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
-            }
+        if !strings.is_structural(byte) {
             continue;
         }
         match byte {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > max {
@@ -76,6 +67,36 @@ fn is_nesting_within(json: &[u8], max: usize) -> bool {
         }
     }
     true
+}
+
+/// Follows a JSON text byte by byte to tell the bytes of strings (quotes
+/// and escapes included) from the structure around them.
+#[derive(Default)]
+struct StringTracker {
+    in_string: bool,
+    escaped: bool,
+}
+
+impl StringTracker {
+    /// Whether `byte`, the next byte of the text, is outside every string
+    /// (and is not the quote that opens one).
+    fn is_structural(&mut self, byte: u8) -> bool {
+        if self.in_string {
+            if self.escaped {
+                self.escaped = false;
+            } else if byte == b'\\' {
+                self.escaped = true;
+            } else if byte == b'"' {
+                self.in_string = false;
+            }
+            return false;
+        }
+        if byte == b'"' {
+            self.in_string = true;
+            return false;
+        }
+        true
+    }
 }
 
 fn json_response(status: u16, body: Bytes) -> Response {
@@ -90,18 +111,10 @@ fn json_response(status: u16, body: Bytes) -> Response {
 /// whitespace between tokens replaced by the spec's spacing. Strings are
 /// copied byte for byte, so whitespace and escapes inside them are kept.
 fn respace_json(json: &[u8], out: &mut Vec<u8>) {
-    let mut in_string = false;
-    let mut escaped = false;
+    let mut strings = StringTracker::default();
     for &byte in json {
-        if in_string {
+        if !strings.is_structural(byte) {
             out.push(byte);
-            if escaped {
-                escaped = false;
-            } else if byte == b'\\' {
-                escaped = true;
-            } else if byte == b'"' {
-                in_string = false;
-            }
             continue;
         }
         match byte {
@@ -109,10 +122,6 @@ fn respace_json(json: &[u8], out: &mut Vec<u8>) {
             b' ' | b'\t' | b'\n' | b'\r' => {}
             b',' => out.extend_from_slice(b", "),
             b':' => out.extend_from_slice(b": "),
-            b'"' => {
-                in_string = true;
-                out.push(byte);
-            }
             _ => out.push(byte),
         }
     }
