@@ -7,7 +7,7 @@
 //! the grammar. Limits on body size, chunk-size lines and trailers are enforced
 //! here; timeouts and buffer sizes are the connection driver's business.
 
-use super::fields::is_tchar;
+use super::fields::{hex_digit_value, is_tchar};
 use super::{BodyFraming, Error, Limits};
 use memchr::memchr2;
 use std::ops::Range;
@@ -306,13 +306,13 @@ impl SizeLine {
                 return Err(Error::ChunkLineTooLong);
             }
             self.lexeme = match (self.lexeme, byte) {
-                (Size, b) if b.is_ascii_hexdigit() => {
+                (Size, b) if hex_digit_value(b).is_some() => {
                     if self.digits >= MAX_CHUNK_SIZE_DIGITS {
                         return Err(Error::InvalidChunkSize);
                     }
                     self.digits += 1;
                     // At most 15 digits so far: the shift cannot overflow.
-                    self.size = (self.size << 4) | u64::from(hex_value(b));
+                    self.size = (self.size << 4) | u64::from(hex_digit_value(b).unwrap_or(0));
                     Size
                 }
                 // chunk-size = 1*HEXDIG: no sign, no `0x`, no leading space.
@@ -340,15 +340,6 @@ impl SizeLine {
             };
         }
         Ok(None)
-    }
-}
-
-fn hex_value(byte: u8) -> u8 {
-    match byte {
-        b'0'..=b'9' => byte - b'0',
-        b'a'..=b'f' => byte - b'a' + 10,
-        b'A'..=b'F' => byte - b'A' + 10,
-        _ => 0,
     }
 }
 

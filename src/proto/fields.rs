@@ -103,6 +103,16 @@ pub fn parse_qvalue(text: &[u8]) -> Option<u16> {
     }
 }
 
+/// The value of a HEXDIG (RFC 5234 B.1), case-insensitive.
+pub fn hex_digit_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

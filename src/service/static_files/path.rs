@@ -26,6 +26,8 @@
 //! The kernel enforces containment again when the file is opened (see
 //! `mod.rs`); these rules are the first of two independent fences.
 
+use crate::proto::fields::hex_digit_value;
+
 /// A decoded, checked path relative to the document root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelativePath {
@@ -142,8 +144,8 @@ fn percent_decode(raw: &[u8]) -> Result<Vec<u8>, PathError> {
     let mut i = 0;
     while i < raw.len() {
         if raw[i] == b'%' {
-            let high = raw.get(i + 1).copied().and_then(hex_value);
-            let low = raw.get(i + 2).copied().and_then(hex_value);
+            let high = raw.get(i + 1).copied().and_then(hex_digit_value);
+            let low = raw.get(i + 2).copied().and_then(hex_digit_value);
             match (high, low) {
                 (Some(high), Some(low)) => out.push(high << 4 | low),
                 _ => return Err(PathError::BadPercentEscape),
@@ -155,15 +157,6 @@ fn percent_decode(raw: &[u8]) -> Result<Vec<u8>, PathError> {
         }
     }
     Ok(out)
-}
-
-fn hex_value(byte: u8) -> Option<u8> {
-    match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
-        b'A'..=b'F' => Some(byte - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
