@@ -16,6 +16,8 @@ mod echo;
 mod file_faults;
 #[path = "integration/hostile_clients.rs"]
 mod hostile_clients;
+#[path = "integration/idle_connections.rs"]
+mod idle_connections;
 #[path = "integration/limits.rs"]
 mod limits;
 #[path = "integration/listing.rs"]

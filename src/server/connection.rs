@@ -30,12 +30,13 @@ use tokio::time::{timeout, timeout_at, Instant};
 const READ_CHUNK_BYTES: usize = 8 * 1024;
 
 /// Bytes asked of the socket for the first read of a request, when the
-/// connection's buffer was released while idle.
+/// connection starts or comes back from parking.
 const FIRST_READ_BYTES: usize = 1024;
 
-/// How long a connection waits for its next request with its buffers kept;
-/// after that they are freed until bytes arrive.
-const RELEASE_BUFFERS_AFTER: Duration = Duration::from_millis(20);
+/// How long a connection waits for its next request as a task, with its
+/// buffers kept; after that it is parked outside any task (see `parking`)
+/// until bytes arrive.
+const PARK_AFTER: Duration = Duration::from_millis(20);
 
 /// The most bytes of an unwanted request body that are read and thrown away
 /// to keep the connection open; a larger one closes the connection instead.
@@ -118,15 +119,27 @@ enum ReadFailure {
 enum Arrival {
     Bytes,
     Gone,
+    /// Still idle after [`PARK_AFTER`]; closes at this deadline unless
+    /// bytes arrive.
+    Idle(Instant),
 }
 
-/// Serve one connection until it closes.
+/// A connection that went idle: to be parked, and served again by a new
+/// task when its client sends bytes.
+pub struct IdleConnection {
+    pub stream: TcpStream,
+    /// When the idle timeout closes it.
+    pub deadline: Instant,
+}
+
+/// Serve one connection until it closes, or until it has been idle long
+/// enough to be parked: then it is handed back.
 pub async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
     context: Arc<ConnectionContext>,
     shutdown: ShutdownSignal,
-) {
+) -> Option<IdleConnection> {
     let mut connection = Connection {
         stream,
         peer,
@@ -136,7 +149,11 @@ pub async fn serve_connection(
         output: Vec::new(),
         head_buffers: HeadBuffers::default(),
     };
-    connection.run().await;
+    let deadline = connection.run().await?;
+    Some(IdleConnection {
+        stream: connection.stream,
+        deadline,
+    })
 }
 
 struct Connection {
@@ -154,13 +171,16 @@ struct Connection {
 }
 
 impl Connection {
-    async fn run(&mut self) {
+    /// Serve requests until the connection closes (`None`) or goes idle
+    /// (`Some` of its idle deadline).
+    async fn run(&mut self) -> Option<Instant> {
         let mut persistence = Persistence::KeepAlive;
         while persistence == Persistence::KeepAlive {
             if self.input.is_empty() {
                 match self.await_request().await {
                     Arrival::Bytes => {}
-                    Arrival::Gone => return,
+                    Arrival::Gone => return None,
+                    Arrival::Idle(deadline) => return Some(deadline),
                 }
             }
             // Boxed: the exchange's state (a few KiB across its awaits)
@@ -172,19 +192,20 @@ impl Connection {
             // Boxed for the same reason as the exchange.
             Box::pin(self.linger()).await;
         }
+        None
     }
 
     /// Wait for the first bytes of the next request, for at most the idle
-    /// timeout; returns `Gone` on idle timeout, shutdown, or close.
+    /// timeout; returns `Gone` on idle timeout, shutdown, or close, and
+    /// `Idle` once it is time to park the connection.
     async fn await_request(&mut self) -> Arrival {
-        let idle = self.context.config.timeouts.idle;
         let now = Instant::now();
-        let deadline = now + idle;
-        let release_at = now + RELEASE_BUFFERS_AFTER;
+        let deadline = now + self.context.config.timeouts.idle;
+        let park_at = now + PARK_AFTER;
         loop {
             // An empty buffer that is kept reclaims its space: no allocation.
-            // A released one comes back small: most request heads fit, and
-            // read_head grows it when one does not.
+            // A new one starts small: most request heads fit, and read_head
+            // grows it when one does not.
             self.input.reserve(FIRST_READ_BYTES);
             match try_read_available(&self.stream, &mut self.input) {
                 Ok(0) => return Arrival::Gone,
@@ -193,21 +214,15 @@ impl Connection {
                 Err(_) => return Arrival::Gone,
             }
             // Nothing yet. A client on keep-alive usually sends its next
-            // request within moments, so the buffers are kept for a short
-            // while (freeing and reallocating them per request cost an
-            // allocation pair each time); a connection idle for longer
-            // gives them back, so it costs little more than its socket.
-            let releasing = Instant::now() >= release_at;
-            if releasing {
-                self.input = BytesMut::new();
-                self.output = Vec::new();
-                self.head_buffers = HeadBuffers::default();
+            // request within moments, so the task and its buffers are kept
+            // for a short while (ending and respawning the task per request
+            // would cost allocations each time); a connection idle for
+            // longer is parked, so it costs little more than its socket.
+            let now = Instant::now();
+            if now >= park_at && now < deadline {
+                return Arrival::Idle(deadline);
             }
-            let wake_at = if releasing {
-                deadline
-            } else {
-                release_at.min(deadline)
-            };
+            let wake_at = park_at.min(deadline);
             tokio::select! {
                 biased;
                 () = self.shutdown.triggered() => return Arrival::Gone,

@@ -15,6 +15,7 @@ pub mod access_log;
 mod clock;
 mod connection;
 mod listener;
+mod parking;
 pub mod shutdown;
 mod transmit;
 
@@ -25,14 +26,17 @@ use crate::service::static_files::StaticFiles;
 use crate::service::Router;
 use access_log::{AccessLog, LogWriter};
 use connection::{serve_connection, ConnectionContext};
-use shutdown::{shutdown_channel, ConnectionTracker, ShutdownSignal, ShutdownTrigger};
+use parking::{Parked, Parking};
+use shutdown::{
+    shutdown_channel, ConnectionGuard, ConnectionTracker, ShutdownSignal, ShutdownTrigger,
+};
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// After `accept` fails for lack of file descriptors, wait this long before
 /// trying again rather than spinning.
@@ -196,7 +200,12 @@ impl Worker {
                     return;
                 }
             };
-            self.accept_until_shutdown(&listener).await;
+            let parking = Arc::new(Parking::default());
+            let mut shutdown = self.shutdown.clone();
+            let parked = parking.run(async move { shutdown.triggered().await }, |woken| {
+                self.spawn_connection(woken.stream, woken.peer, woken.hold, &parking)
+            });
+            tokio::join!(self.accept_until_shutdown(&listener, &parking), parked);
             drop(listener);
             let grace = self.context.config.timeouts.shutdown_grace;
             let _ = tokio::time::timeout(grace, self.tracker.all_closed()).await;
@@ -205,7 +214,7 @@ impl Worker {
         // grace period, closing their sockets.
     }
 
-    async fn accept_until_shutdown(&self, listener: &TcpListener) {
+    async fn accept_until_shutdown(&self, listener: &TcpListener, parking: &Arc<Parking<Hold>>) {
         let mut shutdown = self.shutdown.clone();
         loop {
             // Take a connection slot before accepting: at the cap, clients
@@ -233,16 +242,53 @@ impl Worker {
                 }
             };
             // TCP_NODELAY comes from the listener (see listener::bind).
-            let guard = self.tracker.open();
-            let context = Arc::clone(&self.context);
-            let signal = self.shutdown.clone();
-            tokio::spawn(async move {
-                serve_connection(stream, peer, context, signal).await;
-                drop(slot);
-                drop(guard);
-            });
+            let hold = Hold {
+                _slot: slot,
+                _guard: self.tracker.open(),
+            };
+            self.spawn_connection(stream, peer, hold, parking);
         }
     }
+
+    /// Serve a connection in a task of its own; if it goes idle, park it.
+    fn spawn_connection(
+        &self,
+        stream: TcpStream,
+        peer: SocketAddr,
+        hold: Hold,
+        parking: &Arc<Parking<Hold>>,
+    ) {
+        let context = Arc::clone(&self.context);
+        let signal = self.shutdown.clone();
+        let parking = Arc::clone(parking);
+        tokio::spawn(async move {
+            let mut stream = stream;
+            let mut hold = hold;
+            // A connection whose bytes arrive just as it parks comes back.
+            while let Some(idle) =
+                serve_connection(stream, peer, Arc::clone(&context), signal.clone()).await
+            {
+                let parked = Parked {
+                    stream: idle.stream,
+                    peer,
+                    hold,
+                    deadline: idle.deadline,
+                };
+                match parking.park(parked) {
+                    Some(back) => (stream, hold) = (back.stream, back.hold),
+                    None => return,
+                }
+            }
+        });
+    }
+}
+
+/// What an open connection holds, in a task or parked: its slot under the
+/// connection cap and its place in the open-connection count. Dropping it
+/// is what closing a connection releases.
+struct Hold {
+    _slot: OwnedSemaphorePermit,
+    _guard: ConnectionGuard,
 }
 
 fn is_out_of_descriptors(e: &io::Error) -> bool {
