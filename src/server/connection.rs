@@ -294,7 +294,9 @@ impl Connection {
         // be drained are not a head.
         let answer_next = !self.shutdown.is_triggered()
             || (matches!(body_state, BodyState::Consumed) && self.has_received_next_head());
-        let mut persistence = if wants_keep_alive(head) && answer_next {
+        // Asked once: it scans the head's fields.
+        let client_keeps_alive = wants_keep_alive(head);
+        let mut persistence = if client_keeps_alive && answer_next {
             Persistence::KeepAlive
         } else {
             Persistence::Close
@@ -320,7 +322,7 @@ impl Connection {
             }
         }
         if persistence == Persistence::Close
-            && !wants_keep_alive(head)
+            && !client_keeps_alive
             && nothing_unread
             && self.input.is_empty()
         {
