@@ -8,7 +8,7 @@
 use super::access_log::{AccessLog, LogRecord};
 use super::clock;
 use super::shutdown::ShutdownSignal;
-use super::transmit::send_response;
+use super::transmit::{coalesced_len, send_response};
 use crate::config::Config;
 use crate::proto::framing::{expectation, Expectation};
 use crate::proto::response::{encode_field, encode_status_line};
@@ -309,7 +309,9 @@ impl Connection {
         // be drained are not a head.
         let answer_next = !self.shutdown.is_triggered()
             || (matches!(body_state, BodyState::Consumed) && self.has_received_next_head());
-        let mut persistence = if wants_keep_alive(head) && answer_next {
+        // Asked once: it scans the head's fields.
+        let client_keeps_alive = wants_keep_alive(head);
+        let mut persistence = if client_keeps_alive && answer_next {
             Persistence::KeepAlive
         } else {
             Persistence::Close
@@ -335,7 +337,7 @@ impl Connection {
             }
         }
         if persistence == Persistence::Close
-            && !wants_keep_alive(head)
+            && !client_keeps_alive
             && nothing_unread
             && self.input.is_empty()
         {
@@ -484,9 +486,14 @@ impl Connection {
         let is_head_request = head.is_some_and(|h| h.method() == Method::Head);
         let status = response.status;
         let has_body = status_allows_body(status);
-        self.output.clear();
-        encode_response_head(&response, persistence, has_body, &mut self.output);
         let send_body = has_body && !is_head_request;
+        self.output.clear();
+        // Sized once for the head and a body copied behind it: growing from
+        // empty, field by field, cost a realloc per doubling on every new
+        // connection (about a fifth of a connection's instructions).
+        self.output
+            .reserve(head_len_bound(&response) + coalesced_len(&response.body, send_body));
+        encode_response_head(&response, persistence, has_body, &mut self.output);
         let result = send_response(
             &mut self.stream,
             &mut self.output,
@@ -575,6 +582,20 @@ fn encode_response_head(
     };
     encode_field("Connection", connection, out);
     out.extend_from_slice(b"\r\n");
+}
+
+/// At least the length of the head [`encode_response_head`] writes for
+/// `response`.
+fn head_len_bound(response: &Response) -> usize {
+    // The status line, Date, Content-Length, Connection and the final CRLF
+    // take at most this many bytes (a 20-digit length, "keep-alive").
+    const FIXED_BYTES: usize = 160;
+    let fields: usize = response
+        .fields
+        .iter()
+        .map(|(name, value)| name.len() + value.len() + 4)
+        .sum();
+    FIXED_BYTES + fields
 }
 
 /// `n` in decimal, written into the end of `digits`.

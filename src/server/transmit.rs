@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 /// A body this small is copied behind the head so both leave in one write.
-const COALESCE_MAX_BYTES: u64 = 32 * 1024;
+pub const COALESCE_MAX_BYTES: u64 = 32 * 1024;
 
 /// Most bytes asked of one `sendfile` call, so one large download cannot
 /// hold a worker thread for long (on a non-blocking socket a call also
@@ -51,6 +51,17 @@ pub async fn send_response(
     };
     out.clear();
     result
+}
+
+/// How many bytes of `body` [`send_response`] copies behind the head in
+/// `out`, so the driver can size `out` once.
+pub fn coalesced_len(body: &Body, send_body: bool) -> usize {
+    match body {
+        Body::Bytes(_) | Body::File { .. } if send_body && body.len() <= COALESCE_MAX_BYTES => {
+            body.len() as usize
+        }
+        _ => 0,
+    }
 }
 
 /// Append exactly `len` bytes of `file` from `offset` to `out`. A file that

@@ -27,6 +27,7 @@
 //! `mod.rs`); these rules are the first of two independent fences.
 
 use crate::proto::fields::hex_digit_value;
+use std::borrow::Cow;
 
 /// A decoded, checked path relative to the document root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,11 +114,17 @@ pub fn resolve_path(raw_path: &[u8]) -> Result<RelativePath, PathError> {
     if raw_path.first() != Some(&b'/') {
         return Err(PathError::NotOriginForm);
     }
-    let decoded = percent_decode(raw_path)?;
-    if decoded.contains(&0) {
+    // Most paths have no escape: they are checked where they lie, without
+    // a decoded copy (an allocation and a byte-by-byte loop per request).
+    let decoded = if memchr::memchr(b'%', raw_path).is_some() {
+        Cow::Owned(percent_decode(raw_path)?)
+    } else {
+        Cow::Borrowed(raw_path)
+    };
+    if memchr::memchr(0, &decoded).is_some() {
         return Err(PathError::Nul);
     }
-    let decoded = String::from_utf8(decoded).map_err(|_| PathError::InvalidUtf8)?;
+    let decoded = std::str::from_utf8(&decoded).map_err(|_| PathError::InvalidUtf8)?;
 
     let mut joined = String::with_capacity(decoded.len());
     for segment in decoded.split('/') {
