@@ -13,11 +13,14 @@ use tokio::time::timeout;
 /// A body this small is copied behind the head so both leave in one write.
 pub const COALESCE_MAX_BYTES: u64 = 32 * 1024;
 
-/// Most bytes asked of one `sendfile` call, so one large download cannot
-/// hold a worker thread for long (on a non-blocking socket a call also
-/// stops when the send buffer is full). 4 MiB rather than 512 KiB: a 1 MiB
-/// file goes in one call instead of two.
-const SENDFILE_CHUNK_BYTES: usize = 4 * 1024 * 1024;
+/// Most bytes asked of one `sendfile` call. After each call that leaves
+/// more to send, the task yields, so the worker's other connections take
+/// their turn: large downloads share a worker round-robin instead of one
+/// of them holding it until its socket buffer fills (lighttpd's file
+/// writes take turns the same way). On loopback, with 16 clients of a
+/// 1 MiB file, turns of 512 KiB also cost less CPU per byte than whole-file
+/// calls (alternated rounds: about 150 against 240 µs per response).
+const SENDFILE_CHUNK_BYTES: usize = 512 * 1024;
 
 /// Write `head` (already encoded into `out`) and then `body`, if `send_body`.
 /// `out` is the connection's reusable output buffer; it is left empty.
@@ -181,6 +184,9 @@ async fn send_file(
             other => other?,
         };
         remaining -= sent as u64;
+        if remaining > 0 {
+            tokio::task::yield_now().await;
+        }
     }
     Ok(())
 }
