@@ -67,6 +67,14 @@ pub struct Timeouts {
     /// On SIGINT/SIGTERM, how long in-flight responses may take to finish
     /// before the process exits anyway. Default 10 s.
     pub shutdown_grace: Duration,
+    /// How long the kernel keeps a new connection that has sent nothing to
+    /// itself before handing it to the server (Linux `TCP_DEFER_ACCEPT`, in
+    /// whole seconds). A client that sends its request at once, as clients
+    /// do, is accepted with its request already readable: no wakeup and no
+    /// empty read for the bare handshake. A silent one is handed over after
+    /// about this long, and the idle timeout applies from then. Default
+    /// 1 s; zero turns it off.
+    pub defer_accept: Duration,
 }
 
 impl Default for Timeouts {
@@ -77,6 +85,7 @@ impl Default for Timeouts {
             body_read: Duration::from_secs(30),
             write: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
+            defer_accept: Duration::from_secs(1),
         }
     }
 }
@@ -172,6 +181,10 @@ pub struct Cli {
     /// Seconds in-flight requests get to finish after SIGINT/SIGTERM
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub shutdown_grace: f64,
+    /// Whole seconds the kernel holds a new connection until its first bytes
+    /// arrive before handing it over anyway (TCP_DEFER_ACCEPT; 0: off)
+    #[arg(long, default_value_t = 1, value_name = "SECONDS")]
+    pub defer_accept: u32,
     /// Cache-Control for files: `auto` (content-hashed names like
     /// app.3f9a1c2e.js immutable for a year, everything else no-cache), `none`
     /// (no Cache-Control), or SECONDS (public, max-age=SECONDS on every file)
@@ -254,6 +267,7 @@ impl Cli {
             body_read: seconds("body-timeout", self.body_timeout)?,
             write: seconds("write-timeout", self.write_timeout)?,
             shutdown_grace: seconds("shutdown-grace", self.shutdown_grace)?,
+            defer_accept: Duration::from_secs(self.defer_accept.into()),
         };
         Ok(Config {
             addr: SocketAddr::new(self.bind, self.port),

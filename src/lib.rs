@@ -14,7 +14,9 @@
 //! - [`service`]: what answers a request: the router, `/echo`, static files.
 //! - [`server`]: the only code that owns sockets, tasks and timers: listeners,
 //!   the per-connection driver, shutdown and the access log.
-#![forbid(unsafe_code)]
+// One `unsafe` block, for a socket option no safe wrapper offers
+// (`server::listener::set_defer_accept`); none anywhere else.
+#![deny(unsafe_code)]
 
 pub mod config;
 pub mod proto;

@@ -66,7 +66,7 @@ impl Server {
             .map_err(|e| ConfigError(format!("cannot open root {}: {e}", config.root.display())))?;
         let router = Router::new(static_files).with_policy(config.response_policy.clone());
         config.max_connections = listener::raise_open_file_limit(config.max_connections);
-        let listener = listener::listen(config.addr)?;
+        let listener = listener::listen(config.addr, config.timeouts.defer_accept)?;
         let local_addr = listener.local_addr()?;
         Ok(Server {
             listener,

@@ -194,6 +194,7 @@ fn unknown_flag_and_bad_value_are_usage_errors() {
         &["--frobnicate"][..],
         &["--port", "eighty"][..],
         &["--idle-timeout", "-1"][..],
+        &["--defer-accept", "0.5"][..],
     ] {
         let (code, stderr) = run_to_exit(args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
@@ -221,6 +222,7 @@ fn help_lists_every_flag_with_its_default() {
         "--body-timeout",
         "--write-timeout",
         "--shutdown-grace",
+        "--defer-accept",
         "--listing",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
