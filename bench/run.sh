@@ -2,8 +2,9 @@
 # Load benchmark: httpserver against nginx, lighttpd and h2o (and Go's
 # net/http for POST /echo), on one machine, each server pinned to core 0 with
 # one worker and an access log, the load generator pinned to core 1.
-# Servers are alternated round by round (A B C D A B C D) so that drift in
-# the machine (other jobs, thermal, page cache) hits them all alike; the
+# Servers are alternated round by round, each round starting one server
+# later (A B C D, B C D A, ...), so that drift in the machine (other jobs,
+# thermal, page cache) and the place in a round hit them all alike; the
 # report gives medians, ratios to nginx and to the best peer, p99 latency,
 # server CPU time per request (from /proc/PID/stat) and a PNG chart.
 #
@@ -296,11 +297,18 @@ run_load() {
 RESULTS_TSV="$RAW/results.tsv"
 printf 'scenario\tserver\tround\tvalue\tunit\tp99_ms\tcpu_us_per_req\textra\n' >"$RESULTS_TSV"
 
+# The servers of a scenario, rotated left by $2 places.
+rotated() {
+    local -a list=($1)
+    local n=${#list[@]} i
+    for i in $(seq 0 $((n - 1))); do echo "${list[$(((i + $2) % n))]}"; done
+}
+
 run_scenario() {
     local scenario=$1 round s out t0 t1 servers
     servers=$(scenario_servers "$scenario")
     for round in $(seq 1 "$ROUNDS"); do
-        for s in $servers; do
+        for s in $(rotated "$servers" $((round - 1))); do
             out="$RAW/$scenario-$s-$round.txt"
             t0=$(cpu_ticks "${PID[$s]}")
             run_load "$scenario" "$s" "$out"
@@ -347,7 +355,7 @@ cp "$RESULTS_TSV" "$RESULTS/raw.tsv"
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
     echo "versions: $(nginx -v 2>&1 | head -1); $(lighttpd -v 2>&1 | head -1); $(h2o -v 2>&1 | head -1);" \
          "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); $(rustc -V)$( [ "$HAVE_GO" = 1 ] && echo "; $(go version)")"
-    echo "rounds: $ROUNDS × ${SECONDS_PER_ROUND}s per scenario and server, alternated; idle: $IDLE_CONNECTIONS connections"
+    echo "rounds: $ROUNDS × ${SECONDS_PER_ROUND}s per scenario and server, alternated (each round starts one server later); idle: $IDLE_CONNECTIONS connections"
 } >"$RESULTS/environment.txt"
 python3 "$HERE/report.py" report "$RESULTS_TSV" "$RESULTS" "$HAVE_GNUPLOT"
 cat "$RESULTS/environment.txt"
