@@ -81,9 +81,10 @@ def fmt(value, unit=""):
 def report(results_path, outdir, have_gnuplot):
     rows = [line.rstrip("\n").split("\t") for line in open(results_path)][1:]
     data = {}  # (scenario, server) -> lists
-    for scenario, server, _round, value, _unit, p99, cpu, _extra in rows:
-        entry = data.setdefault((scenario, server), {"value": [], "p99": [], "cpu": []})
+    for scenario, server, round_, value, _unit, p99, cpu, _extra in rows:
+        entry = data.setdefault((scenario, server), {"value": [], "p99": [], "cpu": [], "by_round": {}})
         entry["value"].append(float(value))
+        entry["by_round"][round_] = float(value)
         entry["p99"].append(float(p99) if p99 else float("nan"))
         entry["cpu"].append(float(cpu) if cpu else float("nan"))
 
@@ -91,9 +92,17 @@ def report(results_path, outdir, have_gnuplot):
         values = [v for v in data.get((scenario, server), {}).get(key, []) if v == v]
         return statistics.median(values) if values else float("nan")
 
+    def paired_ratio(scenario, server, peer):
+        # Each round ran the two servers minutes apart at most, so the
+        # round's own ratio cancels the machine's drift between rounds.
+        ours = data.get((scenario, server), {}).get("by_round", {})
+        theirs = data.get((scenario, peer), {}).get("by_round", {})
+        ratios = [ours[r] / theirs[r] for r in ours if r in theirs and theirs[r] and ours[r] == ours[r]]
+        return statistics.median(ratios) if ratios else float("nan")
+
     present = [s for s in SERVERS if any(k[1] == s for k in data)]
     lines = []
-    head = ["scenario", "unit"] + present + ["÷ nginx", "÷ best peer"]
+    head = ["scenario", "unit"] + present + ["÷ nginx", "÷ best peer", "paired"]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "---|" * len(head))
     for scenario, (label, unit) in SCENARIOS.items():
@@ -112,7 +121,11 @@ def report(results_path, outdir, have_gnuplot):
         cells = [label, unit] + [fmt(values[s], unit) for s in present]
         cells.append(f"{ratio_nginx:.2f}" if ratio_nginx == ratio_nginx else "—")
         cells.append(f"{ratio_best:.2f} ({best_name})" if best_name else "—")
+        paired = paired_ratio(scenario, "httpserver", best_name) if best_name else float("nan")
+        cells.append(f"{paired:.2f}" if paired == paired else "—")
         lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("÷ columns: ratios of the medians; paired: the median of the per-round ratios to the best peer.")
     lines.append("")
     lines.append("p99 latency in ms / server CPU time per request in µs (medians):")
     lines.append("")
