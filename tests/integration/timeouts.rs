@@ -73,6 +73,24 @@ fn a_connection_that_never_sends_is_closed_after_the_idle_timeout() {
 }
 
 #[test]
+fn defer_accept_keeps_a_silent_client_in_the_kernel_until_its_first_bytes() {
+    let server = start_server(|c| c.timeouts.defer_accept = Duration::from_secs(60));
+    let mut client = server.connect();
+    // Deferred for a minute: however long we look, the server has no
+    // connection until the client speaks.
+    assert!(!server.await_connections_at_least(1, Duration::from_millis(300)));
+    client.send(b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(client.response().status, 200);
+}
+
+#[test]
+fn with_defer_accept_zero_a_silent_client_is_accepted_at_once() {
+    let server = start_server(|c| c.timeouts.defer_accept = Duration::ZERO);
+    let _client = server.connect();
+    assert!(server.await_connections_at_least(1, Duration::from_secs(5)));
+}
+
+#[test]
 fn body_timeout_answers_408_to_a_stalled_body() {
     let server = start_server(|c| c.timeouts.body_read = Duration::from_millis(300));
     let mut client = server.connect();
