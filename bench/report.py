@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Parse load-generator output and report medians, ratios and a chart.
 
-`report.py parse SCENARIO SERVER ROUND FILE CPU_TICKS TICKS_PER_SECOND`
+`report.py parse SCENARIO SERVER ROUND FILE USER_TICKS SYSTEM_TICKS TICKS_PER_SECOND`
     prints one TSV row for bench/run.sh's results file, from a wrk run
     (`--latency` output) or a bench_client download run.
 `report.py report RESULTS.tsv OUTDIR HAVE_GNUPLOT`
@@ -40,7 +40,7 @@ def duration_ms(text):
     return float(match.group(1)) * UNITS[match.group(2)] if match else float("nan")
 
 
-def parse(scenario, server, round_, path, ticks, ticks_per_second):
+def parse(scenario, server, round_, path, user_ticks, system_ticks, ticks_per_second):
     text = Path(path).read_text(errors="replace")
     unit = SCENARIOS[scenario][1]
     requests, value, p99, extra = 0, float("nan"), float("nan"), ""
@@ -66,8 +66,12 @@ def parse(scenario, server, round_, path, ticks, ticks_per_second):
             extra += f"non-2xx={non2xx.group(1)}"
     if requests == 0:
         extra += " FAILED: " + " ".join(text.split())[:200]
-    cpu_us = int(ticks) / int(ticks_per_second) * 1e6 / requests if requests else float("nan")
-    print(f"{scenario}\t{server}\t{round_}\t{value:.1f}\t{unit}\t{p99:.2f}\t{cpu_us:.2f}\t{extra.strip()}")
+    def per_request_us(ticks):
+        return ticks / int(ticks_per_second) * 1e6 / requests if requests else float("nan")
+
+    cpu_us = per_request_us(int(user_ticks) + int(system_ticks))
+    user_us = per_request_us(int(user_ticks))
+    print(f"{scenario}\t{server}\t{round_}\t{value:.1f}\t{unit}\t{p99:.2f}\t{cpu_us:.2f}\t{user_us:.2f}\t{extra.strip()}")
 
 
 def fmt(value, unit=""):
@@ -81,12 +85,13 @@ def fmt(value, unit=""):
 def report(results_path, outdir, have_gnuplot):
     rows = [line.rstrip("\n").split("\t") for line in open(results_path)][1:]
     data = {}  # (scenario, server) -> lists
-    for scenario, server, round_, value, _unit, p99, cpu, _extra in rows:
-        entry = data.setdefault((scenario, server), {"value": [], "p99": [], "cpu": [], "by_round": {}})
+    for scenario, server, round_, value, _unit, p99, cpu, user, _extra in rows:
+        entry = data.setdefault((scenario, server), {"value": [], "p99": [], "cpu": [], "user": [], "by_round": {}})
         entry["value"].append(float(value))
         entry["by_round"][round_] = float(value)
         entry["p99"].append(float(p99) if p99 else float("nan"))
         entry["cpu"].append(float(cpu) if cpu else float("nan"))
+        entry["user"].append(float(user) if user else float("nan"))
 
     def median(scenario, server, key):
         values = [v for v in data.get((scenario, server), {}).get(key, []) if v == v]
@@ -127,7 +132,7 @@ def report(results_path, outdir, have_gnuplot):
     lines.append("")
     lines.append("÷ columns: ratios of the medians; paired: the median of the per-round ratios to the best peer.")
     lines.append("")
-    lines.append("p99 latency in ms / server CPU time per request in µs (medians):")
+    lines.append("p99 latency in ms / server CPU time per request in µs (of which user space) (medians):")
     lines.append("")
     head = ["scenario"] + present
     lines.append("| " + " | ".join(head) + " |")
@@ -137,8 +142,8 @@ def report(results_path, outdir, have_gnuplot):
             continue
         cells = [label]
         for s in present:
-            p99, cpu = median(scenario, s, "p99"), median(scenario, s, "cpu")
-            cells.append("—" if p99 != p99 else f"{p99:.2f} / {cpu:.1f}")
+            p99, cpu, user = (median(scenario, s, key) for key in ("p99", "cpu", "user"))
+            cells.append("—" if p99 != p99 else f"{p99:.2f} / {cpu:.1f} ({user:.1f})")
         lines.append("| " + " | ".join(cells) + " |")
     idle_notes = [r for r in rows if r[0] == "idle"]
     if idle_notes:
@@ -202,7 +207,7 @@ unset multiplot
 
 if __name__ == "__main__":
     if sys.argv[1] == "parse":
-        parse(*sys.argv[2:8])
+        parse(*sys.argv[2:9])
     elif sys.argv[1] == "report":
         report(*sys.argv[2:5])
     else:

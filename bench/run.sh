@@ -246,16 +246,18 @@ tree_pids() {
     echo "$pid"
     for child in $(ps -o pid= --ppid "$pid" 2>/dev/null); do tree_pids "$child"; done
 }
+# "USER SYSTEM" CPU ticks of a process tree.
 cpu_ticks() {
-    local total=0 pid fields
+    local user=0 system=0 pid fields
     for pid in $(tree_pids "$1"); do
         # utime and stime are fields 14 and 15; the command name (field 2)
         # cannot contain ") " here, so split after it.
         fields=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
         set -- $fields
-        total=$((total + ${12} + ${13}))
+        user=$((user + ${12}))
+        system=$((system + ${13}))
     done
-    echo "$total"
+    echo "$user $system"
 }
 rss_kib() {
     local total=0 pid kib
@@ -295,7 +297,7 @@ run_load() {
 }
 
 RESULTS_TSV="$RAW/results.tsv"
-printf 'scenario\tserver\tround\tvalue\tunit\tp99_ms\tcpu_us_per_req\textra\n' >"$RESULTS_TSV"
+printf 'scenario\tserver\tround\tvalue\tunit\tp99_ms\tcpu_us_per_req\tuser_us_per_req\textra\n' >"$RESULTS_TSV"
 
 # The servers of a scenario, rotated left by $2 places.
 rotated() {
@@ -305,16 +307,16 @@ rotated() {
 }
 
 run_scenario() {
-    local scenario=$1 round s out t0 t1 servers
+    local scenario=$1 round s out user0 system0 user1 system1 servers
     servers=$(scenario_servers "$scenario")
     for round in $(seq 1 "$ROUNDS"); do
         for s in $(rotated "$servers" $((round - 1))); do
             out="$RAW/$scenario-$s-$round.txt"
-            t0=$(cpu_ticks "${PID[$s]}")
+            read -r user0 system0 <<<"$(cpu_ticks "${PID[$s]}")"
             run_load "$scenario" "$s" "$out"
-            t1=$(cpu_ticks "${PID[$s]}")
+            read -r user1 system1 <<<"$(cpu_ticks "${PID[$s]}")"
             python3 "$HERE/report.py" parse "$scenario" "$s" "$round" "$out" \
-                "$((t1 - t0))" "$TICKS_PER_SECOND" >>"$RESULTS_TSV"
+                "$((user1 - user0))" "$((system1 - system0))" "$TICKS_PER_SECOND" >>"$RESULTS_TSV"
             tail -n1 "$RESULTS_TSV" | cut -f1-7 | tr '\t' ' ' | sed 's/^/   /'
             sleep 0.5
         done
@@ -333,7 +335,7 @@ run_idle() {
         held=$(rss_kib "${PID[$s]}")
         eval "exec ${IDLE[1]}>&-"
         wait "$IDLE_PID" 2>/dev/null || true
-        printf 'idle\t%s\t1\t%s\tMiB\t\t\tbase_kib=%s held_kib=%s %s connections=%s\n' "$s" \
+        printf 'idle\t%s\t1\t%s\tMiB\t\t\t\tbase_kib=%s held_kib=%s %s connections=%s\n' "$s" \
             "$(python3 -c "print(f'{$held/1024:.1f}')")" "$base" "$held" "$line" "$IDLE_CONNECTIONS" \
             >>"$RESULTS_TSV"
         echo "   idle $s: RSS ${base} KiB → ${held} KiB with $line"
