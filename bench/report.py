@@ -148,7 +148,7 @@ def report(results_path, outdir, have_gnuplot):
     idle_notes = [r for r in rows if r[0] == "idle"]
     if idle_notes:
         lines.append("")
-        lines.append("idle: " + "; ".join(f"{r[1]} {r[7]}" for r in idle_notes))
+        lines.append("idle: " + "; ".join(f"{r[1]} {r[-1]}" for r in idle_notes))
     table = "\n".join(lines) + "\n"
     out = Path(outdir)
     (out / "table.md").write_text(table)
