@@ -141,9 +141,39 @@ pub fn encode_last_chunk(out: &mut Vec<u8>) {
     out.extend_from_slice(b"0\r\n\r\n");
 }
 
+/// Append `n` in decimal (a `Content-Length`, a status, a port), without
+/// going through `fmt`.
+pub fn encode_decimal(mut n: u64, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[start..]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_are_written_in_full() {
+        for (n, text) in [
+            (0, "0"),
+            (7, "7"),
+            (156, "156"),
+            (u64::MAX, "18446744073709551615"),
+        ] {
+            let mut out = b"x".to_vec();
+            encode_decimal(n, &mut out);
+            assert_eq!(out, format!("x{text}").into_bytes());
+        }
+    }
 
     fn status_line(status: u16) -> Vec<u8> {
         let mut out = Vec::new();

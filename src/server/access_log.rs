@@ -13,6 +13,7 @@
 //! counted and dropped, and the count is reported on stderr, rather than
 //! letting memory grow without bound or stalling the server.
 
+use crate::proto::response::encode_decimal;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Condvar, Mutex};
@@ -61,7 +62,7 @@ impl LogRecord<'_> {
                     if i > 0 {
                         out.push(b'.');
                     }
-                    push_decimal(u64::from(octet), out);
+                    encode_decimal(u64::from(octet), out);
                 }
             }
             // In brackets, as `SocketAddr` shows it.
@@ -70,7 +71,7 @@ impl LogRecord<'_> {
             }
         }
         out.push(b':');
-        push_decimal(u64::from(self.peer.port()), out);
+        encode_decimal(u64::from(self.peer.port()), out);
         out.extend_from_slice(b" - ");
         match self.request {
             Some((method, target)) => {
@@ -81,29 +82,14 @@ impl LogRecord<'_> {
             None => out.extend_from_slice(b"- -"),
         }
         out.extend_from_slice(b" - ");
-        push_decimal(u64::from(self.status), out);
+        encode_decimal(u64::from(self.status), out);
         out.extend_from_slice(b" - ");
-        push_decimal(
+        encode_decimal(
             u64::try_from(self.duration.as_millis()).unwrap_or(u64::MAX),
             out,
         );
         out.extend_from_slice(b"ms\n");
     }
-}
-
-/// Append `n` in decimal.
-fn push_decimal(mut n: u64, out: &mut Vec<u8>) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[start..]);
 }
 
 /// Copy `bytes`, escaping everything but visible ASCII as `\xHH` (and `\` as

@@ -11,7 +11,7 @@ use super::shutdown::ShutdownSignal;
 use super::transmit::{coalesced_len, send_response};
 use crate::config::Config;
 use crate::proto::framing::{expectation, Expectation};
-use crate::proto::response::{encode_field, encode_status_line};
+use crate::proto::response::{encode_decimal, encode_field, encode_status_line};
 use crate::proto::{
     self, request_framing, wants_keep_alive, BodyDecoder, BodyEvent, BodyFraming, HeadBuffers,
     Method, RequestHead,
@@ -569,12 +569,9 @@ fn encode_response_head(
     }
     encode_field("Date", &clock::http_date_now(), out);
     if has_body {
-        let mut digits = [0u8; 20];
-        encode_field(
-            "Content-Length",
-            format_decimal(response.body.len(), &mut digits),
-            out,
-        );
+        out.extend_from_slice(b"Content-Length: ");
+        encode_decimal(response.body.len(), out);
+        out.extend_from_slice(b"\r\n");
     }
     let connection: &[u8] = match persistence {
         Persistence::KeepAlive => b"keep-alive",
@@ -596,19 +593,6 @@ fn head_len_bound(response: &Response) -> usize {
         .map(|(name, value)| name.len() + value.len() + 4)
         .sum();
     FIXED_BYTES + fields
-}
-
-/// `n` in decimal, written into the end of `digits`.
-fn format_decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &digits[start..];
-        }
-    }
 }
 
 async fn write_interim_continue(stream: &mut TcpStream, stall: Duration) -> io::Result<()> {
