@@ -500,6 +500,7 @@ impl Connection {
             response.body,
             send_body,
             self.context.config.timeouts.write,
+            persistence != Persistence::KeepAlive,
         )
         .await;
         self.context.log.record(&LogRecord {
@@ -512,9 +513,9 @@ impl Connection {
         result
     }
 
-    /// Close politely: send FIN, then read and discard what the client was
-    /// still sending for a bounded time, so our last response is not lost
-    /// to a reset.
+    /// Close politely: send FIN (a no-op if the last response already did),
+    /// then read and discard what the client was still sending for a
+    /// bounded time, so our last response is not lost to a reset.
     async fn linger(&mut self) {
         let _ = timeout(Duration::from_millis(500), self.stream.shutdown()).await;
         let deadline = Instant::now() + LINGER_TIME;
@@ -599,5 +600,5 @@ async fn write_interim_continue(stream: &mut TcpStream, stall: Duration) -> io::
     let mut out = Vec::with_capacity(32);
     encode_status_line(100, &mut out);
     out.extend_from_slice(b"\r\n");
-    send_response(stream, &mut out, Body::Empty, false, stall).await
+    send_response(stream, &mut out, Body::Empty, false, stall, false).await
 }

@@ -24,19 +24,25 @@ const SENDFILE_CHUNK_BYTES: usize = 512 * 1024;
 
 /// Write `head` (already encoded into `out`) and then `body`, if `send_body`.
 /// `out` is the connection's reusable output buffer; it is left empty.
+///
+/// With `closing` (the connection's last response), our side of the
+/// connection is shut down once the response is written, and a response
+/// sent in one write leaves in the same segment as our FIN: one segment
+/// fewer for both ends of a connection per request.
 pub async fn send_response(
     stream: &mut TcpStream,
     out: &mut Vec<u8>,
     body: Body,
     send_body: bool,
     stall: Duration,
+    closing: bool,
 ) -> io::Result<()> {
     let body = if send_body { body } else { Body::Empty };
     let result = match body {
-        Body::Empty => write_all(stream, out, stall).await,
+        Body::Empty => write_whole(stream, out, stall, closing).await,
         Body::Bytes(bytes) if bytes.len() as u64 <= COALESCE_MAX_BYTES => {
             out.extend_from_slice(&bytes);
-            write_all(stream, out, stall).await
+            write_whole(stream, out, stall, closing).await
         }
         Body::Bytes(bytes) => {
             write_all(stream, out, stall).await?;
@@ -44,7 +50,7 @@ pub async fn send_response(
         }
         Body::File { file, offset, len } if len <= COALESCE_MAX_BYTES => {
             read_exact_at(&file, out, offset, len)?;
-            write_all(stream, out, stall).await
+            write_whole(stream, out, stall, closing).await
         }
         Body::File { file, offset, len } => {
             write_all_more(stream, out, stall).await?;
@@ -53,7 +59,27 @@ pub async fn send_response(
         Body::Parts { file, parts } => send_parts(stream, out, &file, parts, stall).await,
     };
     out.clear();
+    if closing && result.is_ok() {
+        // Sends the FIN, and with it whatever `write_whole` held back.
+        rustix::net::shutdown(&*stream, rustix::net::Shutdown::Write)?;
+    }
     result
+}
+
+/// Write a whole response. When the connection closes after it, the bytes
+/// are held (`MSG_MORE`) for the shutdown that follows, which sends them
+/// and the FIN together.
+async fn write_whole(
+    stream: &mut TcpStream,
+    bytes: &[u8],
+    stall: Duration,
+    closing: bool,
+) -> io::Result<()> {
+    if closing {
+        write_all_more(stream, bytes, stall).await
+    } else {
+        write_all(stream, bytes, stall).await
+    }
 }
 
 /// How many bytes of `body` [`send_response`] copies behind the head in

@@ -1,5 +1,6 @@
 //! Keep-alive, pipelining, HTTP/1.0 and unread bodies.
 
+use crate::support::tcp_info::segments_received;
 use crate::support::{start_server, Client};
 
 #[test]
@@ -47,6 +48,36 @@ fn connection_close_from_the_client_ends_the_connection() {
     let response = client.response();
     assert_eq!(response.field("Connection"), Some("close"));
     assert!(client.is_closed_by_server());
+}
+
+/// A connection's last response leaves in one segment with our FIN, not
+/// followed by a FIN of its own: a segment fewer for both ends of every
+/// connection that closes after one request.
+#[test]
+fn a_last_response_and_the_fin_share_one_segment() {
+    let server = start_server(|_| {});
+    let last_responses: [&[u8]; 2] = [
+        // The client asks to close: the connection closes at once.
+        b"GET /style.css HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        // A malformed request: 400, then the connection lingers and closes.
+        b"GET /style.css HTTP/1.1\r\nHost: x\r\nBad Field: x\r\n\r\n",
+    ];
+    for request in last_responses {
+        let mut client = server.connect();
+        let before = segments_received(&client.stream);
+        client.send(request);
+        let response = client.response();
+        assert_eq!(response.field("Connection"), Some("close"));
+        assert!(client.is_closed_by_server());
+        // The kernel's ACK of the request, if it went alone, and one segment
+        // with the response and the FIN. Sent apart they would make three.
+        let segments = segments_received(&client.stream) - before;
+        assert!(
+            segments <= 2,
+            "{segments} segments after {:?}",
+            String::from_utf8_lossy(request)
+        );
+    }
 }
 
 #[test]

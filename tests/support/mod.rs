@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod tcp_info;
 
 use httpserver::server::RunningServer;
 use httpserver::{Config, Server};
