@@ -137,6 +137,16 @@ async fn send_parts(
 }
 
 async fn write_all(stream: &mut TcpStream, mut bytes: &[u8], stall: Duration) -> io::Result<()> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    // Most responses fit the socket buffer: one try without a timer, and
+    // without reading the clock to set one.
+    match stream.try_write(bytes) {
+        Ok(written) => bytes = &bytes[written..],
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(e),
+    }
     while !bytes.is_empty() {
         let written = timeout(stall, stream.write(bytes))
             .await
