@@ -56,7 +56,10 @@ def parse(scenario, server, round_, path, user_ticks, system_ticks, ticks_per_se
         if total and rate:
             requests = int(total.group(1))
             value = float(rate.group(1))
-        if latency:
+        # wrk 4.1 prints a 99th percentile of 0 when its histogram walk
+        # misses the rank (seen with pipelined requests); that round's p99
+        # is unknown, not zero, and the median is taken over the others.
+        if latency and duration_ms(latency.group(1)) > 0:
             p99 = duration_ms(latency.group(1))
         errors = re.search(r"Socket errors:.*", text)
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
