@@ -60,6 +60,18 @@ fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     );
 }
 
+/// An idle timeout just above the 20 ms after which a waiting connection
+/// is parked: the task wakes to park it with both moments passed (timers
+/// fire on whole milliseconds), and must close it, not wait again at once.
+#[test]
+fn an_idle_timeout_just_after_the_parking_moment_still_closes_the_connection() {
+    let server = start_server(|c| c.timeouts.idle = Duration::from_micros(20_500));
+    let mut client = server.connect();
+    client.send(b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(client.response().status, 200);
+    assert!(client.is_closed_by_server());
+}
+
 #[test]
 fn a_connection_that_never_sends_is_closed_after_the_idle_timeout() {
     let server = start_server(|c| c.timeouts.idle = Duration::from_millis(300));
