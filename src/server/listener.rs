@@ -65,8 +65,10 @@ fn bind(addr: SocketAddr, defer_accept: Duration) -> io::Result<TcpListener> {
     socket.set_tcp_nodelay(true)?;
     socket.set_cloexec(true)?;
     set_defer_accept(socket.as_fd(), defer_accept)?;
-    // Inherited by accepted sockets, like TCP_NODELAY.
-    set_tcp_option(socket.as_fd(), libc::TCP_NOTSENT_LOWAT, NOTSENT_LOWAT_BYTES)?;
+    // Inherited by accepted sockets, like TCP_NODELAY. Only a tuning: where
+    // the kernel lacks it (before Linux 3.12, some emulated stacks), serve
+    // without it rather than not at all.
+    let _ = set_tcp_option(socket.as_fd(), libc::TCP_NOTSENT_LOWAT, NOTSENT_LOWAT_BYTES);
     socket.bind(&addr.into())?;
     socket.listen(LISTEN_BACKLOG)?;
     Ok(socket.into())
