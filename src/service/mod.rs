@@ -51,8 +51,9 @@ const ALLOW_STATIC: &str = "GET, HEAD, OPTIONS";
 ///    the server-wide `Allow`; any other method on `*` is 400.
 /// 3. A registered route path (compared byte for byte with the raw path, not
 ///    percent-decoded): its method → read the body, then its handler;
-///    `OPTIONS` → 204 with `Allow: OPTIONS, <method>`; anything else → 405
-///    with `Allow: <method>` (RFC 9110 §15.5.6 requires the field).
+///    `OPTIONS` → 204 and anything else → 405, both with the same
+///    `Allow: OPTIONS, <method>` (RFC 9110 §15.5.6 requires the field on a
+///    405, and `OPTIONS` is answered there too).
 /// 4. Any other path is a static file: `GET`/`HEAD` serve it, `OPTIONS` is
 ///    204 with `Allow: GET, HEAD, OPTIONS`, and the other known methods are
 ///    405 with the same `Allow`.
@@ -83,6 +84,7 @@ pub struct ResponsePolicy {
 struct Route {
     path: &'static str,
     method: Method,
+    /// Every method the path answers: the route's own and `OPTIONS`.
     allow: &'static str,
     handler: BodyHandler,
 }
@@ -94,7 +96,7 @@ impl Router {
         let routes = vec![Route {
             path: "/echo",
             method: Method::Post,
-            allow: "POST",
+            allow: "OPTIONS, POST",
             handler: echo::echo,
         }];
         Router {
@@ -157,7 +159,7 @@ impl Router {
             return if method == route.method {
                 Routed::ReadBody(route.handler)
             } else if method == Method::Options {
-                Routed::Respond(allow_response(format!("OPTIONS, {}", route.allow)))
+                Routed::Respond(allow_response(route.allow))
             } else {
                 Routed::Respond(method_not_allowed(route.allow))
             };
@@ -219,10 +221,10 @@ mod tests {
         let (_dir, router) = router();
         // (method, target, status, Allow)
         let cases: &[(&str, &str, u16, Option<&str>)] = &[
-            ("GET", "/echo", 405, Some("POST")),
-            ("HEAD", "/echo", 405, Some("POST")),
-            ("PUT", "/echo", 405, Some("POST")),
-            ("DELETE", "/echo", 405, Some("POST")),
+            ("GET", "/echo", 405, Some("OPTIONS, POST")),
+            ("HEAD", "/echo", 405, Some("OPTIONS, POST")),
+            ("PUT", "/echo", 405, Some("OPTIONS, POST")),
+            ("DELETE", "/echo", 405, Some("OPTIONS, POST")),
             ("OPTIONS", "/echo", 204, Some("OPTIONS, POST")),
             ("OPTIONS", "*", 204, Some("GET, HEAD, OPTIONS, POST")),
             ("GET", "*", 400, None),

@@ -42,11 +42,11 @@ fn empty_and_invalid_bodies_are_400_with_a_json_error() {
 }
 
 #[test]
-fn echo_with_another_method_is_405_allow_post() {
+fn echo_with_another_method_is_405_listing_post_and_options() {
     let server = start_server(|_| {});
     let response = server.request(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(response.status, 405);
-    assert_eq!(response.field("Allow"), Some("POST"));
+    assert_eq!(response.field("Allow"), Some("OPTIONS, POST"));
 }
 
 #[test]

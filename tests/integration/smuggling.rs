@@ -28,7 +28,7 @@ const HIDDEN: &str = "GET /secret-marker.txt HTTP/1.1\r\nHost: x\r\n\r\n";
 /// the hidden request was answered.
 const MARKER: &str = "MARKER-4f1c9a: the hidden request was answered";
 
-/// A visible pipelined request, answered 405 (with `Allow: POST`): proves the
+/// A visible pipelined request, answered 405 (with `Allow: OPTIONS, POST`): proves the
 /// connection stayed in sync after a body was framed.
 const NEXT: &str = "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n";
 
@@ -315,7 +315,7 @@ fn content_length_007_frames_seven_bytes() {
     assert_eq!(echoed.text(), r#"{"received": [1, 2, 3]}"#);
     let next = client.response();
     assert_eq!(next.status, 405);
-    assert_eq!(next.field("Allow"), Some("POST"));
+    assert_eq!(next.field("Allow"), Some("OPTIONS, POST"));
 }
 
 /// chunk-size is `1*HEXDIG` (RFC 9112 §7.1): no sign, no `0x`, no spaces
