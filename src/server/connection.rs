@@ -389,10 +389,11 @@ impl Connection {
         }
         // A client waiting for 100 Continue may or may not send the body
         // now that a final status arrives (RFC 9110 §10.1.1): the connection
-        // cannot be reused reliably. A body too large to be worth reading
-        // closes the connection too.
+        // cannot be reused reliably. That includes a 417, whose unmet
+        // expectation may have come beside 100-continue. A body too large
+        // to be worth reading closes the connection too.
         match framing {
-            _ if expect == Expectation::Continue => BodyState::Abandoned,
+            _ if expect != Expectation::None => BodyState::Abandoned,
             BodyFraming::Length(n) if n > MAX_DRAIN_BYTES => BodyState::Abandoned,
             _ => BodyState::Drain(decoder),
         }

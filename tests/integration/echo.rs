@@ -86,6 +86,22 @@ fn other_expectations_are_417() {
 }
 
 #[test]
+fn a_417_beside_100_continue_closes_rather_than_read_a_body_that_may_never_come() {
+    let server = start_server(|_| {});
+    let mut client = server.connect();
+    // The client holds its 5 bytes back, waiting for 100 Continue; had the
+    // connection stayed open, the next request's first bytes would have
+    // been drained as that body.
+    client.send(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue, foo\r\nContent-Length: 5\r\n\r\n",
+    );
+    let response = client.response();
+    assert_eq!(response.status, 417);
+    assert_eq!(response.field("Connection"), Some("close"));
+    assert!(client.is_closed_by_server());
+}
+
+#[test]
 fn http_1_0_ignores_100_continue_but_not_other_expectations() {
     let server = start_server(|_| {});
     let ignored = server
