@@ -13,8 +13,9 @@ pub enum Error {
     InvalidMethod,
     /// The request line is not `method SP target SP version CRLF` (RFC 9112 §3).
     MalformedRequestLine,
-    /// The target is empty, has a CTL, space or non-ASCII byte, or is in no
-    /// form a server accepts (RFC 9112 §3.2).
+    /// The target is empty, has a CTL, space or non-ASCII byte, is in no
+    /// form a server accepts, or names an empty or invalid authority
+    /// (RFC 9112 §3.2, RFC 9110 §4.2.1).
     InvalidTarget,
     /// The version is not `HTTP/DIGIT.DIGIT` (RFC 9112 §2.3).
     MalformedVersion,
@@ -40,6 +41,8 @@ pub enum Error {
     MissingHost,
     /// More than one Host field, or a Host value that is a list (RFC 9112 §3.2).
     DuplicateHost,
+    /// A Host value that is not `uri-host [":" port]` (RFC 9112 §3.2).
+    InvalidHost,
     /// A Content-Length that is not plain decimal digits, or too large to represent (RFC 9112 §6.3).
     InvalidContentLength,
     /// Several Content-Length values that differ (RFC 9112 §6.3).
@@ -81,6 +84,7 @@ impl Error {
             | Error::BareLineEnding
             | Error::MissingHost
             | Error::DuplicateHost
+            | Error::InvalidHost
             | Error::InvalidContentLength
             | Error::ConflictingContentLength
             | Error::ContentLengthWithTransferEncoding
@@ -109,6 +113,7 @@ impl Error {
             Error::BareLineEnding => "line endings must be CRLF",
             Error::MissingHost => "missing Host header",
             Error::DuplicateHost => "more than one Host header",
+            Error::InvalidHost => "invalid Host header",
             Error::InvalidContentLength => "invalid Content-Length",
             Error::ConflictingContentLength => "conflicting Content-Length values",
             Error::ContentLengthWithTransferEncoding => {

@@ -6,6 +6,7 @@
 //! clock; time arrives as an argument. Every size limit is enforced here, from
 //! the [`Limits`] the caller passes in, so tests can use tiny ones.
 
+pub mod authority;
 pub mod body;
 pub mod date;
 pub mod error;

@@ -5,7 +5,7 @@
 //! Bytes after the head (a body, or pipelined requests) are left untouched.
 
 use super::fields::{is_field_value_byte, is_ows, is_tchar, trim_ows};
-use super::{Error, Limits};
+use super::{authority, Error, Limits};
 use std::ops::Range;
 
 /// How many empty lines (CRLF) may precede the request line. RFC 9112 §2.2
@@ -354,12 +354,12 @@ fn parse_parts(
             // RFC 9112 §3.2: a server MUST answer 400 to more than one Host
             // field line, or a Host whose value is a list; either would let
             // two recipients pick different hosts.
-            if host_seen
-                || content
-                    .get(value.clone())
-                    .is_some_and(|v| v.contains(&b','))
-            {
+            let host = content.get(value.clone()).unwrap_or(&[]);
+            if host_seen || host.contains(&b',') {
                 return Err(Error::DuplicateHost);
+            }
+            if authority::host_of(host).is_none() {
+                return Err(Error::InvalidHost);
             }
             host_seen = true;
         }
@@ -486,10 +486,13 @@ fn check_target(method: Method, target: &[u8]) -> Result<(), Error> {
         [b'/', ..] => true,
         // asterisk-form (§3.2.4) is only for a server-wide OPTIONS.
         b"*" => method == Method::Options,
-        // absolute-form (§3.2.2): scheme "://" ...
-        _ if is_absolute_form(target) => true,
-        // authority-form (§3.2.3) is only for CONNECT; the router answers it.
-        _ => method == Method::Connect,
+        // absolute-form (§3.2.2): scheme "://" authority ..., whose host an
+        // http URI may not leave empty (RFC 9110 §4.2.1); authority-form
+        // (§3.2.3) is only for CONNECT, and the router answers it.
+        _ => match absolute_form_authority(target) {
+            Some(authority) => has_named_host(authority),
+            None => method == Method::Connect && has_named_host(target),
+        },
     };
     if accepted {
         Ok(())
@@ -498,18 +501,24 @@ fn check_target(method: Method, target: &[u8]) -> Result<(), Error> {
     }
 }
 
-/// `scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )` followed by `://`
-/// (RFC 3986 §3.1).
-fn is_absolute_form(target: &[u8]) -> bool {
-    let Some(colon) = memchr::memchr(b':', target) else {
-        return false;
-    };
-    let scheme = target.get(..colon).unwrap_or(&[]);
+/// Whether `authority` is `uri-host [":" port]` with a non-empty host.
+fn has_named_host(authority: &[u8]) -> bool {
+    authority::host_of(authority).is_some_and(|host| !host.is_empty())
+}
+
+/// The authority of an absolute-form target: `scheme "://"` (scheme =
+/// `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )`, RFC 3986 §3.1), then up to
+/// the path or query; `None` if the target does not start that way.
+fn absolute_form_authority(target: &[u8]) -> Option<&[u8]> {
+    let colon = memchr::memchr(b':', target)?;
+    let scheme = target.get(..colon)?;
     let scheme_ok = scheme.first().is_some_and(u8::is_ascii_alphabetic)
         && scheme
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    scheme_ok && target.get(colon..colon + 3) == Some(b"://")
+    let rest = target.get(colon..)?.strip_prefix(b"://")?;
+    let end = memchr::memchr2(b'/', b'?', rest).unwrap_or(rest.len());
+    scheme_ok.then(|| &rest[..end])
 }
 
 /// Split a field line (CRLF removed, non-empty) into name and trimmed value,
@@ -760,6 +769,15 @@ mod tests {
             b"GET relative/path HTTP/1.1\r\nHost: h\r\n\r\n",
             b"GET 1http://x/ HTTP/1.1\r\nHost: h\r\n\r\n",
             b"GET http:/x HTTP/1.1\r\nHost: h\r\n\r\n",
+            // An empty or invalid authority, or userinfo (RFC 9110 §4.2.1, §4.2.4).
+            b"GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET http://:80/x HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET http://?q HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET http://u:p@h/x HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET http://h:x/ HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"GET http://h#f HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"CONNECT :443 HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"CONNECT u@h:443 HTTP/1.1\r\nHost: h\r\n\r\n",
         ];
         assert_rejects(cases, &limits(), Error::InvalidTarget, 400);
     }
@@ -1055,6 +1073,28 @@ mod tests {
             b"GET / HTTP/1.1\r\nHost: ,\r\n\r\n",
         ];
         assert_rejects(cases, &limits(), Error::DuplicateHost, 400);
+    }
+
+    #[test]
+    fn invalid_host_is_400() {
+        let cases: &[&[u8]] = &[
+            b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: user@a\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a:b:c\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: [::1\r\n\r\n",
+            b"GET / HTTP/1.0\r\nHost: a\"b\r\n\r\n",
+        ];
+        assert_rejects(cases, &limits(), Error::InvalidHost, 400);
+        for host in [
+            "h",
+            "localhost:8080",
+            "127.0.0.1",
+            "[::1]:80",
+            "xn--bcher-kva.example",
+        ] {
+            parse_ok(format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes());
+        }
     }
 
     #[test]

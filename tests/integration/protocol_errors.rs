@@ -71,6 +71,17 @@ fn missing_or_duplicate_host_is_400() {
 }
 
 #[test]
+fn an_invalid_host_or_an_empty_authority_is_400() {
+    assert_rejected(b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400);
+    assert_rejected(b"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n", 400);
+    assert_rejected(b"GET http:///index.html HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+    assert_rejected(
+        b"GET http://u:p@x/index.html HTTP/1.1\r\nHost: x\r\n\r\n",
+        400,
+    );
+}
+
+#[test]
 fn http_2_or_later_is_505() {
     assert_rejected(b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505);
 }
