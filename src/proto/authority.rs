@@ -53,9 +53,7 @@ fn reg_name_len(bytes: &[u8]) -> Option<usize> {
     Some(i)
 }
 
-/// `unreserved / sub-delims` as a table: this runs on every request's Host,
-/// and a lookup per byte is a few instructions where a chain of ranges was
-/// about twenty.
+/// `unreserved / sub-delims`, one lookup per byte of every request's Host.
 const REG_NAME_BYTES: [bool; 256] = {
     let mut table = [false; 256];
     let mut byte = 0;
