@@ -14,7 +14,7 @@ pub fn host_of(authority: &[u8]) -> Option<&[u8]> {
     let host_len = if authority.first() == Some(&b'[') {
         let close = memchr::memchr(b']', authority)?;
         let literal = authority.get(1..close)?;
-        if !is_ipv6(literal) && !is_ipv_future(literal) {
+        if !is_ipv6_with_zone(literal) && !is_ipv_future(literal) {
             return None;
         }
         close + 1
@@ -90,6 +90,23 @@ fn is_ipv_future(text: &[u8]) -> bool {
         && address
             .iter()
             .all(|&b| is_unreserved(b) || is_sub_delim(b) || b == b':')
+}
+
+/// An IPv6 address, optionally with a zone: `%25` and the zone as RFC 6874
+/// writes it in a URI, or a bare `%` as some clients (.NET's, aiohttp)
+/// send it in Host, although RFC 6874 §4 says to strip it there. Refusing
+/// it would refuse those clients on link-local addresses.
+fn is_ipv6_with_zone(text: &[u8]) -> bool {
+    match memchr::memchr(b'%', text) {
+        Some(percent) => {
+            let zone = &text[percent + 1..];
+            is_ipv6(&text[..percent])
+                && !zone.is_empty()
+                && reg_name_len(zone) == Some(zone.len())
+                && !zone.iter().any(|&b| is_sub_delim(b))
+        }
+        None => is_ipv6(text),
+    }
 }
 
 /// RFC 3986's `IPv6address`: eight 16-bit pieces of one to four hex digits,
@@ -177,6 +194,9 @@ mod tests {
             (b"[::ffff:192.0.2.1]", b"[::ffff:192.0.2.1]"),
             (b"[1:2:3:4:5:6:192.0.2.1]", b"[1:2:3:4:5:6:192.0.2.1]"),
             (b"[v1.fe80::a+en1]", b"[v1.fe80::a+en1]"),
+            (b"[fe80::1%25eth0]:80", b"[fe80::1%25eth0]"),
+            (b"[fe80::1%eth0]", b"[fe80::1%eth0]"),
+            (b"[fe80::1%25en%301]", b"[fe80::1%25en%301]"),
         ];
         for (authority, host) in cases {
             assert_eq!(
@@ -223,6 +243,12 @@ mod tests {
             b"[vg.x]",
             b"[v1.]",
             b"[v1.a/b]",
+            b"[fe80::1%]",
+            b"[fe80::1%25]x",
+            b"[fe80::1%eth/0]",
+            b"[fe80::1%et!h0]",
+            b"[fe80::1%25%4]",
+            b"[fe8g::1%eth0]",
         ];
         for authority in cases {
             assert_eq!(

@@ -491,7 +491,7 @@ fn check_target(method: Method, target: &[u8]) -> Result<(), Error> {
         // (§3.2.3) is only for CONNECT, and the router answers it.
         _ => match absolute_form_authority(target) {
             Some(authority) => has_named_host(authority),
-            None => method == Method::Connect && has_named_host(target),
+            None => method == Method::Connect && has_host_and_port(target),
         },
     };
     if accepted {
@@ -504,6 +504,14 @@ fn check_target(method: Method, target: &[u8]) -> Result<(), Error> {
 /// Whether `authority` is `uri-host [":" port]` with a non-empty host.
 fn has_named_host(authority: &[u8]) -> bool {
     authority::host_of(authority).is_some_and(|host| !host.is_empty())
+}
+
+/// Whether `authority` is CONNECT's `uri-host ":" port`, both present
+/// (RFC 9110 §9.3.6). `host_of` has checked that what follows the host is
+/// empty or a colon and digits, so a longer tail is a port.
+fn has_host_and_port(authority: &[u8]) -> bool {
+    authority::host_of(authority)
+        .is_some_and(|host| !host.is_empty() && authority.len() > host.len() + 1)
 }
 
 /// The authority of an absolute-form target: `scheme "://"` (scheme =
@@ -778,6 +786,8 @@ mod tests {
             b"GET http://h#f HTTP/1.1\r\nHost: h\r\n\r\n",
             b"CONNECT :443 HTTP/1.1\r\nHost: h\r\n\r\n",
             b"CONNECT u@h:443 HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"CONNECT h HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"CONNECT h: HTTP/1.1\r\nHost: h\r\n\r\n",
         ];
         assert_rejects(cases, &limits(), Error::InvalidTarget, 400);
     }

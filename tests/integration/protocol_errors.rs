@@ -82,6 +82,28 @@ fn an_invalid_host_or_an_empty_authority_is_400() {
 }
 
 #[test]
+fn hosts_in_every_valid_form_are_served() {
+    let server = start_server(|_| {});
+    for host in [
+        "localhost:8080",
+        "127.0.0.1",
+        "[::1]:8080",
+        "[fe80::1%25eth0]",
+        "xn--bcher-kva.example.",
+        "",
+    ] {
+        let request = format!("GET /index.html HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        assert_eq!(
+            server.request(request.as_bytes()).status,
+            200,
+            "Host: {host}"
+        );
+    }
+    let absolute = b"GET http://[::1]:8080/index.html HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_eq!(server.request(absolute).status, 200);
+}
+
+#[test]
 fn http_2_or_later_is_505() {
     assert_rejected(b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505);
 }
