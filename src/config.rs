@@ -75,6 +75,15 @@ pub struct Timeouts {
     /// about this long, and the idle timeout applies from then. Default
     /// 1 s; zero turns it off.
     pub defer_accept: Duration,
+    /// After the last response on a connection whose client may still be
+    /// sending (a refused upload, an error before the body was read), how
+    /// long the server keeps reading and discarding what arrives, so the
+    /// kernel does not answer unread bytes with a reset that destroys the
+    /// response (RFC 9112 §9.6). Counted from the response; reading also
+    /// stops once the client closes, sends nothing for two seconds, or has
+    /// sent [`Config::max_linger_bytes`]. Default 10 s (nginx's
+    /// `lingering_time` is 30 s). Hit: closed.
+    pub linger: Duration,
 }
 
 impl Default for Timeouts {
@@ -86,6 +95,7 @@ impl Default for Timeouts {
             write: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(10),
             defer_accept: Duration::from_secs(1),
+            linger: Duration::from_secs(10),
         }
     }
 }
@@ -102,6 +112,11 @@ pub struct Config {
     /// Most connections open at once. Default 10,000, and always below the
     /// open-file limit. Further clients wait in the kernel's accept queue.
     pub max_connections: usize,
+    /// The most bytes read and discarded while lingering before a close
+    /// (see [`Timeouts::linger`]). Default 64 MiB: a refused upload of that
+    /// size on a fast link still gets its status; past it the connection is
+    /// closed and the kernel resets it.
+    pub max_linger_bytes: u64,
     /// Worker threads, each with its own event loop. Default: the core count.
     pub workers: usize,
     /// How files are served: symlinks, hidden files, index names, SPA
@@ -120,12 +135,15 @@ impl Config {
             limits: Limits::default(),
             timeouts: Timeouts::default(),
             max_connections: 10_000,
+            max_linger_bytes: DEFAULT_MAX_LINGER_BYTES,
             workers: default_workers(),
             static_files: StaticOptions::default(),
             response_policy: ResponsePolicy::default(),
         }
     }
 }
+
+const DEFAULT_MAX_LINGER_BYTES: u64 = 64 * 1024 * 1024;
 
 fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -185,6 +203,14 @@ pub struct Cli {
     /// arrive before handing it over anyway (TCP_DEFER_ACCEPT; 0: off)
     #[arg(long, default_value_t = 1, value_name = "SECONDS")]
     pub defer_accept: u32,
+    /// Seconds the server keeps reading (and discarding) what a client still
+    /// sends after the connection's last response, so it can read that
+    /// response (a refused upload, for one)
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub linger_timeout: f64,
+    /// Most bytes read and discarded while lingering before a close
+    #[arg(long, default_value_t = DEFAULT_MAX_LINGER_BYTES, value_name = "BYTES")]
+    pub linger_bytes: u64,
     /// Cache-Control for files: `auto` (content-hashed names like
     /// app.3f9a1c2e.js immutable for a year, everything else no-cache), `none`
     /// (no Cache-Control), or SECONDS (public, max-age=SECONDS on every file)
@@ -268,6 +294,7 @@ impl Cli {
             write: seconds("write-timeout", self.write_timeout)?,
             shutdown_grace: seconds("shutdown-grace", self.shutdown_grace)?,
             defer_accept: Duration::from_secs(self.defer_accept.into()),
+            linger: seconds("linger-timeout", self.linger_timeout)?,
         };
         Ok(Config {
             addr: SocketAddr::new(self.bind, self.port),
@@ -275,6 +302,7 @@ impl Cli {
             limits,
             timeouts,
             max_connections: positive("max-connections", self.max_connections)?,
+            max_linger_bytes: self.linger_bytes,
             workers: positive("workers", self.workers.unwrap_or_else(default_workers))?,
             static_files: StaticOptions {
                 symlinks: self

@@ -28,6 +28,8 @@ mod policies;
 mod protocol_errors;
 #[path = "integration/ranges.rs"]
 mod ranges;
+#[path = "integration/refused_uploads.rs"]
+mod refused_uploads;
 #[path = "integration/shutdown.rs"]
 mod shutdown;
 #[path = "integration/shutdown_under_load.rs"]

@@ -42,12 +42,14 @@ const PARK_AFTER: Duration = Duration::from_millis(20);
 /// to keep the connection open; a larger one closes the connection instead.
 const MAX_DRAIN_BYTES: u64 = 256 * 1024;
 
-/// After the last response on a connection, how long and how much the server
-/// keeps reading before it closes, so that unread request bytes do not make
-/// the kernel reset the connection and destroy the response in flight
-/// (RFC 9112 §9.6).
-const LINGER_TIME: Duration = Duration::from_secs(2);
-const LINGER_MAX_BYTES: usize = 256 * 1024;
+/// While lingering (see `Connection::linger`), how long the client may send
+/// nothing before the connection closes: a client that read its response
+/// and keeps the connection open has nothing left to lose to a reset.
+const LINGER_STALL: Duration = Duration::from_secs(2);
+
+/// Bytes asked of the socket per read while lingering: a refused upload of
+/// megabytes is discarded in a few hundred reads, not a thousand.
+const LINGER_READ_BYTES: usize = 64 * 1024;
 
 /// Read what the socket holds into `buf`'s spare capacity, without waiting
 /// (`WouldBlock` if nothing is there).
@@ -521,22 +523,30 @@ impl Connection {
         result
     }
 
-    /// Close politely: send FIN (a no-op if the last response already did),
-    /// then read and discard what the client was still sending for a
-    /// bounded time, so our last response is not lost to a reset.
+    /// Close politely (RFC 9112 §9.6): send FIN (a no-op if the last
+    /// response already did), then read and discard what the client is
+    /// still sending, so that unread bytes do not make the kernel reset the
+    /// connection and destroy our last response before the client reads it.
+    /// Clients that write a whole refused upload before reading (Node's
+    /// `fetch`, Go, Python's urllib) need this. It ends when the client
+    /// closes, stalls for [`LINGER_STALL`], or reaches the configured time
+    /// or byte bound, so no client holds its slot by sending forever.
     async fn linger(&mut self) {
         let _ = timeout(Duration::from_millis(500), self.stream.shutdown()).await;
-        let deadline = Instant::now() + LINGER_TIME;
-        let mut discarded = 0;
+        let config = &self.context.config;
+        let deadline = Instant::now() + config.timeouts.linger;
+        let max_bytes = config.max_linger_bytes;
+        let mut discarded: u64 = 0;
         // Read into the input buffer rather than a scratch array on the
         // stack: an array held across this await would be part of every
-        // connection's task, idle or not (4 KiB each).
-        while discarded < LINGER_MAX_BYTES {
+        // connection's task, idle or not.
+        while discarded < max_bytes {
             self.input.clear();
-            self.input.reserve(READ_CHUNK_BYTES);
-            match timeout_at(deadline, self.stream.read_buf(&mut self.input)).await {
-                Ok(Ok(n)) if n > 0 => discarded += n,
-                _ => return,
+            self.input.reserve(LINGER_READ_BYTES);
+            let stall_deadline = deadline.min(Instant::now() + LINGER_STALL);
+            match timeout_at(stall_deadline, self.stream.read_buf(&mut self.input)).await {
+                Ok(Ok(n)) if n > 0 => discarded += n as u64,
+                _ => break,
             }
         }
     }
