@@ -259,30 +259,18 @@ impl StaticFiles {
         stat: FileFacts,
         relative: &str,
     ) -> Response {
-        if !mime::is_compressible(mime::media_type_for(relative)) {
-            return self.file_response(head, fd, &stat, relative);
-        }
-        let (fd, stat) = self.select_representation(head, fd, stat, relative);
-        let coding = stat.coding;
-        let mut response = self.file_response(head, fd, &stat, relative);
-        if let Some(coding) = coding {
-            if (200..300).contains(&response.status) {
-                response
-                    .fields
-                    .push(("Content-Encoding", Cow::Borrowed(coding.token())));
-            }
-        }
-        response
-            .fields
-            .push(("Vary", Cow::Borrowed("Accept-Encoding")));
-        response
+        let compressible = mime::is_compressible(mime::media_type_for(relative));
+        let (fd, stat) = match compressible {
+            true => self.select_representation(head, fd, stat, relative),
+            false => (fd, stat),
+        };
+        self.file_response(head, fd, &stat, relative, compressible)
     }
 
     /// The representation to serve: the first candidate of the client's
-    /// `Accept-Encoding` that we have: a sidecar (`relative` plus `.br`,
-    /// `.zst` or `.gz`) opened under the same policy, a regular file, and
-    /// not older than the source, or the source itself. The source is also
-    /// the answer when the client refuses identity and no sidecar fits.
+    /// `Accept-Encoding` that we have (see [`StaticFiles::usable_sidecar`]),
+    /// or the source itself. The source is also the answer when the client
+    /// refuses identity and no sidecar fits.
     fn select_representation(
         &self,
         head: &RequestHead,
@@ -295,19 +283,33 @@ impl StaticFiles {
             let Candidate::Coded(coding) = candidate else {
                 break;
             };
-            let sidecar = format!("{relative}{}", coding.file_suffix());
-            match self.open_and_stat(&sidecar) {
-                Ok((sidecar_fd, mut sidecar_stat))
-                    if sidecar_stat.file_type == FileType::RegularFile
-                        && !sidecar_stat.is_older_than(&stat) =>
-                {
-                    sidecar_stat.coding = Some(coding);
-                    return (sidecar_fd, sidecar_stat);
-                }
-                _ => continue,
+            if let Some(sidecar) = self.usable_sidecar(relative, coding, &stat) {
+                return sidecar;
             }
         }
         (fd, stat)
+    }
+
+    /// The sidecar of `relative` for `coding` (`relative` plus `.br`,
+    /// `.zst` or `.gz`), if it opens under the symlink policy as a regular
+    /// file not older than its source. The one rule for both the normal
+    /// path and the hot cache, so they cannot choose differently.
+    fn usable_sidecar(
+        &self,
+        relative: &str,
+        coding: ContentCoding,
+        source: &FileFacts,
+    ) -> Option<(OwnedFd, FileFacts)> {
+        let sidecar = format!("{relative}{}", coding.file_suffix());
+        match self.open_and_stat(&sidecar) {
+            Ok((fd, mut stat))
+                if stat.file_type == FileType::RegularFile && !stat.is_older_than(source) =>
+            {
+                stat.coding = Some(coding);
+                Some((fd, stat))
+            }
+            _ => None,
+        }
     }
 
     /// The answer when the path matched nothing: the `--spa` file for a
@@ -369,7 +371,7 @@ impl StaticFiles {
 
 /// All field lines named `name` joined with `,` (RFC 9110 §5.3), without
 /// copying in the usual case of one line.
-fn joined_field<'a>(head: &'a RequestHead, name: &'a str) -> Option<Cow<'a, [u8]>> {
+pub(crate) fn joined_field<'a>(head: &'a RequestHead, name: &'a str) -> Option<Cow<'a, [u8]>> {
     let mut lines = head.fields_named(name);
     let first = lines.next()?;
     let mut joined: Option<Vec<u8>> = None;
@@ -508,38 +510,16 @@ const NOT_MODIFIED_FIELDS: &[&str] = &[
 ];
 
 impl StaticFiles {
-    /// Answer for the open regular file `fd`, named `name` (its path under
-    /// the root, or the index name): preconditions, then ranges, then 200.
-    fn file_response(
-        &self,
-        head: &RequestHead,
-        fd: OwnedFd,
-        stat: &FileFacts,
-        name: &str,
-    ) -> Response {
-        let Ok(len) = u64::try_from(stat.size) else {
-            return error_response(500);
-        };
-        let content_type = mime::media_type_for(name);
-        let etag = entity_tag(stat);
-        let validators = Validators {
-            etag: &etag,
-            last_modified: u64::try_from(stat.mtime_secs).ok(),
-        };
-        let is_get_or_head = matches!(head.method(), Method::Get | Method::Head);
-        let precondition =
-            evaluate_preconditions(&Conditions::from_head(head), is_get_or_head, &validators);
-        let outcome = match precondition {
-            Precondition::Proceed => requested_range(head, len, &validators),
-            Precondition::NotModified | Precondition::Failed => RangeOutcome::Full,
-        };
-        let boundary = range::boundary_for(&etag);
-
-        let mut fields: Vec<(&'static str, Cow<'static, str>)> = Vec::with_capacity(7);
-        fields.push(("Content-Type", Cow::Borrowed(content_type)));
+    /// The fields of a whole 200 answer with the file described by `stat`,
+    /// named `name` (its path under the root, or the index name): the
+    /// fields every answer for it starts from. For a `compressible` type
+    /// they end with `Content-Encoding` (a sidecar) and `Vary`.
+    fn representation_fields(&self, stat: &FileFacts, name: &str, compressible: bool) -> Fields {
+        let mut fields: Fields = Vec::with_capacity(8);
+        fields.push(("Content-Type", Cow::Borrowed(mime::media_type_for(name))));
         // Browsers must not sniff a type other than the one we chose.
         fields.push(("X-Content-Type-Options", Cow::Borrowed("nosniff")));
-        fields.push(("ETag", Cow::Owned(etag)));
+        fields.push(("ETag", Cow::Owned(entity_tag(stat))));
         if let Some(last_modified) = last_modified(stat) {
             fields.push(("Last-Modified", Cow::Owned(last_modified)));
         }
@@ -548,24 +528,52 @@ impl StaticFiles {
             fields.push(("Cache-Control", Cow::Owned(cache_control)));
         }
         fields.push(("Accept-Ranges", Cow::Borrowed("bytes")));
+        if let Some(coding) = stat.coding {
+            fields.push(("Content-Encoding", Cow::Borrowed(coding.token())));
+        }
+        if compressible {
+            fields.push(("Vary", Cow::Borrowed("Accept-Encoding")));
+        }
+        fields
+    }
 
-        match precondition {
+    /// Answer for the open regular file `fd`, named `name` (see
+    /// [`StaticFiles::representation_fields`]): preconditions, then ranges,
+    /// then 200.
+    fn file_response(
+        &self,
+        head: &RequestHead,
+        fd: OwnedFd,
+        stat: &FileFacts,
+        name: &str,
+        compressible: bool,
+    ) -> Response {
+        let Ok(len) = u64::try_from(stat.size) else {
+            return error_response(500);
+        };
+        let mut fields = self.representation_fields(stat, name, compressible);
+        // Errors answer no representation: they carry only `Vary`, which
+        // still tells caches that the status depended on the coding asked.
+        let vary = |response: Response| match compressible {
+            true => response.with_field("Vary", "Accept-Encoding"),
+            false => response,
+        };
+        let etag = field_value(&fields, "ETag");
+        let validators = Validators {
+            etag,
+            last_modified: u64::try_from(stat.mtime_secs).ok(),
+        };
+        let is_get_or_head = matches!(head.method(), Method::Get | Method::Head);
+        match evaluate_preconditions(&Conditions::from_head(head), is_get_or_head, &validators) {
             Precondition::NotModified => return not_modified(fields),
-            Precondition::Failed => return Response::text(412, "Precondition Failed"),
+            Precondition::Failed => return vary(Response::text(412, "Precondition Failed")),
             Precondition::Proceed => {}
         }
+        let outcome = requested_range(head, len, &validators);
+        let boundary = range::boundary_for(etag);
         let file = File::from(fd);
-        let whole = |file, fields| Response {
-            status: 200,
-            fields,
-            body: Body::File {
-                file,
-                offset: 0,
-                len,
-            },
-        };
         match outcome {
-            RangeOutcome::Full => whole(file, fields),
+            RangeOutcome::Full => whole_file(fields, file, len),
             RangeOutcome::Single(range) => {
                 fields.push(("Content-Range", Cow::Owned(range.content_range(len))));
                 Response {
@@ -579,6 +587,7 @@ impl StaticFiles {
                 }
             }
             RangeOutcome::Multiple(ranges) => {
+                let content_type = mime::media_type_for(name);
                 match range::multipart_body(&ranges, len, content_type, &boundary) {
                     Some(parts) => {
                         // The parts carry the file's type; the whole is multipart.
@@ -591,13 +600,39 @@ impl StaticFiles {
                         }
                     }
                     // Larger than the file itself: send the file.
-                    None => whole(file, fields),
+                    None => whole_file(fields, file, len),
                 }
             }
-            RangeOutcome::Unsatisfiable => Response::text(416, "Range Not Satisfiable")
-                .with_field("Content-Range", range::unsatisfied_content_range(len))
-                .with_field("Accept-Ranges", "bytes"),
+            RangeOutcome::Unsatisfiable => vary(
+                Response::text(416, "Range Not Satisfiable")
+                    .with_field("Content-Range", range::unsatisfied_content_range(len))
+                    .with_field("Accept-Ranges", "bytes"),
+            ),
         }
+    }
+}
+
+/// A response's fields.
+type Fields = Vec<(&'static str, Cow<'static, str>)>;
+
+/// The value of the first field named `name` (as this module spells it).
+fn field_value<'a>(fields: &'a Fields, name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |(_, value)| value.as_ref())
+}
+
+/// 200 with all `len` bytes of `file`.
+fn whole_file(fields: Fields, file: File, len: u64) -> Response {
+    Response {
+        status: 200,
+        fields,
+        body: Body::File {
+            file,
+            offset: 0,
+            len,
+        },
     }
 }
 
@@ -629,7 +664,7 @@ fn now_secs() -> u64 {
 }
 
 /// 304 with the validator and cache fields of `fields`, and no body.
-fn not_modified(mut fields: Vec<(&'static str, Cow<'static, str>)>) -> Response {
+fn not_modified(mut fields: Fields) -> Response {
     fields.retain(|(name, _)| NOT_MODIFIED_FIELDS.contains(name));
     Response {
         status: 304,
