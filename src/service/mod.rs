@@ -59,10 +59,11 @@ const ALLOW_STATIC: &str = "GET, HEAD, OPTIONS";
 ///    405 with the same `Allow`.
 ///
 /// With `--cors`, a CORS preflight (`OPTIONS` with
-/// `Access-Control-Request-Method`) is answered by [`CorsPolicy`] after
-/// rule 1, wherever it is aimed. Every response the router builds, the
-/// routes' included ([`Router::respond_with_body`]), then gets the CORS
-/// fields and the `-H` fields ([`ResponsePolicy`]).
+/// `Access-Control-Request-Method`) is answered by [`CorsPolicy`] before
+/// these rules, wherever it is aimed, with its own CORS fields. Every other
+/// response the router builds, the routes' included
+/// ([`Router::respond_with_body`]), then gets the CORS fields and the `-H`
+/// fields ([`ResponsePolicy`]); a preflight gets the `-H` fields only.
 pub struct Router {
     routes: Vec<Route>,
     static_files: StaticFiles,
@@ -114,6 +115,11 @@ impl Router {
 
     /// Decide how to answer `head`.
     pub fn route(&self, head: &RequestHead) -> Routed {
+        // A preflight is an OPTIONS request, so rule 1 (501) never applies.
+        if let Some(mut preflight) = self.policy.cors.as_ref().and_then(|c| c.preflight(head)) {
+            apply_extra_fields(&mut preflight, &self.policy.extra_fields);
+            return Routed::Respond(preflight);
+        }
         match self.route_without_policy(head) {
             Routed::Respond(response) => Routed::Respond(self.finish(response)),
             read_body => read_body,
@@ -131,7 +137,7 @@ impl Router {
         self.finish(handler(head, body))
     }
 
-    /// Add the CORS and `-H` fields.
+    /// Add the CORS and `-H` fields to a response other than a preflight's.
     fn finish(&self, mut response: Response) -> Response {
         if let Some(cors) = &self.policy.cors {
             cors.add_fields(&mut response);
@@ -144,9 +150,6 @@ impl Router {
         let method = head.method();
         if method == Method::Other {
             return Routed::Respond(Response::text(501, "Not Implemented"));
-        }
-        if let Some(preflight) = self.policy.cors.as_ref().and_then(|c| c.preflight(head)) {
-            return Routed::Respond(preflight);
         }
         let path = head.path();
         if path == b"*" {
@@ -318,6 +321,7 @@ mod tests {
             };
             assert_eq!(response.status, 204, "{target}");
             assert_eq!(response.field("Access-Control-Allow-Origin"), Some("*"));
+            assert_eq!(response.field("X-Frame-Options"), Some("DENY"));
             assert!(response.field("Access-Control-Allow-Methods").is_some());
         }
     }
