@@ -13,8 +13,11 @@
 //!   reader of files needs that script could not otherwise read
 //!   ([`EXPOSE_HEADERS`]).
 //! - A preflight, `OPTIONS` with `Access-Control-Request-Method`, is
-//!   answered 204 with the allowed methods, the requested headers echoed
-//!   back when they are all tokens, and a max age, wherever it is aimed.
+//!   answered 204 with the methods its target answers (the router's list,
+//!   the same as that target's `Allow`), the requested headers echoed back
+//!   when they are all tokens, and a max age, wherever it is aimed. A
+//!   requested method that is not in the list still gets this 204: the
+//!   browser compares, and refuses the actual request itself.
 //!   It gets `Access-Control-Allow-Origin` (and `Vary: Origin`) too, but no
 //!   `Access-Control-Expose-Headers`: a preflight's answer is never read by
 //!   script.
@@ -26,9 +29,6 @@ use super::response::Response;
 use crate::proto::fields::{comma_list, is_tchar};
 use crate::proto::{Method, RequestHead};
 use std::borrow::Cow;
-
-/// The methods a preflight is told are allowed: those the server serves.
-pub const ALLOW_METHODS: &str = "GET, HEAD, POST, OPTIONS";
 
 /// The value of `Access-Control-Expose-Headers`: the fields of a static
 /// file's answer that script on another origin needs and cannot read
@@ -75,15 +75,12 @@ impl CorsPolicy {
         &self.allow_origin
     }
 
-    /// The answer to `head` if it is a preflight request, else `None`, with
-    /// all its CORS fields: the caller must not add [`CorsPolicy::add_fields`].
-    pub fn preflight(&self, head: &RequestHead) -> Option<Response> {
-        if head.method() != Method::Options {
-            return None;
-        }
-        head.field("Access-Control-Request-Method")?;
+    /// The answer to a preflight request ([`is_preflight`]) aimed at a
+    /// target that answers `methods` (a list as in `Allow`), with all its
+    /// CORS fields: the caller must not add [`CorsPolicy::add_fields`].
+    pub fn preflight(&self, head: &RequestHead, methods: &'static str) -> Response {
         let mut response = Response::empty(204)
-            .with_field("Access-Control-Allow-Methods", ALLOW_METHODS)
+            .with_field("Access-Control-Allow-Methods", methods)
             .with_field("Access-Control-Max-Age", MAX_AGE_SECONDS);
         if let Some(requested) = allowed_request_headers(head) {
             response = response
@@ -91,7 +88,7 @@ impl CorsPolicy {
                 .with_field("Vary", "Access-Control-Request-Headers");
         }
         self.add_origin(&mut response);
-        Some(response)
+        response
     }
 
     /// Add the CORS fields of an actual (not preflight) response:
@@ -116,6 +113,12 @@ impl CorsPolicy {
             response.fields.push(("Vary", Cow::Borrowed("Origin")));
         }
     }
+}
+
+/// Whether `head` is a CORS preflight: `OPTIONS` with
+/// `Access-Control-Request-Method` (Fetch standard, §3.2.2).
+pub fn is_preflight(head: &RequestHead) -> bool {
+    head.method() == Method::Options && head.field("Access-Control-Request-Method").is_some()
 }
 
 /// The `Access-Control-Request-Headers` names, lowercased and joined, if
@@ -197,11 +200,13 @@ mod tests {
                 ("Access-Control-Request-Headers", "Content-Type, X-Token"),
             ],
         );
-        let response = any.preflight(&preflight).expect("a preflight");
+        assert!(is_preflight(&preflight));
+        let response = any.preflight(&preflight, "GET, HEAD, OPTIONS");
         assert_eq!(response.status, 204);
+        // The target's methods, even though PUT is not among them.
         assert_eq!(
             response.field("Access-Control-Allow-Methods"),
-            Some(ALLOW_METHODS)
+            Some("GET, HEAD, OPTIONS")
         );
         assert_eq!(
             response.field("Access-Control-Allow-Headers"),
@@ -210,7 +215,7 @@ mod tests {
         assert_eq!(response.field("Access-Control-Max-Age"), Some("7200"));
         assert_eq!(response.field("Access-Control-Allow-Origin"), Some("*"));
         assert_eq!(response.field("Access-Control-Expose-Headers"), None);
-        let response = one.preflight(&preflight).expect("a preflight");
+        let response = one.preflight(&preflight, "OPTIONS, POST");
         assert_eq!(
             response.field("Access-Control-Allow-Origin"),
             Some("https://app.example")
@@ -228,14 +233,15 @@ mod tests {
                 ("Access-Control-Request-Headers", "a b"),
             ],
         );
-        let response = any.preflight(&bad_names).expect("a preflight");
+        assert!(is_preflight(&bad_names));
+        let response = any.preflight(&bad_names, "GET, HEAD, OPTIONS");
         assert_eq!(response.field("Access-Control-Allow-Headers"), None);
 
         // Not preflights: OPTIONS without the method field, or a GET.
         let plain = RequestHead::for_test("OPTIONS", "/", &[("Origin", "https://x")]);
-        assert!(any.preflight(&plain).is_none());
+        assert!(!is_preflight(&plain));
         let get = RequestHead::for_test("GET", "/", &[("Access-Control-Request-Method", "GET")]);
-        assert!(any.preflight(&get).is_none());
+        assert!(!is_preflight(&get));
 
         let mut response = Response::empty(200);
         any.add_fields(&mut response);

@@ -251,7 +251,7 @@ fn cors_simple_and_preflight_requests() {
     assert_eq!(preflight.field("Access-Control-Allow-Origin"), Some("*"));
     assert_eq!(
         preflight.field("Access-Control-Allow-Methods"),
-        Some("GET, HEAD, POST, OPTIONS")
+        Some("OPTIONS, POST")
     );
     assert_eq!(
         preflight.field("Access-Control-Allow-Headers"),
@@ -341,6 +341,44 @@ fn issue11_cors_exposes_what_a_cross_origin_file_reader_needs() {
     );
     assert_eq!(preflight.status, 204);
     assert_eq!(preflight.field("Access-Control-Expose-Headers"), None);
+}
+
+/// Issue 11: a preflight is told the methods its target answers, the same
+/// list as that target's `Allow`, not one list for every path. A method the
+/// target does not answer still gets 204 and the list; the browser, not
+/// finding it there, refuses the request.
+#[test]
+fn issue11_cors_preflight_allows_the_targets_own_methods() {
+    let server = start_server(|c| c.response_policy.cors = Some(CorsPolicy::parse("*").unwrap()));
+    // (target, requested method, the target's methods)
+    let cases = [
+        ("/style.css", "GET", "GET, HEAD, OPTIONS"),
+        ("/style.css", "PUT", "GET, HEAD, OPTIONS"),
+        ("/style.css", "POST", "GET, HEAD, OPTIONS"),
+        ("/missing", "GET", "GET, HEAD, OPTIONS"),
+        ("/docs/", "GET", "GET, HEAD, OPTIONS"),
+        ("/echo", "POST", "OPTIONS, POST"),
+        ("/echo", "GET", "OPTIONS, POST"),
+        ("/echo?x=1", "POST", "OPTIONS, POST"),
+    ];
+    for (target, method, methods) in cases {
+        let preflight = server.request(
+            format!(
+                "OPTIONS {target} HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n\
+                 Access-Control-Request-Method: {method}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        assert_eq!(preflight.status, 204, "{target} {method}");
+        assert_eq!(
+            preflight.field("Access-Control-Allow-Methods"),
+            Some(methods),
+            "{target} {method}"
+        );
+        let options =
+            server.request(format!("OPTIONS {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+        assert_eq!(options.field("Allow"), Some(methods), "{target}");
+    }
 }
 
 #[test]
