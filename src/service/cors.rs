@@ -8,9 +8,19 @@
 //!   without it and hand that to a cross-origin page. With a specific origin
 //!   we also send `Vary: Origin`, as the Fetch standard asks of servers whose
 //!   answer could depend on `Origin`.
+//! - Every response but a preflight's also carries
+//!   `Access-Control-Expose-Headers`, naming the fields a cross-origin
+//!   reader of files needs that script could not otherwise read
+//!   ([`EXPOSE_HEADERS`]).
 //! - A preflight, `OPTIONS` with `Access-Control-Request-Method`, is
-//!   answered 204 with the allowed methods, the requested headers echoed
-//!   back when they are all tokens, and a max age, wherever it is aimed.
+//!   answered 204 with the methods its target answers (the router's list,
+//!   the same as that target's `Allow`), the requested headers echoed back
+//!   when they are all tokens, and a max age, wherever it is aimed. A
+//!   requested method that is not in the list still gets this 204: the
+//!   browser compares, and refuses the actual request itself.
+//!   It gets `Access-Control-Allow-Origin` (and `Vary: Origin`) too, but no
+//!   `Access-Control-Expose-Headers`: a preflight's answer is never read by
+//!   script.
 //!
 //! Credentials are never allowed (`Access-Control-Allow-Credentials` is not
 //! sent), so `*` is safe to use for public files.
@@ -20,8 +30,19 @@ use crate::proto::fields::{comma_list, is_tchar};
 use crate::proto::{Method, RequestHead};
 use std::borrow::Cow;
 
-/// The methods a preflight is told are allowed: those the server serves.
-pub const ALLOW_METHODS: &str = "GET, HEAD, POST, OPTIONS";
+/// The value of `Access-Control-Expose-Headers`: the fields of a static
+/// file's answer that script on another origin needs and cannot read
+/// unless named here (only the CORS-safelisted response fields are readable
+/// by default: Cache-Control, Content-Language, Content-Length,
+/// Content-Type, Expires, Last-Modified and Pragma; Fetch standard §2.2.6).
+/// `Content-Range` is how a range reader learns the file's size;
+/// `Accept-Ranges` whether to try ranges; `ETag` what to send in
+/// `If-Range` or `If-None-Match`; `Content-Encoding` which sidecar came.
+/// `Last-Modified` is safelisted, and listed with `ETag` anyway as the other
+/// validator. Names, not `*`: `*` means "all" only to engines that know it
+/// and only without credentials.
+pub const EXPOSE_HEADERS: &str =
+    "ETag, Last-Modified, Content-Range, Accept-Ranges, Content-Encoding";
 
 /// How long, in seconds, a browser may cache a preflight answer. Chromium
 /// caps this at 7200, Firefox at 86400.
@@ -54,27 +75,36 @@ impl CorsPolicy {
         &self.allow_origin
     }
 
-    /// The answer to `head` if it is a preflight request, else `None`. The
-    /// caller adds the fields every response gets ([`CorsPolicy::add_fields`]).
-    pub fn preflight(&self, head: &RequestHead) -> Option<Response> {
-        if head.method() != Method::Options {
-            return None;
-        }
-        head.field("Access-Control-Request-Method")?;
+    /// The answer to a preflight request ([`is_preflight`]) aimed at a
+    /// target that answers `methods` (a list as in `Allow`), with all its
+    /// CORS fields: the caller must not add [`CorsPolicy::add_fields`].
+    pub fn preflight(&self, head: &RequestHead, methods: &'static str) -> Response {
         let mut response = Response::empty(204)
-            .with_field("Access-Control-Allow-Methods", ALLOW_METHODS)
+            .with_field("Access-Control-Allow-Methods", methods)
             .with_field("Access-Control-Max-Age", MAX_AGE_SECONDS);
         if let Some(requested) = allowed_request_headers(head) {
             response = response
                 .with_field("Access-Control-Allow-Headers", requested)
                 .with_field("Vary", "Access-Control-Request-Headers");
         }
-        Some(response)
+        self.add_origin(&mut response);
+        response
     }
 
-    /// Add `Access-Control-Allow-Origin` (and `Vary: Origin` for a specific
-    /// origin) to a response.
+    /// Add the CORS fields of an actual (not preflight) response:
+    /// `Access-Control-Allow-Origin` (and `Vary: Origin` for a specific
+    /// origin) and `Access-Control-Expose-Headers`.
     pub fn add_fields(&self, response: &mut Response) {
+        self.add_origin(response);
+        response.fields.push((
+            "Access-Control-Expose-Headers",
+            Cow::Borrowed(EXPOSE_HEADERS),
+        ));
+    }
+
+    /// `Access-Control-Allow-Origin`, and `Vary: Origin` for a specific
+    /// origin.
+    fn add_origin(&self, response: &mut Response) {
         response.fields.push((
             "Access-Control-Allow-Origin",
             Cow::Owned(self.allow_origin.clone()),
@@ -83,6 +113,12 @@ impl CorsPolicy {
             response.fields.push(("Vary", Cow::Borrowed("Origin")));
         }
     }
+}
+
+/// Whether `head` is a CORS preflight: `OPTIONS` with
+/// `Access-Control-Request-Method` (Fetch standard, §3.2.2).
+pub fn is_preflight(head: &RequestHead) -> bool {
+    head.method() == Method::Options && head.field("Access-Control-Request-Method").is_some()
 }
 
 /// The `Access-Control-Request-Headers` names, lowercased and joined, if
@@ -164,17 +200,30 @@ mod tests {
                 ("Access-Control-Request-Headers", "Content-Type, X-Token"),
             ],
         );
-        let response = any.preflight(&preflight).expect("a preflight");
+        assert!(is_preflight(&preflight));
+        let response = any.preflight(&preflight, "GET, HEAD, OPTIONS");
         assert_eq!(response.status, 204);
+        // The target's methods, even though PUT is not among them.
         assert_eq!(
             response.field("Access-Control-Allow-Methods"),
-            Some(ALLOW_METHODS)
+            Some("GET, HEAD, OPTIONS")
         );
         assert_eq!(
             response.field("Access-Control-Allow-Headers"),
             Some("content-type, x-token")
         );
         assert_eq!(response.field("Access-Control-Max-Age"), Some("7200"));
+        assert_eq!(response.field("Access-Control-Allow-Origin"), Some("*"));
+        assert_eq!(response.field("Access-Control-Expose-Headers"), None);
+        let response = one.preflight(&preflight, "OPTIONS, POST");
+        assert_eq!(
+            response.field("Access-Control-Allow-Origin"),
+            Some("https://app.example")
+        );
+        assert!(response
+            .fields
+            .iter()
+            .any(|(name, value)| *name == "Vary" && value == "Origin"));
 
         let bad_names = RequestHead::for_test(
             "OPTIONS",
@@ -184,19 +233,24 @@ mod tests {
                 ("Access-Control-Request-Headers", "a b"),
             ],
         );
-        let response = any.preflight(&bad_names).expect("a preflight");
+        assert!(is_preflight(&bad_names));
+        let response = any.preflight(&bad_names, "GET, HEAD, OPTIONS");
         assert_eq!(response.field("Access-Control-Allow-Headers"), None);
 
         // Not preflights: OPTIONS without the method field, or a GET.
         let plain = RequestHead::for_test("OPTIONS", "/", &[("Origin", "https://x")]);
-        assert!(any.preflight(&plain).is_none());
+        assert!(!is_preflight(&plain));
         let get = RequestHead::for_test("GET", "/", &[("Access-Control-Request-Method", "GET")]);
-        assert!(any.preflight(&get).is_none());
+        assert!(!is_preflight(&get));
 
         let mut response = Response::empty(200);
         any.add_fields(&mut response);
         assert_eq!(response.field("Access-Control-Allow-Origin"), Some("*"));
         assert_eq!(response.field("Vary"), None);
+        assert_eq!(
+            response.field("Access-Control-Expose-Headers"),
+            Some(EXPOSE_HEADERS)
+        );
         let mut response = Response::empty(200);
         one.add_fields(&mut response);
         assert_eq!(

@@ -11,7 +11,7 @@ pub mod static_files;
 pub use response::{Body, Part, Response};
 
 use crate::proto::{Method, RequestHead};
-use cors::CorsPolicy;
+use cors::{is_preflight, CorsPolicy};
 use extra_fields::{apply_extra_fields, ExtraField};
 use static_files::StaticFiles;
 
@@ -59,10 +59,12 @@ const ALLOW_STATIC: &str = "GET, HEAD, OPTIONS";
 ///    405 with the same `Allow`.
 ///
 /// With `--cors`, a CORS preflight (`OPTIONS` with
-/// `Access-Control-Request-Method`) is answered by [`CorsPolicy`] after
-/// rule 1, wherever it is aimed. Every response the router builds, the
-/// routes' included ([`Router::respond_with_body`]), then gets the CORS
-/// fields and the `-H` fields ([`ResponsePolicy`]).
+/// `Access-Control-Request-Method`) is answered by [`CorsPolicy`] before
+/// these rules, wherever it is aimed: 204, with its target's `Allow` list
+/// (rules 2 to 4) as the allowed methods, and its own CORS fields. Every
+/// other response the router builds, the routes' included
+/// ([`Router::respond_with_body`]), then gets the CORS fields and the `-H`
+/// fields ([`ResponsePolicy`]); a preflight gets the `-H` fields only.
 pub struct Router {
     routes: Vec<Route>,
     static_files: StaticFiles,
@@ -79,8 +81,30 @@ pub struct ResponsePolicy {
     pub cors: Option<CorsPolicy>,
 }
 
+/// What a request's path names. The one place each target's methods are
+/// defined: they answer `OPTIONS` (`Allow`), accompany a 405 (`Allow`) and,
+/// with `--cors`, a preflight (`Access-Control-Allow-Methods`), so the three
+/// can never disagree.
+enum Target<'a> {
+    /// `*`: the server as a whole.
+    Server,
+    Route(&'a Route),
+    StaticFiles,
+}
+
+impl Target<'_> {
+    /// The methods the target answers, as the value of `Allow`.
+    fn methods(&self) -> &'static str {
+        match self {
+            Target::Server => ALLOW_SERVER,
+            Target::Route(route) => route.allow,
+            Target::StaticFiles => ALLOW_STATIC,
+        }
+    }
+}
+
 /// One registered route: a path, the one method it answers, and the value
-/// of `Allow` for a 405 on it.
+/// of `Allow` for it.
 struct Route {
     path: &'static str,
     method: Method,
@@ -114,6 +138,15 @@ impl Router {
 
     /// Decide how to answer `head`.
     pub fn route(&self, head: &RequestHead) -> Routed {
+        // A preflight is an OPTIONS request, so rule 1 (501) never applies.
+        if let Some(cors) = &self.policy.cors {
+            if is_preflight(head) {
+                let methods = self.target(head.path()).methods();
+                let mut preflight = cors.preflight(head, methods);
+                apply_extra_fields(&mut preflight, &self.policy.extra_fields);
+                return Routed::Respond(preflight);
+            }
+        }
         match self.route_without_policy(head) {
             Routed::Respond(response) => Routed::Respond(self.finish(response)),
             read_body => read_body,
@@ -131,7 +164,7 @@ impl Router {
         self.finish(handler(head, body))
     }
 
-    /// Add the CORS and `-H` fields.
+    /// Add the CORS and `-H` fields to a response other than a preflight's.
     fn finish(&self, mut response: Response) -> Response {
         if let Some(cors) = &self.policy.cors {
             cors.add_fields(&mut response);
@@ -145,30 +178,30 @@ impl Router {
         if method == Method::Other {
             return Routed::Respond(Response::text(501, "Not Implemented"));
         }
-        if let Some(preflight) = self.policy.cors.as_ref().and_then(|c| c.preflight(head)) {
-            return Routed::Respond(preflight);
-        }
-        let path = head.path();
-        if path == b"*" {
-            return Routed::Respond(match method {
-                Method::Options => allow_response(ALLOW_SERVER),
-                _ => Response::text(400, "Bad Request"),
-            });
-        }
-        if let Some(route) = self.routes.iter().find(|r| r.path.as_bytes() == path) {
-            return if method == route.method {
-                Routed::ReadBody(route.handler)
-            } else if method == Method::Options {
-                Routed::Respond(allow_response(route.allow))
-            } else {
-                Routed::Respond(method_not_allowed(route.allow))
-            };
-        }
-        Routed::Respond(match method {
-            Method::Get | Method::Head => self.static_files.serve_cached(head),
-            Method::Options => allow_response(ALLOW_STATIC),
-            _ => method_not_allowed(ALLOW_STATIC),
+        let target = self.target(head.path());
+        Routed::Respond(match target {
+            Target::Route(route) if method == route.method => {
+                return Routed::ReadBody(route.handler);
+            }
+            Target::StaticFiles if matches!(method, Method::Get | Method::Head) => {
+                self.static_files.serve_cached(head)
+            }
+            _ if method == Method::Options => allow_response(target.methods()),
+            Target::Server => Response::text(400, "Bad Request"),
+            _ => method_not_allowed(target.methods()),
         })
+    }
+
+    /// What `path` names: `*`, a registered route (compared byte for byte),
+    /// or else static files.
+    fn target(&self, path: &[u8]) -> Target<'_> {
+        if path == b"*" {
+            return Target::Server;
+        }
+        match self.routes.iter().find(|r| r.path.as_bytes() == path) {
+            Some(route) => Target::Route(route),
+            None => Target::StaticFiles,
+        }
     }
 }
 
@@ -318,7 +351,52 @@ mod tests {
             };
             assert_eq!(response.status, 204, "{target}");
             assert_eq!(response.field("Access-Control-Allow-Origin"), Some("*"));
+            assert_eq!(response.field("X-Frame-Options"), Some("DENY"));
             assert!(response.field("Access-Control-Allow-Methods").is_some());
+        }
+    }
+
+    /// Issue 11: for every target, the methods a preflight is told, the
+    /// `Allow` of `OPTIONS` and the `Allow` of a 405 are one list.
+    #[test]
+    fn issue11_preflight_options_and_405_agree_per_target() {
+        let (_dir, router) = router();
+        let router = router.with_policy(ResponsePolicy {
+            cors: Some(CorsPolicy::parse("*").expect("valid")),
+            ..Default::default()
+        });
+        for (target, methods) in [
+            ("/page.txt", "GET, HEAD, OPTIONS"),
+            ("/missing", "GET, HEAD, OPTIONS"),
+            ("/dir", "GET, HEAD, OPTIONS"),
+            ("/echo/", "GET, HEAD, OPTIONS"),
+            ("/echo", "OPTIONS, POST"),
+            ("*", "GET, HEAD, OPTIONS, POST"),
+        ] {
+            let head = RequestHead::for_test(
+                "OPTIONS",
+                target,
+                &[("Access-Control-Request-Method", "PUT")],
+            );
+            let Routed::Respond(preflight) = router.route(&head) else {
+                panic!("a preflight is answered at once");
+            };
+            assert_eq!(preflight.status, 204, "{target}");
+            assert_eq!(
+                preflight.field("Access-Control-Allow-Methods"),
+                Some(methods),
+                "{target}"
+            );
+            assert_eq!(
+                respond(&router, "OPTIONS", target).field("Allow"),
+                Some(methods),
+                "{target}"
+            );
+            if target != "*" {
+                let refused = respond(&router, "PUT", target);
+                assert_eq!(refused.status, 405, "{target}");
+                assert_eq!(refused.field("Allow"), Some(methods), "{target}");
+            }
         }
     }
 

@@ -251,7 +251,7 @@ fn cors_simple_and_preflight_requests() {
     assert_eq!(preflight.field("Access-Control-Allow-Origin"), Some("*"));
     assert_eq!(
         preflight.field("Access-Control-Allow-Methods"),
-        Some("GET, HEAD, POST, OPTIONS")
+        Some("OPTIONS, POST")
     );
     assert_eq!(
         preflight.field("Access-Control-Allow-Headers"),
@@ -272,6 +272,113 @@ fn cors_simple_and_preflight_requests() {
         .fields
         .iter()
         .any(|(n, v)| n.eq_ignore_ascii_case("vary") && v == "Origin"));
+}
+
+/// Whether a script on another origin may read the field `name` of
+/// `response`: the CORS-safelisted response fields (Fetch standard, §2.2.6)
+/// and those the response lists in `Access-Control-Expose-Headers`.
+fn readable_cross_origin(response: &Response, name: &str) -> bool {
+    const SAFELISTED: &[&str] = &[
+        "cache-control",
+        "content-language",
+        "content-length",
+        "content-type",
+        "expires",
+        "last-modified",
+        "pragma",
+    ];
+    SAFELISTED.contains(&name.to_ascii_lowercase().as_str())
+        || response
+            .field("Access-Control-Expose-Headers")
+            .is_some_and(|list| list.split(',').any(|n| n.trim().eq_ignore_ascii_case(name)))
+}
+
+/// Issue 11: a range reader on another origin must be able to read
+/// `Content-Range` (the only place a 206 gives the file's size), the
+/// validators, `Accept-Ranges` and the content coding.
+#[test]
+fn issue11_cors_exposes_what_a_cross_origin_file_reader_needs() {
+    let server = start_server(|c| c.response_policy.cors = Some(CorsPolicy::parse("*").unwrap()));
+    std::fs::write(server.root.path().join("style.css.gz"), b"GZIP!").unwrap();
+    let range = get_with(
+        &server,
+        "/data.bin",
+        "Origin: https://app.example\r\nRange: bytes=0-99\r\n",
+    );
+    assert_eq!(range.status, 206, "{}", range.head);
+    assert_eq!(range.field("Content-Range"), Some("bytes 0-99/100000"));
+    let coded = get_with(
+        &server,
+        "/style.css",
+        "Origin: https://app.example\r\nAccept-Encoding: gzip\r\n",
+    );
+    assert_eq!(
+        coded.field("Content-Encoding"),
+        Some("gzip"),
+        "{}",
+        coded.head
+    );
+    for (response, name) in [
+        (&range, "Content-Range"),
+        (&range, "Accept-Ranges"),
+        (&range, "ETag"),
+        (&range, "Last-Modified"),
+        (&range, "Content-Length"),
+        (&coded, "Content-Encoding"),
+        (&coded, "ETag"),
+    ] {
+        assert!(response.field(name).is_some(), "{name}: {}", response.head);
+        assert!(
+            readable_cross_origin(response, name),
+            "{name}: {}",
+            response.head
+        );
+    }
+    // A preflight's answer is not read by script: the list is not sent there.
+    let preflight = server.request(
+        b"OPTIONS /data.bin HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n\
+          Access-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: range\r\n\r\n",
+    );
+    assert_eq!(preflight.status, 204);
+    assert_eq!(preflight.field("Access-Control-Expose-Headers"), None);
+}
+
+/// Issue 11: a preflight is told the methods its target answers, the same
+/// list as that target's `Allow`, not one list for every path. A method the
+/// target does not answer still gets 204 and the list; the browser, not
+/// finding it there, refuses the request.
+#[test]
+fn issue11_cors_preflight_allows_the_targets_own_methods() {
+    let server = start_server(|c| c.response_policy.cors = Some(CorsPolicy::parse("*").unwrap()));
+    // (target, requested method, the target's methods)
+    let cases = [
+        ("/style.css", "GET", "GET, HEAD, OPTIONS"),
+        ("/style.css", "PUT", "GET, HEAD, OPTIONS"),
+        ("/style.css", "POST", "GET, HEAD, OPTIONS"),
+        ("/missing", "GET", "GET, HEAD, OPTIONS"),
+        ("/docs/", "GET", "GET, HEAD, OPTIONS"),
+        ("/echo", "POST", "OPTIONS, POST"),
+        ("/echo", "GET", "OPTIONS, POST"),
+        ("/echo?x=1", "POST", "OPTIONS, POST"),
+    ];
+    for (target, method, methods) in cases {
+        let preflight = server.request(
+            format!(
+                "OPTIONS {target} HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n\
+                 Access-Control-Request-Method: {method}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        assert_eq!(preflight.status, 204, "{target} {method}");
+        assert_eq!(
+            preflight.field("Access-Control-Allow-Methods"),
+            Some(methods),
+            "{target} {method}"
+        );
+        let options =
+            server.request(format!("OPTIONS {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
+        assert_eq!(options.field("Allow"), Some(methods), "{target}");
+    }
 }
 
 #[test]
