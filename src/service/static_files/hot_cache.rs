@@ -23,17 +23,27 @@
 //! the `openat2` path walk that a stream of requests for a missing file
 //! would otherwise repeat.
 //!
-//! **Scope.** Only plain requests use the cache: no `Range`, no conditional
-//! (`If-*`) fields and no `Accept-Encoding`, so range, conditional and
-//! content-coding answers always come from the normal path. Only whole-file
-//! 200 responses of at most [`MAX_FILE_BYTES`] are stored; the cache holds
-//! at most [`MAX_ENTRIES`] files and [`MAX_TOTAL_BYTES`] of them, evicting an
-//! arbitrary entry of the same shard when full (cheap, and good enough for a
-//! working set that fits; one that does not fit still works, just slower).
+//! **Scope.** The cache answers the requests browsers send: any fields but
+//! `Range`. An entry keeps, for a compressible file, what the normal path
+//! would pick for each coding: the `.br`, `.zst` or `.gz` sidecar with its
+//! own fields and bytes, or the fact that it would not use one (with what
+//! `statx` said of the sidecar's path, revalidated like the file). A hit
+//! walks the client's `Accept-Encoding` candidates over those, the same
+//! walk as the normal path, then evaluates `If-None-Match` and the other
+//! preconditions against the chosen variant's validators: a 200 or a 304
+//! from memory; a 412 is left to the normal path. Whole-file 200 responses
+//! of at most [`MAX_FILE_BYTES`] (each variant) are stored; the cache holds
+//! at most [`MAX_ENTRIES`] paths and [`MAX_TOTAL_BYTES`] of bytes, evicting
+//! an arbitrary entry of the same shard when full (cheap, and good enough
+//! for a working set that fits; one that does not fit still works, just
+//! slower).
 
+use super::conditional::{evaluate_preconditions, Conditions, Precondition, Validators};
+use super::encoding::{negotiate, Candidate, ContentCoding};
 use super::path::resolve_path;
-use super::{StaticFiles, NOT_FOUND_PAGE};
+use super::{joined_field, mime, not_modified, FileFacts, StaticFiles, NOT_FOUND_PAGE};
 use crate::proto::RequestHead;
+use crate::service::response::FieldValue;
 use crate::service::{Body, Response};
 use bytes::Bytes;
 use rustix::fd::AsFd;
@@ -85,9 +95,10 @@ impl Identity {
         }
     }
 
-    /// Whether no write can be hiding behind an unchanged timestamp.
-    fn is_settled(&self) -> bool {
-        let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) else {
+    /// Whether no write can be hiding behind an unchanged timestamp, by the
+    /// wall clock `now`.
+    fn is_settled(&self, now: SystemTime) -> bool {
+        let Ok(now) = now.duration_since(UNIX_EPOCH) else {
             return false;
         };
         let settled_before = now.as_secs() as i64 - SETTLED_AFTER.as_secs() as i64;
@@ -100,23 +111,17 @@ fn statx_mask() -> StatxFlags {
     StatxFlags::TYPE | StatxFlags::INO | StatxFlags::SIZE | StatxFlags::MTIME | StatxFlags::CTIME
 }
 
-struct Entry {
-    /// Whether the request path ended with `/` (a directory's index).
-    trailing_slash: bool,
-    /// The path of the file itself, relative to the root, for revalidation.
-    file_path: Box<str>,
-    /// What `statx` of `file_path` must say: this file, or (for a 404)
-    /// that nothing is there.
+/// One cached answer: a whole file's 200 (or a fixed 404), fields and bytes.
+struct Variant {
+    /// What `statx` must say of its path: this file, or (for a 404) that
+    /// nothing is there.
     identity: Option<Identity>,
     status: u16,
-    fields: Vec<(&'static str, crate::service::response::FieldValue)>,
+    fields: Vec<(&'static str, FieldValue)>,
     bytes: Bytes,
-    /// When the file was last seen unchanged, in nanoseconds since [`epoch`];
-    /// 0 means "check before serving".
-    checked_at: AtomicU64,
 }
 
-impl Entry {
+impl Variant {
     fn response(&self) -> Response {
         Response {
             status: self.status,
@@ -124,6 +129,129 @@ impl Entry {
             body: Body::Bytes(self.bytes.clone()),
         }
     }
+
+    /// The answer to a request with preconditions (RFC 9110 §13.2.2), as
+    /// the normal path gives it: 200, or 304 with the validator and cache
+    /// fields; `None` for a 412, which the normal path answers.
+    fn answer(&self, head: &RequestHead) -> Option<Response> {
+        let Some(identity) = self.identity.filter(|_| self.status == 200) else {
+            return Some(self.response());
+        };
+        let validators = Validators {
+            etag: self.field("ETag"),
+            last_modified: u64::try_from(identity.mtime.0).ok(),
+        };
+        // GET or HEAD: nothing else reaches the static files.
+        match evaluate_preconditions(&Conditions::from_head(head), true, &validators) {
+            Precondition::Proceed => Some(self.response()),
+            Precondition::NotModified => Some(not_modified(self.fields.clone())),
+            Precondition::Failed => None,
+        }
+    }
+
+    fn field(&self, name: &str) -> &str {
+        self.fields
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or("", |(_, value)| value.as_ref())
+    }
+}
+
+/// What the normal path does with one sidecar coding of a file.
+enum Sidecar {
+    /// Serves this variant.
+    Used(Variant),
+    /// Does not use it (absent, stale, not a regular file, refused by the
+    /// symlink policy); `statx` of its path said this (`None`: absent).
+    Unused(Option<Identity>),
+}
+
+struct Entry {
+    /// Whether the request path ended with `/` (a directory's index).
+    trailing_slash: bool,
+    /// The path of the file itself, relative to the root, for revalidation.
+    file_path: Box<str>,
+    /// The file as it is (identity coding), or the 404.
+    plain: Variant,
+    /// For a compressible file: what each of [`ContentCoding::ALL`] gets.
+    sidecars: Option<Box<[Sidecar; 3]>>,
+    /// When the file was last seen unchanged, in nanoseconds since [`epoch`];
+    /// 0 means "check before serving".
+    checked_at: AtomicU64,
+}
+
+impl Entry {
+    fn bytes(&self) -> usize {
+        let sidecar_bytes = |sidecar: &Sidecar| match sidecar {
+            Sidecar::Used(variant) => variant.bytes.len(),
+            Sidecar::Unused(_) => 0,
+        };
+        self.plain.bytes.len()
+            + self
+                .sidecars
+                .iter()
+                .flat_map(|s| s.iter())
+                .map(sidecar_bytes)
+                .sum::<usize>()
+    }
+
+    /// The variant the normal path would choose for `head`'s
+    /// `Accept-Encoding`: the same walk over the same candidates.
+    fn variant_for(&self, head: &RequestHead, shape: &RequestShape) -> &Variant {
+        let Some(sidecars) = self
+            .sidecars
+            .as_deref()
+            .filter(|_| shape.has_accept_encoding)
+        else {
+            return &self.plain;
+        };
+        let accept_encoding = joined_field(head, "Accept-Encoding");
+        for candidate in negotiate(accept_encoding.as_deref()).candidates {
+            let Candidate::Coded(coding) = candidate else {
+                break;
+            };
+            if let Sidecar::Used(variant) = &sidecars[coding_index(coding)] {
+                return variant;
+            }
+        }
+        &self.plain
+    }
+
+    /// Whether every path this entry depends on is as it was.
+    fn is_current(&self, root: BorrowedFd<'_>) -> bool {
+        if identity_at(root, &self.file_path) != Ok(self.plain.identity)
+            || !self.is_still_plain_404(root)
+        {
+            return false;
+        }
+        let Some(sidecars) = &self.sidecars else {
+            return true;
+        };
+        ContentCoding::ALL
+            .iter()
+            .zip(sidecars.iter())
+            .all(|(coding, sidecar)| {
+                let path = format!("{}{}", self.file_path, coding.file_suffix());
+                let expected = match sidecar {
+                    Sidecar::Used(variant) => variant.identity,
+                    Sidecar::Unused(identity) => *identity,
+                };
+                identity_at(root, &path) == Ok(expected)
+            })
+    }
+
+    /// For a cached 404 (an absent path): whether its fixed-text body is
+    /// still the answer, i.e. no `404.html` has appeared at the root since.
+    fn is_still_plain_404(&self, root: BorrowedFd<'_>) -> bool {
+        self.plain.identity.is_some() || identity_at(root, NOT_FOUND_PAGE) == Ok(None)
+    }
+}
+
+fn coding_index(coding: ContentCoding) -> usize {
+    ContentCoding::ALL
+        .iter()
+        .position(|c| *c == coding)
+        .expect("ALL holds every coding")
 }
 
 #[derive(Default)]
@@ -135,6 +263,8 @@ struct Shard {
 /// The cache; one per [`super::StaticFiles`], shared by all workers.
 pub struct HotCache {
     shards: Box<[Mutex<Shard>]>,
+    /// The wall clock that tells whether a file has settled; tests move it.
+    wall_clock: fn() -> SystemTime,
 }
 
 impl Default for HotCache {
@@ -143,11 +273,38 @@ impl Default for HotCache {
     }
 }
 
+/// Which of the fields that matter to the cache a request carries, found
+/// in one pass over its head.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestShape {
+    pub has_range: bool,
+    pub has_accept_encoding: bool,
+    /// Any `If-*` field.
+    pub has_condition: bool,
+}
+
+impl RequestShape {
+    pub fn of(head: &RequestHead) -> RequestShape {
+        let mut shape = RequestShape::default();
+        for (name, _) in head.fields() {
+            if name.eq_ignore_ascii_case(b"range") {
+                shape.has_range = true;
+            } else if name.eq_ignore_ascii_case(b"accept-encoding") {
+                shape.has_accept_encoding = true;
+            } else if name.len() > 3 && name[..3].eq_ignore_ascii_case(b"if-") {
+                shape.has_condition = true;
+            }
+        }
+        shape
+    }
+}
+
 impl StaticFiles {
-    /// [`StaticFiles::serve`] with the hot-file cache in front of it, for
-    /// plain requests; everything else goes straight to `serve`.
+    /// [`StaticFiles::serve`] with the hot-file cache in front of it; a
+    /// `Range` request goes straight to `serve`.
     pub fn serve_cached(&self, head: &RequestHead) -> Response {
-        if !is_plain_request(head) {
+        let shape = RequestShape::of(head);
+        if shape.has_range {
             return self.serve(head);
         }
         let Ok(relative) = resolve_path(head.path()) else {
@@ -155,23 +312,109 @@ impl StaticFiles {
         };
         let (key, slash) = (relative.as_str(), relative.has_trailing_slash());
         let root = self.root.as_fd();
-        if let Some(hit) = self.hot_cache.lookup(root, key, slash) {
+        if let Some(hit) = self.hot_cache.lookup(root, key, slash, head, &shape) {
             return hit;
         }
-        let index_names = &self.options.index_names;
-        self.hot_cache
-            .offer(root, key, slash, index_names, self.serve(head))
+        let response = self.serve(head);
+        if varies_beyond_coding(&response) {
+            // Chosen by a request field other than Accept-Encoding, such as
+            // the `--spa` decision on Accept: not reusable by path alone.
+            return response;
+        }
+        match response.status {
+            404 => self.hot_cache.offer_missing(root, key, slash, response),
+            // Built from the file itself, not from this answer, which may be
+            // a 304 or a sidecar: the entry must hold every variant.
+            200 | 304 if might_fit(&response) => {
+                if let Some(entry) = self.hot_entry(key, slash) {
+                    self.hot_cache.insert(key, Arc::new(entry));
+                }
+                response
+            }
+            _ => response,
+        }
+    }
+
+    /// A complete entry for the file that `key` names, or `None` if it (or
+    /// a sidecar the normal path would use) is too large, unsettled or
+    /// changed while read.
+    fn hot_entry(&self, key: &str, trailing_slash: bool) -> Option<Entry> {
+        let file_path = cached_file_path(key, trailing_slash, &self.options.index_names)?;
+        let root = self.root.as_fd();
+        let now = (self.hot_cache.wall_clock)();
+        let (fd, stat) = self.open_and_stat(&file_path).ok()?;
+        let compressible = mime::is_compressible(mime::media_type_for(&file_path));
+        let plain = self.cached_variant(&file_path, &file_path, fd, &stat, compressible, now)?;
+        let sidecars = match compressible {
+            false => None,
+            true => {
+                let sidecar = |coding: ContentCoding| -> Option<Sidecar> {
+                    let path = format!("{file_path}{}", coding.file_suffix());
+                    match self.usable_sidecar(&file_path, coding, &stat) {
+                        Some((fd, stat)) => self
+                            .cached_variant(&file_path, &path, fd, &stat, true, now)
+                            .map(Sidecar::Used),
+                        // What is there now must have been there when the
+                        // sidecar was refused: an unsettled file may have
+                        // just appeared, so none is recorded.
+                        None => match identity_at(root, &path).ok()? {
+                            Some(identity) if !identity.is_settled(now) => None,
+                            identity => Some(Sidecar::Unused(identity)),
+                        },
+                    }
+                };
+                let [br, zstd, gzip] = ContentCoding::ALL;
+                Some(Box::new([sidecar(br)?, sidecar(zstd)?, sidecar(gzip)?]))
+            }
+        };
+        Some(Entry {
+            trailing_slash,
+            file_path: file_path.as_str().into(),
+            plain,
+            sidecars,
+            checked_at: AtomicU64::new(nanos_since_epoch()),
+        })
+    }
+
+    /// The whole 200 for the regular file `fd` opened at `path`, with the
+    /// fields of a file named `name`, read into memory if it is small,
+    /// settled and unchanged while read.
+    fn cached_variant(
+        &self,
+        name: &str,
+        path: &str,
+        fd: rustix::fd::OwnedFd,
+        stat: &FileFacts,
+        compressible: bool,
+        now: SystemTime,
+    ) -> Option<Variant> {
+        if stat.file_type != rustix::fs::FileType::RegularFile {
+            return None;
+        }
+        let len = u64::try_from(stat.size)
+            .ok()
+            .filter(|&len| len <= MAX_FILE_BYTES)?;
+        let file = std::fs::File::from(fd);
+        let (identity, bytes) = read_settled(self.root.as_fd(), path, &file, len, now)?;
+        Some(Variant {
+            identity: Some(identity),
+            status: 200,
+            fields: self.representation_fields(stat, name, compressible),
+            bytes,
+        })
     }
 }
 
-/// Whether `head` asks for nothing but the current whole representation, so
-/// that a cached 200 is the answer the normal path would give.
-pub fn is_plain_request(head: &RequestHead) -> bool {
-    !head.fields().any(|(name, _)| {
-        name.eq_ignore_ascii_case(b"range")
-            || name.eq_ignore_ascii_case(b"accept-encoding")
-            || (name.len() > 3 && name[..3].eq_ignore_ascii_case(b"if-"))
-    })
+/// Whether `response` could be the answer for a file small enough to
+/// cache: anything but a whole file over the size bound, which a 304 or a
+/// sidecar (whose source's size is unknown here) does not rule out.
+fn might_fit(response: &Response) -> bool {
+    match &response.body {
+        Body::File { len, .. } => {
+            response.field("Content-Encoding").is_some() || *len <= MAX_FILE_BYTES
+        }
+        _ => response.status == 304,
+    }
 }
 
 fn epoch() -> Instant {
@@ -188,8 +431,15 @@ fn nanos_since_epoch() -> u64 {
 
 impl HotCache {
     pub fn new() -> HotCache {
+        HotCache::with_wall_clock(SystemTime::now)
+    }
+
+    /// A cache that reads the wall clock from `wall_clock`: tests move it
+    /// ahead so that files they just wrote count as settled.
+    pub fn with_wall_clock(wall_clock: fn() -> SystemTime) -> HotCache {
         HotCache {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            wall_clock,
         }
     }
 
@@ -202,13 +452,15 @@ impl HotCache {
         &self.shards[hash as usize % SHARDS]
     }
 
-    /// The cached response for `key` (a resolved relative path), if there is
-    /// one still known to match the file under `root`.
+    /// The answer to `head` for `key` (a resolved relative path), if an
+    /// entry still known to match the files under `root` can give it.
     pub fn lookup(
         &self,
         root: BorrowedFd<'_>,
         key: &str,
         trailing_slash: bool,
+        head: &RequestHead,
+        shape: &RequestShape,
     ) -> Option<Response> {
         let shard = self.shard(key);
         let entry = {
@@ -220,82 +472,37 @@ impl HotCache {
         }
         let now = nanos_since_epoch();
         let checked_at = entry.checked_at.load(Ordering::Relaxed);
-        if checked_at != 0 && now.saturating_sub(checked_at) < REVALIDATE_AFTER.as_nanos() as u64 {
-            return Some(entry.response());
-        }
-        if identity_at(root, &entry.file_path) == Ok(entry.identity)
-            && still_plain_404(root, &entry)
-        {
+        let fresh =
+            checked_at != 0 && now.saturating_sub(checked_at) < REVALIDATE_AFTER.as_nanos() as u64;
+        if !fresh {
+            if !entry.is_current(root) {
+                // Changed, replaced or gone: forget it; the normal path answers.
+                self.remove(key, &entry);
+                return None;
+            }
             entry.checked_at.store(now, Ordering::Relaxed);
-            return Some(entry.response());
         }
-        // Changed, replaced or gone: forget it; the normal path answers.
-        let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+        let variant = entry.variant_for(head, shape);
+        match shape.has_condition {
+            false => Some(variant.response()),
+            true => variant.answer(head),
+        }
+    }
+
+    fn remove(&self, key: &str, entry: &Arc<Entry>) {
+        let mut shard = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
         if shard
             .entries
             .get(key)
-            .is_some_and(|current| Arc::ptr_eq(current, &entry))
+            .is_some_and(|current| Arc::ptr_eq(current, entry))
         {
             shard.entries.remove(key);
-            shard.bytes -= entry.bytes.len();
+            shard.bytes -= entry.bytes();
         }
-        None
-    }
-
-    /// Offer the normal path's `response` to `key` for caching. Returns the
-    /// response to send: the same one, or (once cached) the same fields with
-    /// the file's bytes in memory.
-    /// `index_names` are the `--index` names a directory request may have
-    /// been answered with.
-    pub fn offer(
-        &self,
-        root: BorrowedFd<'_>,
-        key: &str,
-        trailing_slash: bool,
-        index_names: &[String],
-        response: Response,
-    ) -> Response {
-        // A response chosen by a request field other than Accept-Encoding
-        // (which plain requests lack), such as the `--spa` decision on
-        // Accept, cannot be reused for requests keyed by path alone.
-        if varies_beyond_coding(&response) {
-            return response;
-        }
-        if response.status == 404 {
-            return self.offer_missing(root, key, trailing_slash, response);
-        }
-        let Body::File { file, offset, len } = &response.body else {
-            return response;
-        };
-        if response.status != 200 || *offset != 0 || *len > MAX_FILE_BYTES {
-            return response;
-        }
-        // The file that was opened: the path itself, or its directory's
-        // first index name (read_settled checks the path names that file).
-        // Only the first: had a later name answered, an earlier one created
-        // afterwards would take over, and revalidating one file cannot see it.
-        let Some(file_path) = cached_file_path(key, trailing_slash, index_names) else {
-            return response;
-        };
-        let Some((identity, bytes)) = read_settled(root, &file_path, file, *len) else {
-            return response;
-        };
-        let file_path = file_path.as_str();
-        let entry = Arc::new(Entry {
-            trailing_slash,
-            file_path: file_path.into(),
-            identity: Some(identity),
-            status: 200,
-            fields: response.fields.clone(),
-            bytes,
-            checked_at: AtomicU64::new(nanos_since_epoch()),
-        });
-        let answer = entry.response();
-        self.insert(key, entry);
-        answer
     }
 
     /// Keep a 404 whose path is absent; its body is a fixed short text.
+    /// Returns the response to send.
     fn offer_missing(
         &self,
         root: BorrowedFd<'_>,
@@ -315,10 +522,13 @@ impl HotCache {
         let entry = Arc::new(Entry {
             trailing_slash,
             file_path: key.into(),
-            identity: None,
-            status: 404,
-            fields: response.fields.clone(),
-            bytes: bytes.clone(),
+            plain: Variant {
+                identity: None,
+                status: 404,
+                fields: response.fields.clone(),
+                bytes: bytes.clone(),
+            },
+            sidecars: None,
             checked_at: AtomicU64::new(nanos_since_epoch()),
         });
         self.insert(key, entry);
@@ -327,9 +537,9 @@ impl HotCache {
 
     fn insert(&self, key: &str, entry: Arc<Entry>) {
         let mut shard = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
-        let size = entry.bytes.len();
+        let size = entry.bytes();
         if let Some(old) = shard.entries.remove(key) {
-            shard.bytes -= old.bytes.len();
+            shard.bytes -= old.bytes();
         }
         while !shard.entries.is_empty()
             && (shard.entries.len() >= MAX_ENTRIES / SHARDS
@@ -342,7 +552,7 @@ impl HotCache {
                 .cloned()
                 .expect("the shard is not empty");
             if let Some(old) = shard.entries.remove(&victim) {
-                shard.bytes -= old.bytes.len();
+                shard.bytes -= old.bytes();
             }
         }
         shard.bytes += size;
@@ -359,12 +569,6 @@ fn cached_file_path(key: &str, trailing_slash: bool, index_names: &[String]) -> 
         (true, Some(name)) => Some(format!("{key}/{name}")),
         (true, None) => None,
     }
-}
-
-/// For a cached 404 (an absent path): whether its fixed-text body is still
-/// the answer, i.e. no `404.html` has appeared at the root since.
-fn still_plain_404(root: BorrowedFd<'_>, entry: &Entry) -> bool {
-    entry.identity.is_some() || identity_at(root, NOT_FOUND_PAGE) == Ok(None)
 }
 
 /// Whether `response` carries a `Vary` naming a field other than
@@ -396,10 +600,11 @@ fn read_settled(
     file_path: &str,
     file: &std::fs::File,
     len: u64,
+    now: SystemTime,
 ) -> Option<(Identity, Bytes)> {
     let before =
         Identity::from_statx(&rustix::fs::statx(file, "", AtFlags::EMPTY_PATH, statx_mask()).ok()?);
-    if before.size != len || !before.is_settled() {
+    if before.size != len || !before.is_settled(now) {
         return None;
     }
     // The path must still name this very file, or revalidating by path
@@ -420,35 +625,62 @@ fn read_settled(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustix::fd::AsFd;
+    use crate::service::static_files::StaticOptions;
+    use proptest::prelude::*;
     use std::fs::File;
+    use std::path::Path;
 
-    fn root_of(dir: &std::path::Path) -> rustix::fd::OwnedFd {
-        rustix::fs::open(
-            dir,
-            rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        )
-        .unwrap()
+    /// A wall clock an hour ahead: every file a test just wrote is settled.
+    fn an_hour_ahead() -> SystemTime {
+        SystemTime::now() + Duration::from_secs(3600)
     }
 
-    fn file_response(path: &std::path::Path) -> Response {
-        let file = File::open(path).unwrap();
-        let len = file.metadata().unwrap().len();
-        Response {
-            status: 200,
-            fields: vec![("Content-Type", "text/plain".into())],
-            body: Body::File {
-                file,
-                offset: 0,
-                len,
-            },
+    /// Static files over `dir` whose hot cache takes fresh files as settled.
+    fn settled_files(dir: &Path) -> StaticFiles {
+        let mut files = StaticFiles::new(dir.to_path_buf(), StaticOptions::default()).unwrap();
+        files.hot_cache = HotCache::with_wall_clock(an_hour_ahead);
+        files
+    }
+
+    fn get(target: &str, fields: &[(&str, &str)]) -> RequestHead {
+        RequestHead::for_test("GET", target, fields)
+    }
+
+    /// The bytes a response's body puts on the wire.
+    fn body_bytes(response: &Response) -> Vec<u8> {
+        match &response.body {
+            Body::Empty => Vec::new(),
+            Body::Bytes(bytes) => bytes.to_vec(),
+            Body::File { file, offset, len } => {
+                let mut bytes = vec![0; usize::try_from(*len).unwrap()];
+                file.read_exact_at(&mut bytes, *offset).unwrap();
+                bytes
+            }
+            Body::Parts { .. } => panic!("no multipart answer expected"),
         }
     }
 
-    /// Set the mtime into the past (the ctime cannot be: it becomes now).
-    fn age(path: &std::path::Path) {
-        let old = SystemTime::now() - Duration::from_secs(60);
+    fn is_from_memory(response: &Response) -> bool {
+        matches!(response.body, Body::Bytes(_))
+    }
+
+    /// Force the next lookup of `key` to revalidate.
+    fn due_for_a_check(cache: &HotCache, key: &str) {
+        let shard = cache.shard(key).lock().unwrap();
+        shard.entries[key].checked_at.store(0, Ordering::Relaxed);
+    }
+
+    fn entry_count(cache: &HotCache) -> usize {
+        cache
+            .shards
+            .iter()
+            .map(|s| s.lock().unwrap().entries.len())
+            .sum()
+    }
+
+    /// Set a file's mtime `seconds` into the past.
+    fn age(path: &Path, seconds: u64) {
+        let old = SystemTime::now() - Duration::from_secs(seconds);
         File::options()
             .write(true)
             .open(path)
@@ -457,38 +689,220 @@ mod tests {
             .unwrap();
     }
 
-    fn body_of(response: &Response) -> &[u8] {
-        match &response.body {
-            Body::Bytes(bytes) => bytes,
-            other => panic!("expected bytes, got {other:?}"),
+    /// A root with what browsers fetch: a stylesheet with a fresh `.br` and
+    /// a stale `.gz` sidecar (older than its source), a script without
+    /// sidecars, an image, a directory index, a file too large to keep.
+    fn browser_fixture() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join("style.css"),
+            "body { color: #222; }\n".repeat(180),
+        )
+        .unwrap();
+        std::fs::write(root.join("style.css.br"), b"brotli bytes").unwrap();
+        std::fs::write(root.join("style.css.gz"), b"stale gzip bytes").unwrap();
+        age(&root.join("style.css.gz"), 600);
+        std::fs::write(root.join("app.js"), b"console.log(1);\n").unwrap();
+        std::fs::write(root.join("logo.png"), [0x89, b'P', b'N', b'G', 0, 1, 2]).unwrap();
+        std::fs::create_dir(root.join("docs")).unwrap();
+        std::fs::write(root.join("docs/index.html"), b"<h1>docs</h1>\n").unwrap();
+        std::fs::write(root.join("big.txt"), vec![b'x'; 40_000]).unwrap();
+        dir
+    }
+
+    const TARGETS: &[&str] = &[
+        "/style.css",
+        "/app.js",
+        "/logo.png",
+        "/docs/",
+        "/big.txt",
+        "/missing.css",
+    ];
+
+    /// The fields Chromium sends with a navigation or a subresource.
+    const BROWSER_FIELDS: &[(&str, &str)] = &[
+        ("Host", "localhost:8080"),
+        ("Connection", "keep-alive"),
+        ("sec-ch-ua", "\"Chromium\";v=\"156\", \"Not.A/Brand\";v=\"99\""),
+        ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"),
+        ("Accept", "text/css,*/*;q=0.1"),
+        ("Sec-Fetch-Site", "same-origin"),
+        ("Sec-Fetch-Mode", "no-cors"),
+        ("Sec-Fetch-Dest", "style"),
+        ("Referer", "http://localhost:8080/"),
+        ("Accept-Encoding", "gzip, deflate, br, zstd"),
+        ("Accept-Language", "en-US,en;q=0.9"),
+        ("Cookie", "session=abc"),
+    ];
+
+    /// Whether the cache alone has an answer for `head`.
+    fn answered_by_cache(files: &StaticFiles, head: &RequestHead) -> bool {
+        let relative = resolve_path(head.path()).unwrap();
+        let (key, slash) = (relative.as_str(), relative.has_trailing_slash());
+        let shape = RequestShape::of(head);
+        let root = files.root.as_fd();
+        files
+            .hot_cache
+            .lookup(root, key, slash, head, &shape)
+            .is_some()
+    }
+
+    /// Send `fields` for `target` through the normal path and through the
+    /// cache (warmed first) and require the same status, fields in the same
+    /// order, and body bytes. Returns whether the cache answered it.
+    fn assert_same_both_ways(files: &StaticFiles, target: &str, fields: &[(&str, &str)]) -> bool {
+        let head = get(target, fields);
+        let _ = files.serve_cached(&head);
+        let from_cache = answered_by_cache(files, &head);
+        let cached = files.serve_cached(&head);
+        let normal = files.serve(&head);
+        let context = format!("{target} {fields:?}");
+        assert_eq!(cached.status, normal.status, "{context}");
+        assert_eq!(cached.fields, normal.fields, "{context}");
+        assert_eq!(body_bytes(&cached), body_bytes(&normal), "{context}");
+        from_cache
+    }
+
+    /// The ETag the normal path gives `target` for `accept_encoding`.
+    fn etag_of(files: &StaticFiles, target: &str, accept_encoding: &str) -> String {
+        let response = files.serve(&get(target, &[("Accept-Encoding", accept_encoding)]));
+        response.field("ETag").unwrap_or("\"none\"").to_owned()
+    }
+
+    #[test]
+    fn issue_11_browser_requests_are_answered_from_memory() {
+        let dir = browser_fixture();
+        let files = settled_files(dir.path());
+        let _ = files.serve_cached(&get("/style.css", BROWSER_FIELDS));
+        let hit = files.serve_cached(&get("/style.css", BROWSER_FIELDS));
+        assert!(is_from_memory(&hit), "{:?}", hit.body);
+        assert_eq!(hit.field("Content-Encoding"), Some("br"));
+        assert_eq!(body_bytes(&hit), b"brotli bytes");
+        // A revalidation with the tag it got: 304, from the same entry.
+        let etag = hit.field("ETag").unwrap().to_owned();
+        let mut revalidation = BROWSER_FIELDS.to_vec();
+        revalidation.push(("If-None-Match", &etag));
+        let shape = RequestShape::of(&get("/style.css", &revalidation));
+        let root = files.root.as_fd();
+        let answer = files
+            .hot_cache
+            .lookup(
+                root,
+                "style.css",
+                false,
+                &get("/style.css", &revalidation),
+                &shape,
+            )
+            .expect("answered by the cache");
+        assert_eq!(answer.status, 304);
+        assert_eq!(answer.field("ETag"), Some(etag.as_str()));
+    }
+
+    #[test]
+    fn issue_11_the_cache_answers_exactly_as_the_normal_path() {
+        let dir = browser_fixture();
+        let files = settled_files(dir.path());
+        let br_tag = etag_of(&files, "/style.css", "br");
+        let plain_tag = etag_of(&files, "/style.css", "");
+        let future = "Sun, 06 Dec 2099 00:00:00 GMT";
+        let past = "Sun, 06 Dec 1998 00:00:00 GMT";
+        let accept_encodings = [
+            None,
+            Some("gzip, deflate, br, zstd"),
+            Some("gzip"),
+            Some("zstd, gzip"),
+            Some("br;q=0.5, gzip;q=0.8"),
+            Some("identity;q=0"),
+            Some("br;q=0"),
+            Some("*"),
+            Some(""),
+        ];
+        let conditions: &[&[(&str, &str)]] = &[
+            &[],
+            &[("If-None-Match", &br_tag)],
+            &[("If-None-Match", &plain_tag)],
+            &[("If-None-Match", "\"other\", W/\"more\"")],
+            &[("If-None-Match", "*")],
+            &[("If-Modified-Since", future)],
+            &[("If-Modified-Since", past)],
+            &[("If-Match", "*")],
+            &[("If-Match", "\"other\"")],
+            &[("If-Unmodified-Since", past)],
+            &[("If-Range", "\"other\"")],
+        ];
+        let mut hits = 0;
+        let mut cases = 0;
+        for target in TARGETS {
+            for accept_encoding in accept_encodings {
+                for condition in conditions {
+                    let mut fields = vec![("Host", "x"), ("User-Agent", "test")];
+                    fields.extend(accept_encoding.map(|value| ("Accept-Encoding", value)));
+                    fields.extend_from_slice(condition);
+                    cases += 1;
+                    hits += usize::from(assert_same_both_ways(&files, target, &fields));
+                }
+            }
+        }
+        // Everything but the large file and the 412s came from memory: the
+        // comparison above was not of the normal path with itself.
+        assert!(
+            hits * 10 > cases * 7,
+            "{hits} of {cases} answered from memory"
+        );
+        // The entries hold every variant: one per path, the 404 included.
+        assert_eq!(entry_count(&files.hot_cache), 5);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_accept_encoding_and_tag_list_is_answered_as_the_normal_path(
+            codings in prop::collection::vec(
+                (prop::sample::select(vec!["br", "gzip", "zstd", "x-gzip", "identity", "*", "deflate", "BR"]),
+                 prop::option::of(0u16..=1000)),
+                0..5),
+            tags in prop::collection::vec(prop::sample::select(vec!["br", "plain", "other", "*"]), 0..3),
+            target in prop::sample::select(TARGETS.to_vec()),
+        ) {
+            let dir = browser_fixture();
+            let files = settled_files(dir.path());
+            let accept_encoding: Vec<String> = codings
+                .iter()
+                .map(|(name, weight)| match weight {
+                    Some(w) => format!("{name};q={}.{:03}", w / 1000, w % 1000),
+                    None => (*name).to_owned(),
+                })
+                .collect();
+            let accept_encoding = accept_encoding.join(", ");
+            let tags: Vec<String> = tags
+                .iter()
+                .map(|tag| match *tag {
+                    "br" => etag_of(&files, target, "br"),
+                    "plain" => etag_of(&files, target, ""),
+                    "*" => "*".to_owned(),
+                    other => format!("\"{other}\""),
+                })
+                .collect();
+            let if_none_match = tags.join(", ");
+            let mut fields = vec![("Host", "x"), ("Accept-Encoding", accept_encoding.as_str())];
+            if !tags.is_empty() {
+                fields.push(("If-None-Match", if_none_match.as_str()));
+            }
+            assert_same_both_ways(&files, target, &fields);
         }
     }
 
     #[test]
     fn a_file_touched_just_now_is_not_cached() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.txt");
-        std::fs::write(&path, b"fresh").unwrap();
-        let root = root_of(dir.path());
-        let cache = HotCache::new();
-        let answer = cache.offer(root.as_fd(), "a.txt", false, &[], file_response(&path));
-        assert!(matches!(answer.body, Body::File { .. }));
-        assert!(cache.lookup(root.as_fd(), "a.txt", false).is_none());
-    }
-
-    #[test]
-    fn plain_request_test() {
-        let plain = RequestHead::for_test("GET", "/a", &[("Host", "x"), ("Accept", "*/*")]);
-        assert!(is_plain_request(&plain));
-        for field in [
-            "Range",
-            "If-None-Match",
-            "if-modified-since",
-            "Accept-Encoding",
-        ] {
-            let head = RequestHead::for_test("GET", "/a", &[("Host", "x"), (field, "v")]);
-            assert!(!is_plain_request(&head), "{field}");
+        std::fs::write(dir.path().join("a.txt"), b"fresh").unwrap();
+        let files = StaticFiles::new(dir.path().to_path_buf(), StaticOptions::default()).unwrap();
+        let head = get("/a.txt", &[]);
+        for _ in 0..2 {
+            assert!(!is_from_memory(&files.serve_cached(&head)));
         }
+        assert_eq!(entry_count(&files.hot_cache), 0);
     }
 
     #[test]
@@ -496,40 +910,42 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.txt");
         std::fs::write(&path, b"version one").unwrap();
-        // ctime cannot be set back, so the settled check is exercised with
-        // an entry inserted as if the file had been settled.
-        age(&path);
-        let root = root_of(dir.path());
-        let cache = HotCache::new();
-        let file = File::open(&path).unwrap();
-        let stat = rustix::fs::statx(&file, "", AtFlags::EMPTY_PATH, statx_mask()).unwrap();
-        cache.insert(
-            "a.txt",
-            Arc::new(Entry {
-                trailing_slash: false,
-                file_path: "a.txt".into(),
-                identity: Some(Identity::from_statx(&stat)),
-                status: 200,
-                fields: vec![("Content-Type", "text/plain".into())],
-                bytes: Bytes::from_static(b"version one"),
-                checked_at: AtomicU64::new(0),
-            }),
-        );
-        // Unchanged: revalidated by stat, then served.
-        let hit = cache.lookup(root.as_fd(), "a.txt", false).unwrap();
-        assert_eq!(body_of(&hit), b"version one");
-        assert_eq!(hit.field("Content-Type"), Some("text/plain"));
+        let files = settled_files(dir.path());
+        let head = get("/a.txt", &[]);
+        let first = files.serve_cached(&head);
+        assert!(!is_from_memory(&first), "the first answer reads the file");
+        let hit = files.serve_cached(&head);
+        assert!(is_from_memory(&hit));
+        assert_eq!(body_bytes(&hit), b"version one");
+        assert_eq!(hit.field("Content-Type"), Some("text/plain; charset=utf-8"));
         // The other spelling (with a trailing slash) is not this entry.
-        assert!(cache.lookup(root.as_fd(), "a.txt", true).is_none());
+        let root = files.root.as_fd();
+        let slash = get("/a.txt/", &[]);
+        let shape = RequestShape::of(&slash);
+        assert!(files
+            .hot_cache
+            .lookup(root, "a.txt", true, &slash, &shape)
+            .is_none());
         // Edited: once the entry is due for a check, it is dropped.
         std::fs::write(&path, b"version two").unwrap();
-        let shard = cache.shard("a.txt").lock().unwrap();
-        shard.entries["a.txt"]
-            .checked_at
-            .store(0, Ordering::Relaxed);
-        drop(shard);
-        assert!(cache.lookup(root.as_fd(), "a.txt", false).is_none());
-        assert!(cache.lookup(root.as_fd(), "a.txt", false).is_none());
+        due_for_a_check(&files.hot_cache, "a.txt");
+        let after = files.serve_cached(&head);
+        assert_eq!(body_bytes(&after), b"version two");
+        assert!(!is_from_memory(&after));
+    }
+
+    #[test]
+    fn a_sidecar_that_appears_or_changes_drops_the_entry() {
+        let dir = browser_fixture();
+        let files = settled_files(dir.path());
+        let head = get("/app.js", &[("Accept-Encoding", "gzip")]);
+        let _ = files.serve_cached(&head);
+        assert!(is_from_memory(&files.serve_cached(&head)));
+        std::fs::write(dir.path().join("app.js.gz"), b"gzip bytes").unwrap();
+        due_for_a_check(&files.hot_cache, "app.js");
+        let answer = files.serve_cached(&head);
+        assert_eq!(answer.field("Content-Encoding"), Some("gzip"));
+        assert_eq!(body_bytes(&answer), b"gzip bytes");
     }
 
     #[test]
@@ -537,86 +953,60 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("gone.txt");
         std::fs::write(&path, b"x").unwrap();
-        let root = root_of(dir.path());
-        let cache = HotCache::new();
-        let stat =
-            rustix::fs::statx(root.as_fd(), "gone.txt", AtFlags::empty(), statx_mask()).unwrap();
-        cache.insert(
-            "gone.txt",
-            Arc::new(Entry {
-                trailing_slash: false,
-                file_path: "gone.txt".into(),
-                identity: Some(Identity::from_statx(&stat)),
-                status: 200,
-                fields: Vec::new(),
-                bytes: Bytes::from_static(b"x"),
-                checked_at: AtomicU64::new(0),
-            }),
-        );
+        let files = settled_files(dir.path());
+        let head = get("/gone.txt", &[]);
+        let _ = files.serve_cached(&head);
+        assert!(is_from_memory(&files.serve_cached(&head)));
         std::fs::remove_file(&path).unwrap();
-        assert!(cache.lookup(root.as_fd(), "gone.txt", false).is_none());
+        due_for_a_check(&files.hot_cache, "gone.txt");
+        assert_eq!(files.serve_cached(&head).status, 404);
     }
 
     #[test]
     fn a_missing_path_is_remembered_until_a_file_appears() {
         let dir = tempfile::tempdir().unwrap();
-        let root = root_of(dir.path());
-        let cache = HotCache::new();
-        let not_found = || Response::text(404, "Not Found");
-        let answer = cache.offer(root.as_fd(), "new.txt", false, &[], not_found());
-        assert_eq!(answer.status, 404);
-        let hit = cache.lookup(root.as_fd(), "new.txt", false).unwrap();
-        assert_eq!((hit.status, body_of(&hit)), (404, &b"Not Found"[..]));
+        let files = settled_files(dir.path());
+        let head = get("/new.txt", &[]);
+        assert_eq!(files.serve_cached(&head).status, 404);
+        assert_eq!(entry_count(&files.hot_cache), 1);
+        let hit = files.serve_cached(&head);
+        assert_eq!((hit.status, body_bytes(&hit)), (404, b"Not Found".to_vec()));
         // Created: at the next check the entry goes, and the normal path
-        // (which would now find the file) answers.
+        // (which now finds the file) answers.
         std::fs::write(dir.path().join("new.txt"), b"here").unwrap();
-        let shard = cache.shard("new.txt").lock().unwrap();
-        shard.entries["new.txt"]
-            .checked_at
-            .store(0, Ordering::Relaxed);
-        drop(shard);
-        assert!(cache.lookup(root.as_fd(), "new.txt", false).is_none());
-        // A 404 for a path that exists (say, a symlink out of the root) is
-        // not remembered.
-        assert_eq!(
-            cache
-                .offer(root.as_fd(), "new.txt", false, &[], not_found())
-                .status,
-            404
-        );
-        assert!(cache.lookup(root.as_fd(), "new.txt", false).is_none());
+        due_for_a_check(&files.hot_cache, "new.txt");
+        assert_eq!(files.serve_cached(&head).status, 200);
+        // A 404 for a path that exists (here a refused dotfile) is not
+        // remembered.
+        std::fs::write(dir.path().join(".secret"), b"x").unwrap();
+        let hidden = get("/.secret", &[]);
+        assert_eq!(files.serve_cached(&hidden).status, 404);
+        let shape = RequestShape::of(&hidden);
+        let root = files.root.as_fd();
+        assert!(files
+            .hot_cache
+            .lookup(root, ".secret", false, &hidden, &shape)
+            .is_none());
     }
 
     #[test]
-    fn a_remembered_404_goes_when_a_404_page_appears_and_none_is_kept_with_one() {
+    fn a_remembered_404_goes_when_a_404_page_appears() {
         let dir = tempfile::tempdir().unwrap();
-        let root = root_of(dir.path());
-        let cache = HotCache::new();
-        let not_found = || Response::text(404, "Not Found");
-        cache.offer(root.as_fd(), "gone.txt", false, &[], not_found());
-        assert!(cache.lookup(root.as_fd(), "gone.txt", false).is_some());
+        let files = settled_files(dir.path());
+        let head = get("/gone.txt", &[]);
+        files.serve_cached(&head);
+        assert_eq!(entry_count(&files.hot_cache), 1);
         std::fs::write(dir.path().join(NOT_FOUND_PAGE), b"<h1>gone</h1>").unwrap();
-        let shard = cache.shard("gone.txt").lock().unwrap();
-        shard.entries["gone.txt"]
-            .checked_at
-            .store(0, Ordering::Relaxed);
-        drop(shard);
-        assert!(cache.lookup(root.as_fd(), "gone.txt", false).is_none());
-        cache.offer(root.as_fd(), "other.txt", false, &[], not_found());
-        assert!(cache.lookup(root.as_fd(), "other.txt", false).is_none());
+        due_for_a_check(&files.hot_cache, "gone.txt");
+        assert_eq!(body_bytes(&files.serve_cached(&head)), b"<h1>gone</h1>");
     }
 
     #[test]
     fn responses_that_vary_on_more_than_the_coding_are_not_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = root_of(dir.path());
-        let cache = HotCache::new();
         let varying = Response::text(404, "Not Found").with_field("Vary", "Accept");
-        cache.offer(root.as_fd(), "page", false, &[], varying);
-        assert!(cache.lookup(root.as_fd(), "page", false).is_none());
+        assert!(varies_beyond_coding(&varying));
         let by_coding = Response::text(404, "Not Found").with_field("Vary", "Accept-Encoding");
-        cache.offer(root.as_fd(), "page", false, &[], by_coding);
-        assert!(cache.lookup(root.as_fd(), "page", false).is_some());
+        assert!(!varies_beyond_coding(&by_coding));
     }
 
     #[test]
@@ -650,19 +1040,37 @@ mod tests {
                 Arc::new(Entry {
                     trailing_slash: false,
                     file_path: key.clone().into(),
-                    identity: None,
-                    status: 404,
-                    fields: Vec::new(),
-                    bytes: Bytes::from_static(b"x"),
+                    plain: Variant {
+                        identity: None,
+                        status: 404,
+                        fields: Vec::new(),
+                        bytes: Bytes::from_static(b"x"),
+                    },
+                    sidecars: None,
                     checked_at: AtomicU64::new(0),
                 }),
             );
         }
-        let total: usize = cache
-            .shards
-            .iter()
-            .map(|s| s.lock().unwrap().entries.len())
-            .sum();
-        assert!(total <= MAX_ENTRIES, "{total}");
+        assert!(entry_count(&cache) <= MAX_ENTRIES);
+    }
+
+    #[test]
+    fn request_shape_test() {
+        let plain = get("/a", &[("Host", "x"), ("Accept", "*/*"), ("If", "x")]);
+        assert_eq!(RequestShape::of(&plain), RequestShape::default());
+        let all = get(
+            "/a",
+            &[
+                ("range", "bytes=0-1"),
+                ("ACCEPT-ENCODING", "br"),
+                ("if-none-match", "*"),
+            ],
+        );
+        let want = RequestShape {
+            has_range: true,
+            has_accept_encoding: true,
+            has_condition: true,
+        };
+        assert_eq!(RequestShape::of(&all), want);
     }
 }
