@@ -41,6 +41,9 @@ fn first_line_of(e: &clap::Error) -> String {
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let config = cli.into_config()?;
     let server = Server::bind(config)?;
+    if let Some(lowered) = server.lowered_connection_cap() {
+        eprintln!("httpserver: {lowered}");
+    }
     server.run_until_signal(|server| {
         println!("Server listening on :{}", server.local_addr().port());
         println!(

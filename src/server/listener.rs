@@ -126,14 +126,59 @@ fn set_tcp_option(
     }
 }
 
-/// File descriptors kept aside for the listener, the log, files being sent
-/// and the runtime itself, below the open-file limit.
-const SPARE_DESCRIPTORS: u64 = 64;
+/// Descriptors a connection holds for as long as it is open: its socket.
+/// A file being sent, a directory being listed or a sidecar being checked
+/// is held only while that response is made or sent, and comes out of
+/// [`SPARE_DESCRIPTORS`]; a connection that is idle, parked, or answered
+/// from memory (the hot cache, errors, `/echo`) holds nothing else. Holding
+/// two per connection for a file it may never send halved the clients a
+/// limit admits (20,000 gave 9,968, not 10,000).
+const DESCRIPTORS_PER_CONNECTION: u64 = 1;
 
-/// Raise the soft open-file limit to the hard limit, and return the largest
-/// connection count that fits under it: each connection needs a socket and,
-/// while it sends a file, that file.
-pub fn raise_open_file_limit(wanted_connections: usize) -> usize {
+/// Descriptors kept below the open-file limit for all that is not a
+/// connection's socket: stdio, the listener, each worker's event loop, the
+/// signal handler, the root directory, and the files and directories open
+/// while responses are made and sent. At most a quarter of the limit, so a
+/// small limit still admits connections. When they run out anyway (many
+/// files sent at once with every connection slot taken), opening a file
+/// fails with `EMFILE` and that request is answered at once (500) rather
+/// than kept waiting, and `accept` backs off until a file is closed.
+const SPARE_DESCRIPTORS: u64 = 256;
+
+/// A connection cap lowered to fit the open-file limit: what was asked,
+/// what is in force, and why, for one line on stderr at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoweredCap {
+    pub asked: usize,
+    pub in_force: usize,
+    /// The soft open-file limit, after raising it to the hard limit.
+    pub open_file_limit: u64,
+    /// `None`: unlimited.
+    pub hard_limit: Option<u64>,
+    pub per_connection: u64,
+    pub spare: u64,
+}
+
+impl std::fmt::Display for LoweredCap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hard = self
+            .hard_limit
+            .map_or_else(|| "unlimited".to_string(), |hard| hard.to_string());
+        let plural = if self.per_connection == 1 { "" } else { "s" };
+        write!(
+            f,
+            "--max-connections lowered: asked {}, in force {}, because the open-file limit \
+             is {} (hard limit {hard}) and each connection needs {} descriptor{plural}, \
+             with {} more kept for files being sent, the listener and the log",
+            self.asked, self.in_force, self.open_file_limit, self.per_connection, self.spare
+        )
+    }
+}
+
+/// Raise the soft open-file limit to the hard limit, and fit the connection
+/// cap under it: the cap in force, and the reason when it is lower than
+/// `wanted_connections`.
+pub fn raise_open_file_limit(wanted_connections: usize) -> (usize, Option<LoweredCap>) {
     use rustix::process::{getrlimit, setrlimit, Resource};
     let limit = getrlimit(Resource::Nofile);
     let hard = limit.maximum;
@@ -146,9 +191,31 @@ pub fn raise_open_file_limit(wanted_connections: usize) -> usize {
             },
         );
     }
-    let soft = getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX);
-    let fitting = soft.saturating_sub(SPARE_DESCRIPTORS) / 2;
-    wanted_connections
+    let Some(soft) = getrlimit(Resource::Nofile).current else {
+        return (wanted_connections, None);
+    };
+    let in_force = fit_connections(wanted_connections, soft);
+    let lowered = (in_force < wanted_connections).then(|| LoweredCap {
+        asked: wanted_connections,
+        in_force,
+        open_file_limit: soft,
+        hard_limit: hard,
+        per_connection: DESCRIPTORS_PER_CONNECTION,
+        spare: spare_descriptors(soft),
+    });
+    (in_force, lowered)
+}
+
+/// The descriptors kept aside under an open-file limit of `limit`.
+fn spare_descriptors(limit: u64) -> u64 {
+    SPARE_DESCRIPTORS.min(limit / 4)
+}
+
+/// The largest connection count up to `wanted` that fits under an
+/// open-file limit of `limit` (at least one).
+fn fit_connections(wanted: usize, limit: u64) -> usize {
+    let fitting = (limit - spare_descriptors(limit)) / DESCRIPTORS_PER_CONNECTION;
+    wanted
         .min(usize::try_from(fitting).unwrap_or(usize::MAX))
         .max(1)
 }
@@ -156,6 +223,55 @@ pub fn raise_open_file_limit(wanted_connections: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 11: one descriptor per connection plus a fixed reserve, so a
+    /// limit of 20,000 admits the default 10,000 connections.
+    #[test]
+    fn issue11_connections_fit_under_the_open_file_limit() {
+        // (asked, open-file limit, in force)
+        let cases: &[(usize, u64, usize)] = &[
+            (10_000, 20_000, 10_000),
+            (20_000, 20_000, 19_744),
+            (10_000, 1_048_576, 10_000),
+            (10_000, 1024, 768),
+            (1000, 400, 300),
+            (300, 400, 300),
+            (10, 4, 3),
+            (10, 1, 1),
+            (10, 0, 1),
+            (10_000, u64::MAX, 10_000),
+        ];
+        for &(asked, limit, in_force) in cases {
+            assert_eq!(
+                fit_connections(asked, limit),
+                in_force,
+                "{asked} under {limit}"
+            );
+        }
+    }
+
+    #[test]
+    fn issue11_a_lowered_cap_says_asked_in_force_and_why() {
+        let lowered = LoweredCap {
+            asked: 10_000,
+            in_force: 768,
+            open_file_limit: 1024,
+            hard_limit: Some(1024),
+            per_connection: 1,
+            spare: 256,
+        };
+        assert_eq!(
+            lowered.to_string(),
+            "--max-connections lowered: asked 10000, in force 768, because the open-file \
+             limit is 1024 (hard limit 1024) and each connection needs 1 descriptor, with 256 \
+             more kept for files being sent, the listener and the log"
+        );
+        let unlimited = LoweredCap {
+            hard_limit: None,
+            ..lowered
+        };
+        assert!(unlimited.to_string().contains("(hard limit unlimited)"));
+    }
 
     #[test]
     fn accepted_sockets_inherit_tcp_nodelay_from_the_listener() {

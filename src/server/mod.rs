@@ -19,7 +19,7 @@ mod parking;
 pub mod shutdown;
 mod transmit;
 
-pub use listener::ListenError;
+pub use listener::{ListenError, LoweredCap};
 
 use crate::config::{Config, ConfigError};
 use crate::service::static_files::StaticFiles;
@@ -48,6 +48,7 @@ pub struct Server {
     local_addr: SocketAddr,
     config: Arc<Config>,
     router: Arc<Router>,
+    lowered_cap: Option<LoweredCap>,
 }
 
 /// A serving server: its workers run until [`RunningServer::shutdown`].
@@ -65,7 +66,9 @@ impl Server {
         let static_files = StaticFiles::new(config.root.clone(), config.static_files.clone())
             .map_err(|e| ConfigError(format!("cannot open root {}: {e}", config.root.display())))?;
         let router = Router::new(static_files).with_policy(config.response_policy.clone());
-        config.max_connections = listener::raise_open_file_limit(config.max_connections);
+        let (max_connections, lowered_cap) =
+            listener::raise_open_file_limit(config.max_connections);
+        config.max_connections = max_connections;
         let listener = listener::listen(config.addr, config.timeouts.defer_accept)?;
         let local_addr = listener.local_addr()?;
         Ok(Server {
@@ -73,6 +76,7 @@ impl Server {
             local_addr,
             config: Arc::new(config),
             router: Arc::new(router),
+            lowered_cap,
         })
     }
 
@@ -85,6 +89,12 @@ impl Server {
     /// the open-file limit).
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Why the connection cap in force is lower than `--max-connections`
+    /// asked, if it is: the open-file limit leaves no room for more.
+    pub fn lowered_connection_cap(&self) -> Option<&LoweredCap> {
+        self.lowered_cap.as_ref()
     }
 
     /// Start the worker threads; access-log lines go to `log_sink`.

@@ -84,6 +84,44 @@ fn unsatisfiable_range_is_416_with_the_length() {
     }
 }
 
+/// Issue 11: positions are `1*DIGIT` with no bound (RFC 9110 §14.1.1), so
+/// numbers past 64 bits are valid: a first position past the end is 416, a
+/// last position past the end is clamped, and a suffix longer than the file
+/// is all of it; leading zeros change nothing.
+#[test]
+fn issue11_positions_past_64_bits_are_valid_ranges() {
+    let server = server_with_pattern();
+    let whole = pattern();
+    for range in [
+        "bytes=18446744073709551616-",
+        "bytes=99999999999999999999999999999999-99999999999999999999999999999999",
+    ] {
+        let response = get_with(&server, "/pattern.bin", &format!("Range: {range}\r\n"));
+        assert_eq!(response.status, 416, "{range}");
+        assert_eq!(response.field("Content-Range"), Some("bytes */100000"));
+        assert!(response.body.len() < 100, "{range}");
+    }
+    let zeros = "0".repeat(1000);
+    let padded = format!("bytes={zeros}10-{zeros}19");
+    // (Range, first byte, last byte)
+    let cases: &[(&str, usize, usize)] = &[
+        ("bytes=0-99999999999999999999", 0, 99_999),
+        ("bytes=99990-18446744073709551616", 99_990, 99_999),
+        ("bytes=-99999999999999999999", 0, 99_999),
+        (&padded, 10, 19),
+    ];
+    for (range, first, last) in cases {
+        let response = get_with(&server, "/pattern.bin", &format!("Range: {range}\r\n"));
+        assert_eq!(response.status, 206, "{range}");
+        assert_eq!(
+            response.field("Content-Range"),
+            Some(format!("bytes {first}-{last}/100000").as_str()),
+            "{range}"
+        );
+        assert_eq!(response.body, &whole[*first..=*last], "{range}");
+    }
+}
+
 #[test]
 fn malformed_range_is_ignored() {
     let server = start_server(|_| {});

@@ -29,7 +29,11 @@
 //!   So a range response is never larger than the file itself plus one
 //!   set of part headers, and never takes more than 16 file reads.
 //!
-//! Lengths and offsets are `u64` throughout: files over 4 GiB work.
+//! Lengths and offsets are `u64` throughout: files over 4 GiB work. The
+//! grammar's numbers are `1*DIGIT` with no upper bound, so a number past 64
+//! bits (or with any number of leading zeros) is valid syntax and keeps its
+//! meaning: a first position past the end is unsatisfiable, a last position
+//! past the end is clamped, a suffix longer than the file is the whole file.
 
 use super::super::Part;
 use crate::proto::fields::{is_tchar, parse_decimal, trim_ows};
@@ -211,22 +215,57 @@ fn parse_range_spec(element: &[u8]) -> Option<RangeSpec> {
     let (first, last) = (&element[..dash], &element[dash + 1..]);
     if first.is_empty() {
         return Some(RangeSpec::Suffix {
-            length: parse_decimal(last)?,
+            length: saturating_value(significant_digits(last)?),
         });
     }
-    let first = parse_decimal(first)?;
+    let first = significant_digits(first)?;
     let last = match last {
         [] => None,
         digits => {
-            let last = parse_decimal(digits)?;
-            // §14.1.1: an int-range whose last is before its first is invalid.
-            if last < first {
+            let last = significant_digits(digits)?;
+            // §14.1.1: an int-range whose last is before its first is
+            // invalid. Compared as written, so two numbers past 64 bits are
+            // still told apart.
+            if compare_digits(last, first).is_lt() {
                 return None;
             }
-            Some(last)
+            Some(saturating_value(last))
         }
     };
-    Some(RangeSpec::FromTo { first, last })
+    Some(RangeSpec::FromTo {
+        first: saturating_value(first),
+        last,
+    })
+}
+
+/// A `1*DIGIT` number (§14.1.1) without its leading zeros; `None` when it
+/// is empty or holds anything but digits. The grammar sets no upper bound,
+/// so no length is refused here: the field as a whole is already bounded
+/// by the head-size limit, and the work below is linear in it.
+fn significant_digits(digits: &[u8]) -> Option<&[u8]> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let leading_zeros = digits.iter().take_while(|&&b| b == b'0').count();
+    Some(&digits[leading_zeros..])
+}
+
+/// Two numbers from [`significant_digits`], compared exactly: the longer
+/// is larger, and equal lengths compare digit by digit.
+fn compare_digits(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+/// The value of a number from [`significant_digits`], or `u64::MAX` for one
+/// that does not fit. No representation is longer than `u64::MAX` bytes, so
+/// in [`RangeSpec::resolve`] a larger number means the same as `u64::MAX`:
+/// a first position past the end (unsatisfiable), a last position past the
+/// end (clamped), a suffix longer than the representation (all of it).
+fn saturating_value(digits: &[u8]) -> u64 {
+    if digits.is_empty() {
+        return 0;
+    }
+    parse_decimal(digits).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -289,6 +328,65 @@ mod tests {
         assert_eq!(unsatisfied_content_range(10_000), "bytes */10000");
     }
 
+    /// Issue 11: `first-pos`, `last-pos` and `suffix-length` are `1*DIGIT`
+    /// (RFC 9110 §14.1.1), with no upper bound, so a number past 64 bits is
+    /// valid syntax and means what it says: a first position past any file
+    /// (unsatisfiable), a last position past the end (clamped, §14.1.1), a
+    /// suffix longer than the file (all of it, §14.1.1). Leading zeros are
+    /// digits like any other.
+    #[test]
+    fn issue11_positions_past_64_bits_keep_their_meaning() {
+        use RangeOutcome::*;
+        let huge = format!("1{}", "0".repeat(10_000));
+        let zeros = "0".repeat(10_000);
+        let from_huge = format!("bytes={huge}-");
+        let to_huge = format!("bytes=9000-{huge}");
+        let suffix_huge = format!("bytes=-{huge}");
+        let padded = format!("bytes={zeros}1-{zeros}2");
+        let padded_suffix = format!("bytes=-{zeros}5");
+        let padded_zero_suffix = format!("bytes=-{zeros}");
+        let cases: &[(&str, RangeOutcome)] = &[
+            // A first position that overflows: no byte there (§14.1.1).
+            ("bytes=18446744073709551616-", Unsatisfiable),
+            ("bytes=99999999999999999999999999-", Unsatisfiable),
+            (
+                "bytes=18446744073709551616-18446744073709551617",
+                Unsatisfiable,
+            ),
+            ("bytes=18446744073709551615-", Unsatisfiable),
+            (&from_huge, Unsatisfiable),
+            // last < first is invalid, even when both overflow and would
+            // saturate to the same number.
+            ("bytes=18446744073709551617-18446744073709551616", Full),
+            ("bytes=99999999999999999999-18446744073709551615", Full),
+            // A last position that overflows: clamped to the last byte.
+            ("bytes=0-99999999999999999999", Single(range(0, 10_000))),
+            ("bytes=0-18446744073709551616", Single(range(0, 10_000))),
+            (&to_huge, Single(range(9000, 1000))),
+            // A suffix that overflows: the whole representation.
+            ("bytes=-99999999999999999999", Single(range(0, 10_000))),
+            ("bytes=-18446744073709551616", Single(range(0, 10_000))),
+            (&suffix_huge, Single(range(0, 10_000))),
+            // Leading zeros, however many.
+            (&padded, Single(range(1, 2))),
+            ("bytes=00000000000000000000009999-", Single(range(9999, 1))),
+            ("bytes=00000000000000000000010000-", Unsatisfiable),
+            (&padded_suffix, Single(range(9995, 5))),
+            (&padded_zero_suffix, Unsatisfiable),
+            // Among other ranges, an overflowing one is just unsatisfiable.
+            ("bytes=0-1,18446744073709551616-", Single(range(0, 2))),
+            ("bytes=18446744073709551616-,20000-", Unsatisfiable),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(
+                evaluate_range(value.as_bytes(), 10_000),
+                *expected,
+                "{}",
+                &value[..value.len().min(60)]
+            );
+        }
+    }
+
     #[test]
     fn malformed_or_foreign_ranges_are_ignored() {
         let cases = [
@@ -307,7 +405,6 @@ mod tests {
             "bytes=1 -2",
             "bytes=0x10-",
             "bytes=1-2;3-4",
-            "bytes=18446744073709551616-",
             "bytes = 1-2",
             "items=0-5",
             "=0-5",
