@@ -267,3 +267,36 @@ fn a_directory_over_the_cap_lists_the_first_entries_and_counts_the_rest() {
         &html[html.len() - 200..]
     );
 }
+
+/// Issue 11: a listing of `/d/` showed `/d/.well-known/`, which answered
+/// 404, because the listing and the resolver each had their own hidden-name
+/// rule. `.well-known` is served only directly under the root (RFC 8615), so
+/// it is listed only there, and every link in both listings is served.
+#[test]
+fn issue_11_well_known_is_listed_only_where_it_is_served() {
+    let server = listing_server();
+    let root = server.root.path();
+    std::fs::remove_file(root.join("index.html")).unwrap();
+    std::fs::create_dir(root.join(".well-known")).unwrap();
+    std::fs::write(root.join(".well-known/security.txt"), "Contact: x\n").unwrap();
+    std::fs::create_dir_all(root.join("d/.well-known")).unwrap();
+    std::fs::write(root.join("d/.well-known/x.txt"), "x\n").unwrap();
+    std::fs::write(root.join("d/a.txt"), "a\n").unwrap();
+
+    let at_root = hrefs(&get(&server, "/", "").text());
+    assert!(at_root.contains(&".well-known/".to_owned()), "{at_root:?}");
+    let in_d = hrefs(&get(&server, "/d/", "").text());
+    assert_eq!(in_d, ["../", "a.txt"]);
+    assert_eq!(get(&server, "/d/.well-known/x.txt", "").status, 404);
+
+    for (directory, links) in [("/", at_root), ("/d/", in_d)] {
+        for href in links {
+            let path = if href == "../" {
+                "/".to_owned()
+            } else {
+                format!("{directory}{href}")
+            };
+            assert_eq!(get(&server, &path, "").status, 200, "{path}");
+        }
+    }
+}

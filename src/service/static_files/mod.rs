@@ -34,7 +34,7 @@
 //!
 //! **Dotfiles.** Any path segment starting with `.` is 404 unless
 //! `--hidden`; `.well-known` directly under the root (RFC 8615) always
-//! serves.
+//! serves. The rule is [`path::is_hidden_segment`]; listings follow it too.
 //!
 //! **Sidecars.** For a compressible type, `file.br`, `file.zst` and
 //! `file.gz` are tried in the order [`encoding::negotiate`] gives; one is
@@ -187,8 +187,8 @@ impl StaticFiles {
         }
         // A dotfile refused for want of --hidden is not a miss for the SPA
         // to answer: it stays a 404, as documented.
-        let refused_hidden = !self.options.hidden
-            && resolve_path(head.path()).is_ok_and(|relative| relative.has_hidden_segment());
+        let refused_hidden =
+            resolve_path(head.path()).is_ok_and(|relative| self.options.hides(&relative));
         self.not_found(head, !refused_hidden)
     }
 
@@ -198,7 +198,7 @@ impl StaticFiles {
             Ok(relative) => relative,
             Err(error) => return error_response(error.status()),
         };
-        if !self.options.hidden && relative.has_hidden_segment() {
+        if self.options.hides(&relative) {
             return error_response(path::PathError::Hidden.status());
         }
         let (fd, stat) = match self.open_and_stat(relative.as_str()) {
@@ -216,7 +216,7 @@ impl StaticFiles {
             FileType::Directory => match self.serve_index(head, &relative) {
                 // No servable index: list the directory if asked to.
                 response if response.status == 404 && self.options.listing => {
-                    listing::respond(fd, &relative, head, self.options.hidden, |path| {
+                    listing::respond(fd, &relative, head, &self.options, |path| {
                         self.open_and_stat(path)
                     })
                 }
