@@ -17,6 +17,11 @@
 //!    file has a modification date): not modified since → 304.
 //! 5. Then the method proceeds; `If-Range` is step 5, in the range handling.
 //!
+//! Validators come from the answering code: a file's from its metadata
+//! (`mod.rs`), a representation rendered in memory (a directory listing)
+//! from its bytes ([`content_entity_tag`]), with no `Last-Modified`, so the
+//! date fields are ignored for it (§13.1.3, §13.1.4).
+//!
 //! A malformed entity-tag list matches nothing: `If-Match` then fails
 //! (412, the safe side for a client protecting a write) and `If-None-Match`
 //! lets the request proceed (200); in both cases the field was present, so
@@ -142,6 +147,21 @@ pub fn if_range_allows(value: &[u8], current: &Validators<'_>, now_secs: u64) ->
         (Some(date), Some(modified)) => date == modified && modified < now_secs,
         _ => false,
     }
+}
+
+/// A strong entity tag (RFC 9110 §8.8.3) for a representation rendered in
+/// memory, from its bytes: their 64-bit FNV-1a hash as 16 hex digits. Equal
+/// bytes get equal tags in every process, build and replica (std's
+/// `DefaultHasher` promises none of that), so a tag survives a restart and
+/// a load balancer; different bytes get different tags but for a 2^-64
+/// chance. Not cryptographic: it validates a cached copy, it proves nothing.
+pub fn content_entity_tag(content: &[u8]) -> String {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let hash = content.iter().fold(OFFSET_BASIS, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    });
+    format!("\"{hash:016x}\"")
 }
 
 /// How two entity tags are compared (RFC 9110 §8.8.3.2).
@@ -499,6 +519,26 @@ mod tests {
         for (fields, expected) in cases {
             assert_eq!(evaluate("GET", fields), *expected, "{fields:?}");
         }
+    }
+
+    #[test]
+    fn content_tags_are_fnv_1a_and_strong() {
+        // The published FNV-1a 64-bit test vectors: the tag must not change
+        // between builds, or every cache would refetch after an upgrade.
+        assert_eq!(content_entity_tag(b""), "\"cbf29ce484222325\"");
+        assert_eq!(content_entity_tag(b"a"), "\"af63dc4c8601ec8c\"");
+        assert_eq!(content_entity_tag(b"foobar"), "\"85944171f73967e8\"");
+        let tag = content_entity_tag(b"<html>listing</html>");
+        assert_ne!(tag, content_entity_tag(b"<html>listing</html>\n"));
+        let listing = Validators {
+            etag: &tag,
+            last_modified: None,
+        };
+        let if_match = RequestHead::for_test("GET", "/d/", &[("If-Match", &tag)]);
+        assert_eq!(
+            evaluate_preconditions(&Conditions::from_head(&if_match), true, &listing),
+            Proceed
+        );
     }
 
     #[test]

@@ -40,12 +40,21 @@
 //! before 1970). The JSON array is capped the same way, silently. Both forms
 //! carry `Cache-Control: no-cache` and `Vary: Accept`, since the form depends
 //! on `Accept` (RFC 9110 §12.5.5).
+//!
+//! **Validation.** Each form carries a strong `ETag` computed from the bytes
+//! rendered ([`content_entity_tag`]), so the HTML and the JSON of one
+//! directory have different tags and any change a client could see changes
+//! the tag. The preconditions are evaluated as for files
+//! ([`super::conditional`], 304 or 412); a listing has no `Last-Modified`
+//! (the directory's mtime misses changes to its entries' sizes and times),
+//! so `If-Modified-Since` and `If-Unmodified-Since` are ignored.
 
+use super::conditional::{content_entity_tag, evaluate_preconditions, Conditions, Validators};
 use super::path::RelativePath;
-use super::{open_error_response, FileFacts, StaticOptions};
+use super::{open_error_response, precondition_answer, FileFacts, StaticOptions};
 use crate::proto::date::{format_http_date, format_log_time};
 use crate::proto::fields::{comma_list, trim_ows, weight_of};
-use crate::proto::RequestHead;
+use crate::proto::{Method, RequestHead};
 use crate::service::{Body, Response};
 use bytes::Bytes;
 use rustix::fd::OwnedFd;
@@ -113,14 +122,27 @@ where
             render_html(&shown_path, &listing),
         )
     };
+    let etag = content_entity_tag(body.as_bytes());
+    let validators = Validators {
+        etag: &etag,
+        last_modified: None,
+    };
+    let is_get_or_head = matches!(head.method(), Method::Get | Method::Head);
+    let precondition =
+        evaluate_preconditions(&Conditions::from_head(head), is_get_or_head, &validators);
+    let mut fields = vec![
+        ("Content-Type", Cow::Borrowed(content_type)),
+        ("ETag", Cow::Owned(etag)),
+        ("Cache-Control", Cow::Borrowed("no-cache")),
+        ("Vary", Cow::Borrowed("Accept")),
+        ("X-Content-Type-Options", Cow::Borrowed("nosniff")),
+    ];
+    if let Some(answer) = precondition_answer(precondition, &mut fields) {
+        return answer;
+    }
     Response {
         status: 200,
-        fields: vec![
-            ("Content-Type", Cow::Borrowed(content_type)),
-            ("Cache-Control", Cow::Borrowed("no-cache")),
-            ("Vary", Cow::Borrowed("Accept")),
-            ("X-Content-Type-Options", Cow::Borrowed("nosniff")),
-        ],
+        fields,
         body: Body::Bytes(Bytes::from(body)),
     }
 }

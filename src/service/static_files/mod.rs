@@ -67,7 +67,8 @@
 //! `Cache-Control` of the [`cache`] policy. Preconditions are evaluated first
 //! ([`conditional`]: 304 or 412), then, for GET only, `If-Range` and `Range`
 //! ([`range`]: 206, multipart 206, or 416). HEAD ignores `Range` (RFC 9110
-//! §14.2 allows it) and gets the fields a plain GET would.
+//! §14.2 allows it) and gets the fields a plain GET would. A listing has an
+//! `ETag` from its bytes and the same preconditions ([`listing`]).
 
 pub mod cache;
 pub mod conditional;
@@ -549,10 +550,8 @@ impl StaticFiles {
         }
         fields.push(("Accept-Ranges", Cow::Borrowed("bytes")));
 
-        match precondition {
-            Precondition::NotModified => return not_modified(fields),
-            Precondition::Failed => return Response::text(412, "Precondition Failed"),
-            Precondition::Proceed => {}
+        if let Some(answer) = precondition_answer(precondition, &mut fields) {
+            return answer;
         }
         let file = File::from(fd);
         let whole = |file, fields| Response {
@@ -626,6 +625,20 @@ fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// The answer when the preconditions do not let the request proceed: 304
+/// with the validator and cache fields of `fields` (those of the 200 it
+/// replaces), or 412. `None` to proceed. Files and listings both use it.
+fn precondition_answer(
+    precondition: Precondition,
+    fields: &mut Vec<(&'static str, Cow<'static, str>)>,
+) -> Option<Response> {
+    match precondition {
+        Precondition::Proceed => None,
+        Precondition::NotModified => Some(not_modified(std::mem::take(fields))),
+        Precondition::Failed => Some(Response::text(412, "Precondition Failed")),
+    }
 }
 
 /// 304 with the validator and cache fields of `fields`, and no body.
