@@ -8,11 +8,12 @@
 //!
 //! Order (§13.2.2), each step only when the field is present:
 //! 1. `If-Match` (strong comparison; `*` matches the existing file): no
-//!    match → 412.
+//!    match → 412. With no current representation nothing matches, `*`
+//!    included (§13.1.1), so it is always 412.
 //! 2. Else `If-Unmodified-Since` (a valid date, and the file has a
 //!    modification date): modified after it → 412.
-//! 3. `If-None-Match` (weak comparison; `*` matches): a match → 304 for
-//!    GET/HEAD, 412 for other methods.
+//! 3. `If-None-Match` (weak comparison; `*` matches if there is a current
+//!    representation): a match → 304 for GET/HEAD, 412 for other methods.
 //! 4. Else, for GET/HEAD only, `If-Modified-Since` (a valid date, and the
 //!    file has a modification date): not modified since → 304.
 //! 5. Then the method proceeds; `If-Range` is step 5, in the range handling.
@@ -85,25 +86,32 @@ pub enum Precondition {
 
 /// Evaluate the preconditions in the order of RFC 9110 §13.2.2 (see the
 /// module docs). `is_get_or_head` picks 304 over 412 for `If-None-Match`
-/// and enables `If-Modified-Since`.
+/// and enables `If-Modified-Since`. `current` is `None` when the target
+/// has no current representation (`POST /echo`, which only processes):
+/// then `If-Match` fails and every other field lets the request proceed.
 pub fn evaluate_preconditions(
     conditions: &Conditions<'_>,
     is_get_or_head: bool,
-    current: &Validators<'_>,
+    current: Option<&Validators<'_>>,
 ) -> Precondition {
+    let etag = current.map(|current| current.etag);
+    let last_modified = current.and_then(|current| current.last_modified);
     if !conditions.if_match.is_empty() {
-        if !any_line_matches(&conditions.if_match, current.etag, Comparison::Strong) {
+        let matches = etag
+            .is_some_and(|etag| any_line_matches(&conditions.if_match, etag, Comparison::Strong));
+        if !matches {
             return Precondition::Failed;
         }
-    } else if let (Some(since), Some(modified)) =
-        (conditions.if_unmodified_since, current.last_modified)
-    {
+    } else if let (Some(since), Some(modified)) = (conditions.if_unmodified_since, last_modified) {
         if modified > since {
             return Precondition::Failed;
         }
     }
     if !conditions.if_none_match.is_empty() {
-        if any_line_matches(&conditions.if_none_match, current.etag, Comparison::Weak) {
+        let matches = etag.is_some_and(|etag| {
+            any_line_matches(&conditions.if_none_match, etag, Comparison::Weak)
+        });
+        if matches {
             return if is_get_or_head {
                 Precondition::NotModified
             } else {
@@ -111,8 +119,7 @@ pub fn evaluate_preconditions(
             };
         }
     } else if is_get_or_head {
-        if let (Some(since), Some(modified)) = (conditions.if_modified_since, current.last_modified)
-        {
+        if let (Some(since), Some(modified)) = (conditions.if_modified_since, last_modified) {
             if modified <= since {
                 return Precondition::NotModified;
             }
@@ -289,7 +296,11 @@ mod tests {
     fn evaluate(method: &str, fields: &[(&str, &str)]) -> Precondition {
         let head = RequestHead::for_test(method, "/f", fields);
         let is_get_or_head = method == "GET" || method == "HEAD";
-        evaluate_preconditions(&Conditions::from_head(&head), is_get_or_head, &current())
+        evaluate_preconditions(
+            &Conditions::from_head(&head),
+            is_get_or_head,
+            Some(&current()),
+        )
     }
 
     #[test]
@@ -358,7 +369,7 @@ mod tests {
         };
         let head = RequestHead::for_test("GET", "/f", &[("If-None-Match", "\"x\", \"a,b\"")]);
         assert_eq!(
-            evaluate_preconditions(&Conditions::from_head(&head), true, &odd),
+            evaluate_preconditions(&Conditions::from_head(&head), true, Some(&odd)),
             NotModified
         );
         assert_eq!(parse_tag_list(b""), Some(vec![]));
@@ -428,7 +439,7 @@ mod tests {
         };
         let head = RequestHead::for_test("GET", "/f", &[("If-Modified-Since", date)]);
         assert_eq!(
-            evaluate_preconditions(&Conditions::from_head(&head), true, &undated),
+            evaluate_preconditions(&Conditions::from_head(&head), true, Some(&undated)),
             Proceed
         );
     }
@@ -458,7 +469,7 @@ mod tests {
         for (value, expected) in [("W/\"abc\"", Failed), ("\"abc\"", Failed), ("*", Proceed)] {
             let head = RequestHead::for_test("GET", "/f", &[("If-Match", value)]);
             assert_eq!(
-                evaluate_preconditions(&Conditions::from_head(&head), true, &weak),
+                evaluate_preconditions(&Conditions::from_head(&head), true, Some(&weak)),
                 expected,
                 "{value}"
             );
@@ -522,6 +533,31 @@ mod tests {
     }
 
     #[test]
+    fn without_a_current_representation_only_if_match_fails() {
+        let date = "Sun, 06 Nov 1994 08:49:37 GMT";
+        let cases: &[(&str, &str, Precondition)] = &[
+            ("If-Match", "*", Failed),
+            ("If-Match", "\"abc\"", Failed),
+            ("If-Match", "junk", Failed),
+            ("If-None-Match", "*", Proceed),
+            ("If-None-Match", "\"abc\"", Proceed),
+            ("If-Unmodified-Since", date, Proceed),
+            ("If-Modified-Since", date, Proceed),
+        ];
+        for (name, value, expected) in cases {
+            for method in ["POST", "GET"] {
+                let head = RequestHead::for_test(method, "/echo", &[(name, value)]);
+                let is_get_or_head = method == "GET";
+                assert_eq!(
+                    evaluate_preconditions(&Conditions::from_head(&head), is_get_or_head, None),
+                    *expected,
+                    "{method} {name}: {value}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn content_tags_are_fnv_1a_and_strong() {
         // The published FNV-1a 64-bit test vectors: the tag must not change
         // between builds, or every cache would refetch after an upgrade.
@@ -536,7 +572,7 @@ mod tests {
         };
         let if_match = RequestHead::for_test("GET", "/d/", &[("If-Match", &tag)]);
         assert_eq!(
-            evaluate_preconditions(&Conditions::from_head(&if_match), true, &listing),
+            evaluate_preconditions(&Conditions::from_head(&if_match), true, Some(&listing)),
             Proceed
         );
     }

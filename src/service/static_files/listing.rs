@@ -128,8 +128,11 @@ where
         last_modified: None,
     };
     let is_get_or_head = matches!(head.method(), Method::Get | Method::Head);
-    let precondition =
-        evaluate_preconditions(&Conditions::from_head(head), is_get_or_head, &validators);
+    let precondition = evaluate_preconditions(
+        &Conditions::from_head(head),
+        is_get_or_head,
+        Some(&validators),
+    );
     let mut fields = vec![
         ("Content-Type", Cow::Borrowed(content_type)),
         ("ETag", Cow::Owned(etag)),

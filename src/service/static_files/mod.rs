@@ -528,8 +528,11 @@ impl StaticFiles {
             last_modified: u64::try_from(stat.mtime_secs).ok(),
         };
         let is_get_or_head = matches!(head.method(), Method::Get | Method::Head);
-        let precondition =
-            evaluate_preconditions(&Conditions::from_head(head), is_get_or_head, &validators);
+        let precondition = evaluate_preconditions(
+            &Conditions::from_head(head),
+            is_get_or_head,
+            Some(&validators),
+        );
         let outcome = match precondition {
             Precondition::Proceed => requested_range(head, len, &validators),
             Precondition::NotModified | Precondition::Failed => RangeOutcome::Full,
