@@ -10,7 +10,16 @@
 //! sort object keys and re-spell numbers: `1e2` → `100.0`), the validated
 //! input is re-spaced token by token: keys keep their order, numbers and
 //! string escapes keep their exact spelling, and non-ASCII text stays UTF-8.
+//!
+//! **Preconditions.** `/echo` only processes what it is sent: it has no
+//! current representation (GET is 405) and no validator. So `If-Match`,
+//! `*` included, is false and the answer is 412 (RFC 9110 §13.1.1,
+//! §13.2.2), decided before the body is looked at (§13.2.1);
+//! `If-None-Match` is true for the same reason (§13.1.2), the date fields
+//! have no modification date to compare (§13.1.3, §13.1.4), and all of
+//! them let the request proceed.
 
+use super::static_files::conditional::{evaluate_preconditions, Conditions, Precondition};
 use super::{Body, Response};
 use crate::proto::RequestHead;
 use bytes::Bytes;
@@ -18,10 +27,16 @@ use std::borrow::Cow;
 
 const EMPTY_BODY: &str = r#"{"error": "request body is empty"}"#;
 const INVALID_JSON: &str = r#"{"error": "request body is not valid JSON"}"#;
+const PRECONDITION_FAILED: &str =
+    r#"{"error": "precondition failed: /echo has no current representation"}"#;
 const PREFIX: &[u8] = br#"{"received": "#;
 
 /// Answer an echo request whose whole body is `body`.
-pub fn echo(_head: &RequestHead, body: &[u8]) -> Response {
+pub fn echo(head: &RequestHead, body: &[u8]) -> Response {
+    let conditions = Conditions::from_head(head);
+    if evaluate_preconditions(&conditions, false, None) == Precondition::Failed {
+        return json_response(412, Bytes::from_static(PRECONDITION_FAILED.as_bytes()));
+    }
     if body.is_empty() {
         return json_response(400, Bytes::from_static(EMPTY_BODY.as_bytes()));
     }

@@ -110,3 +110,49 @@ fn http_1_0_ignores_100_continue_but_not_other_expectations() {
     let unknown = server.request(b"GET /style.css HTTP/1.0\r\nExpect: something-else\r\n\r\n");
     assert_eq!(unknown.status, 417);
 }
+
+/// Issue 11: `/echo` has no current representation (it answers POST only;
+/// GET is 405), so by RFC 9110 §13.1.1 any `If-Match`, `*` included, is false
+/// and the answer is 412, evaluated before the body is looked at (§13.2.1).
+/// `If-None-Match` is true for the same reason (§13.1.2) and the date fields
+/// have no date to compare (§13.1.3, §13.1.4, GET/HEAD only), so they proceed.
+#[test]
+fn issue_11_echo_preconditions_if_match_fails_the_rest_proceed() {
+    let server = start_server(|_| {});
+    let post = |fields: &str, body: &str| {
+        format!(
+            "POST /echo HTTP/1.1\r\nHost: x\r\n{fields}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let cases = [
+        ("If-Match: *\r\n", "[1]", 412),
+        ("If-Match: \"x\", \"y\"\r\n", "[1]", 412),
+        ("If-Match: *\r\n", "{oops", 412),
+        ("If-None-Match: *\r\n", "[1]", 200),
+        ("If-None-Match: \"x\"\r\n", "[1]", 200),
+        (
+            "If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n",
+            "[1]",
+            200,
+        ),
+        (
+            "If-Modified-Since: Fri, 31 Dec 9999 23:59:59 GMT\r\n",
+            "[1]",
+            200,
+        ),
+    ];
+    let mut client = server.connect();
+    for (fields, body, status) in cases {
+        client.send(post(fields, body).as_bytes());
+        let response = client.response();
+        assert_eq!(response.status, status, "{fields:?}");
+        assert_eq!(response.field("Content-Type"), Some("application/json"));
+        let value: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+        if status == 412 {
+            assert!(value["error"].is_string(), "{}", response.text());
+        } else {
+            assert_eq!(value["received"], serde_json::json!([1]), "{fields:?}");
+        }
+    }
+}

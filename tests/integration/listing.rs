@@ -267,3 +267,129 @@ fn a_directory_over_the_cap_lists_the_first_entries_and_counts_the_rest() {
         &html[html.len() - 200..]
     );
 }
+
+/// Issue 11: a listing of `/d/` showed `/d/.well-known/`, which answered
+/// 404, because the listing and the resolver each had their own hidden-name
+/// rule. `.well-known` is served only directly under the root (RFC 8615), so
+/// it is listed only there, and every link in both listings is served.
+#[test]
+fn issue_11_well_known_is_listed_only_where_it_is_served() {
+    let server = listing_server();
+    let root = server.root.path();
+    std::fs::remove_file(root.join("index.html")).unwrap();
+    std::fs::create_dir(root.join(".well-known")).unwrap();
+    std::fs::write(root.join(".well-known/security.txt"), "Contact: x\n").unwrap();
+    std::fs::create_dir_all(root.join("d/.well-known")).unwrap();
+    std::fs::write(root.join("d/.well-known/x.txt"), "x\n").unwrap();
+    std::fs::write(root.join("d/a.txt"), "a\n").unwrap();
+
+    let at_root = hrefs(&get(&server, "/", "").text());
+    assert!(at_root.contains(&".well-known/".to_owned()), "{at_root:?}");
+    let in_d = hrefs(&get(&server, "/d/", "").text());
+    assert_eq!(in_d, ["../", "a.txt"]);
+    assert_eq!(get(&server, "/d/.well-known/x.txt", "").status, 404);
+
+    for (directory, links) in [("/", at_root), ("/d/", in_d)] {
+        for href in links {
+            let path = if href == "../" {
+                "/".to_owned()
+            } else {
+                format!("{directory}{href}")
+            };
+            assert_eq!(get(&server, &path, "").status, 200, "{path}");
+        }
+    }
+}
+
+fn head(server: &TestServer, path: &str, extra: &str) -> crate::support::Response {
+    let mut client = server.connect();
+    client.send(format!("HEAD {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n").as_bytes());
+    client.head_response()
+}
+
+/// Issue 11: a listing had no validator, so every revalidation downloaded it
+/// again, and `If-None-Match: *` and `If-Match` were ignored. Each form now
+/// has a strong ETag from its bytes and goes through the preconditions of
+/// RFC 9110 §13.2.2; with no `Last-Modified`, the date fields are ignored.
+#[test]
+fn issue_11_a_listing_has_a_strong_etag_and_answers_preconditions() {
+    let server = listing_server();
+    let dir = server.root.path().join("tagged");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("a.txt"), b"a").unwrap();
+    const JSON: &str = "Accept: application/json\r\n";
+
+    let html = get(&server, "/tagged/", "");
+    let html_tag = html.field("ETag").expect("an ETag").to_owned();
+    assert!(
+        html_tag.starts_with('"') && html_tag.ends_with('"'),
+        "{html_tag}"
+    );
+    assert_eq!(html.field("Last-Modified"), None);
+    // The same bytes get the same tag; the JSON form has its own.
+    assert_eq!(get(&server, "/tagged/", "").field("ETag"), Some(&*html_tag));
+    assert_eq!(
+        head(&server, "/tagged/", "").field("ETag"),
+        Some(&*html_tag)
+    );
+    let json_tag = get(&server, "/tagged/", JSON)
+        .field("ETag")
+        .unwrap()
+        .to_owned();
+    assert_ne!(json_tag, html_tag);
+
+    // If-None-Match: 304 for the tag of the form asked for, and for `*`.
+    for (accept, tag, value) in [
+        ("", &html_tag, html_tag.as_str()),
+        ("", &html_tag, "*"),
+        (JSON, &json_tag, json_tag.as_str()),
+        (JSON, &json_tag, "*"),
+    ] {
+        let fields = format!("{accept}If-None-Match: {value}\r\n");
+        for response in [
+            get(&server, "/tagged/", &fields),
+            head(&server, "/tagged/", &fields),
+        ] {
+            assert_eq!(response.status, 304, "{fields:?}");
+            assert_eq!(response.field("ETag"), Some(tag.as_str()), "{fields:?}");
+            assert_eq!(response.field("Cache-Control"), Some("no-cache"));
+            assert_eq!(response.field("Vary"), Some("Accept"));
+            assert_eq!(response.field("Content-Type"), None);
+            assert!(response.body.is_empty());
+        }
+    }
+    // The other form's tag does not match.
+    let fields = format!("{JSON}If-None-Match: {html_tag}\r\n");
+    assert_eq!(get(&server, "/tagged/", &fields).status, 200);
+
+    // If-Match compares strongly; `*` matches the existing listing.
+    let weak = format!("W/{html_tag}");
+    for (value, status) in [
+        (html_tag.as_str(), 200),
+        ("*", 200),
+        ("\"other\"", 412),
+        (weak.as_str(), 412),
+    ] {
+        let response = get(&server, "/tagged/", &format!("If-Match: {value}\r\n"));
+        assert_eq!(response.status, status, "If-Match: {value}");
+    }
+
+    // No modification date: the date preconditions are ignored (§13.1.3,
+    // §13.1.4), however far in the future or past.
+    for fields in [
+        "If-Modified-Since: Fri, 31 Dec 9999 23:59:59 GMT\r\n",
+        "If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n",
+    ] {
+        assert_eq!(get(&server, "/tagged/", fields).status, 200, "{fields}");
+    }
+
+    // A change to the directory changes the listing and so its tag.
+    std::fs::write(dir.join("b.txt"), b"b").unwrap();
+    let changed = get(
+        &server,
+        "/tagged/",
+        &format!("If-None-Match: {html_tag}\r\n"),
+    );
+    assert_eq!(changed.status, 200);
+    assert_ne!(changed.field("ETag"), Some(&*html_tag));
+}

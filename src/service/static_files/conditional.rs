@@ -8,14 +8,20 @@
 //!
 //! Order (§13.2.2), each step only when the field is present:
 //! 1. `If-Match` (strong comparison; `*` matches the existing file): no
-//!    match → 412.
+//!    match → 412. With no current representation nothing matches, `*`
+//!    included (§13.1.1), so it is always 412.
 //! 2. Else `If-Unmodified-Since` (a valid date, and the file has a
 //!    modification date): modified after it → 412.
-//! 3. `If-None-Match` (weak comparison; `*` matches): a match → 304 for
-//!    GET/HEAD, 412 for other methods.
+//! 3. `If-None-Match` (weak comparison; `*` matches if there is a current
+//!    representation): a match → 304 for GET/HEAD, 412 for other methods.
 //! 4. Else, for GET/HEAD only, `If-Modified-Since` (a valid date, and the
 //!    file has a modification date): not modified since → 304.
 //! 5. Then the method proceeds; `If-Range` is step 5, in the range handling.
+//!
+//! Validators come from the answering code: a file's from its metadata
+//! (`mod.rs`), a representation rendered in memory (a directory listing)
+//! from its bytes ([`content_entity_tag`]), with no `Last-Modified`, so the
+//! date fields are ignored for it (§13.1.3, §13.1.4).
 //!
 //! A malformed entity-tag list matches nothing: `If-Match` then fails
 //! (412, the safe side for a client protecting a write) and `If-None-Match`
@@ -80,25 +86,32 @@ pub enum Precondition {
 
 /// Evaluate the preconditions in the order of RFC 9110 §13.2.2 (see the
 /// module docs). `is_get_or_head` picks 304 over 412 for `If-None-Match`
-/// and enables `If-Modified-Since`.
+/// and enables `If-Modified-Since`. `current` is `None` when the target
+/// has no current representation (`POST /echo`, which only processes):
+/// then `If-Match` fails and every other field lets the request proceed.
 pub fn evaluate_preconditions(
     conditions: &Conditions<'_>,
     is_get_or_head: bool,
-    current: &Validators<'_>,
+    current: Option<&Validators<'_>>,
 ) -> Precondition {
+    let etag = current.map(|current| current.etag);
+    let last_modified = current.and_then(|current| current.last_modified);
     if !conditions.if_match.is_empty() {
-        if !any_line_matches(&conditions.if_match, current.etag, Comparison::Strong) {
+        let matches = etag
+            .is_some_and(|etag| any_line_matches(&conditions.if_match, etag, Comparison::Strong));
+        if !matches {
             return Precondition::Failed;
         }
-    } else if let (Some(since), Some(modified)) =
-        (conditions.if_unmodified_since, current.last_modified)
-    {
+    } else if let (Some(since), Some(modified)) = (conditions.if_unmodified_since, last_modified) {
         if modified > since {
             return Precondition::Failed;
         }
     }
     if !conditions.if_none_match.is_empty() {
-        if any_line_matches(&conditions.if_none_match, current.etag, Comparison::Weak) {
+        let matches = etag.is_some_and(|etag| {
+            any_line_matches(&conditions.if_none_match, etag, Comparison::Weak)
+        });
+        if matches {
             return if is_get_or_head {
                 Precondition::NotModified
             } else {
@@ -106,8 +119,7 @@ pub fn evaluate_preconditions(
             };
         }
     } else if is_get_or_head {
-        if let (Some(since), Some(modified)) = (conditions.if_modified_since, current.last_modified)
-        {
+        if let (Some(since), Some(modified)) = (conditions.if_modified_since, last_modified) {
             if modified <= since {
                 return Precondition::NotModified;
             }
@@ -142,6 +154,21 @@ pub fn if_range_allows(value: &[u8], current: &Validators<'_>, now_secs: u64) ->
         (Some(date), Some(modified)) => date == modified && modified < now_secs,
         _ => false,
     }
+}
+
+/// A strong entity tag (RFC 9110 §8.8.3) for a representation rendered in
+/// memory, from its bytes: their 64-bit FNV-1a hash as 16 hex digits. Equal
+/// bytes get equal tags in every process, build and replica (std's
+/// `DefaultHasher` promises none of that), so a tag survives a restart and
+/// a load balancer; different bytes get different tags but for a 2^-64
+/// chance. Not cryptographic: it validates a cached copy, it proves nothing.
+pub fn content_entity_tag(content: &[u8]) -> String {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let hash = content.iter().fold(OFFSET_BASIS, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
+    });
+    format!("\"{hash:016x}\"")
 }
 
 /// How two entity tags are compared (RFC 9110 §8.8.3.2).
@@ -269,7 +296,11 @@ mod tests {
     fn evaluate(method: &str, fields: &[(&str, &str)]) -> Precondition {
         let head = RequestHead::for_test(method, "/f", fields);
         let is_get_or_head = method == "GET" || method == "HEAD";
-        evaluate_preconditions(&Conditions::from_head(&head), is_get_or_head, &current())
+        evaluate_preconditions(
+            &Conditions::from_head(&head),
+            is_get_or_head,
+            Some(&current()),
+        )
     }
 
     #[test]
@@ -338,7 +369,7 @@ mod tests {
         };
         let head = RequestHead::for_test("GET", "/f", &[("If-None-Match", "\"x\", \"a,b\"")]);
         assert_eq!(
-            evaluate_preconditions(&Conditions::from_head(&head), true, &odd),
+            evaluate_preconditions(&Conditions::from_head(&head), true, Some(&odd)),
             NotModified
         );
         assert_eq!(parse_tag_list(b""), Some(vec![]));
@@ -408,7 +439,7 @@ mod tests {
         };
         let head = RequestHead::for_test("GET", "/f", &[("If-Modified-Since", date)]);
         assert_eq!(
-            evaluate_preconditions(&Conditions::from_head(&head), true, &undated),
+            evaluate_preconditions(&Conditions::from_head(&head), true, Some(&undated)),
             Proceed
         );
     }
@@ -438,7 +469,7 @@ mod tests {
         for (value, expected) in [("W/\"abc\"", Failed), ("\"abc\"", Failed), ("*", Proceed)] {
             let head = RequestHead::for_test("GET", "/f", &[("If-Match", value)]);
             assert_eq!(
-                evaluate_preconditions(&Conditions::from_head(&head), true, &weak),
+                evaluate_preconditions(&Conditions::from_head(&head), true, Some(&weak)),
                 expected,
                 "{value}"
             );
@@ -499,6 +530,51 @@ mod tests {
         for (fields, expected) in cases {
             assert_eq!(evaluate("GET", fields), *expected, "{fields:?}");
         }
+    }
+
+    #[test]
+    fn without_a_current_representation_only_if_match_fails() {
+        let date = "Sun, 06 Nov 1994 08:49:37 GMT";
+        let cases: &[(&str, &str, Precondition)] = &[
+            ("If-Match", "*", Failed),
+            ("If-Match", "\"abc\"", Failed),
+            ("If-Match", "junk", Failed),
+            ("If-None-Match", "*", Proceed),
+            ("If-None-Match", "\"abc\"", Proceed),
+            ("If-Unmodified-Since", date, Proceed),
+            ("If-Modified-Since", date, Proceed),
+        ];
+        for (name, value, expected) in cases {
+            for method in ["POST", "GET"] {
+                let head = RequestHead::for_test(method, "/echo", &[(name, value)]);
+                let is_get_or_head = method == "GET";
+                assert_eq!(
+                    evaluate_preconditions(&Conditions::from_head(&head), is_get_or_head, None),
+                    *expected,
+                    "{method} {name}: {value}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn content_tags_are_fnv_1a_and_strong() {
+        // The published FNV-1a 64-bit test vectors: the tag must not change
+        // between builds, or every cache would refetch after an upgrade.
+        assert_eq!(content_entity_tag(b""), "\"cbf29ce484222325\"");
+        assert_eq!(content_entity_tag(b"a"), "\"af63dc4c8601ec8c\"");
+        assert_eq!(content_entity_tag(b"foobar"), "\"85944171f73967e8\"");
+        let tag = content_entity_tag(b"<html>listing</html>");
+        assert_ne!(tag, content_entity_tag(b"<html>listing</html>\n"));
+        let listing = Validators {
+            etag: &tag,
+            last_modified: None,
+        };
+        let if_match = RequestHead::for_test("GET", "/d/", &[("If-Match", &tag)]);
+        assert_eq!(
+            evaluate_preconditions(&Conditions::from_head(&if_match), true, Some(&listing)),
+            Proceed
+        );
     }
 
     #[test]

@@ -142,7 +142,7 @@ impl Variant {
             last_modified: u64::try_from(identity.mtime.0).ok(),
         };
         // GET or HEAD: nothing else reaches the static files.
-        match evaluate_preconditions(&Conditions::from_head(head), true, &validators) {
+        match evaluate_preconditions(&Conditions::from_head(head), true, Some(&validators)) {
             Precondition::Proceed => Some(self.response()),
             Precondition::NotModified => Some(not_modified(self.fields.clone())),
             Precondition::Failed => None,

@@ -9,10 +9,13 @@
 //! **What is listed** is what the server would serve, so no link is a 404:
 //! - Regular files and directories. FIFOs, sockets and devices (404 when
 //!   requested) are omitted.
-//! - Only names path resolution accepts (see [`super::path`]): dotfiles are
-//!   omitted except `.well-known`; names containing `\` are omitted; names
-//!   that are not UTF-8 are omitted, because the server decodes request
-//!   paths to UTF-8 and answers 400 otherwise, so no link could reach them.
+//! - Only names path resolution accepts (see [`super::path`]): hidden names
+//!   are omitted unless `--hidden`, by the same rule that makes a request
+//!   for them 404 ([`StaticOptions::hides_entry`]: dotfiles, except
+//!   `.well-known` directly in the root); names containing `\` are
+//!   omitted; names that are not UTF-8 are omitted, because the server
+//!   decodes request paths to UTF-8 and answers 400 otherwise, so no link
+//!   could reach them.
 //! - A symlink only if the server would follow it: it is opened through the
 //!   same resolver as a request (`openat2` with `RESOLVE_BENEATH` from the
 //!   root), so one that leaves the root, loops or dangles is omitted, and in
@@ -37,12 +40,21 @@
 //! before 1970). The JSON array is capped the same way, silently. Both forms
 //! carry `Cache-Control: no-cache` and `Vary: Accept`, since the form depends
 //! on `Accept` (RFC 9110 §12.5.5).
+//!
+//! **Validation.** Each form carries a strong `ETag` computed from the bytes
+//! rendered ([`content_entity_tag`]), so the HTML and the JSON of one
+//! directory have different tags and any change a client could see changes
+//! the tag. The preconditions are evaluated as for files
+//! ([`super::conditional`], 304 or 412); a listing has no `Last-Modified`
+//! (the directory's mtime misses changes to its entries' sizes and times),
+//! so `If-Modified-Since` and `If-Unmodified-Since` are ignored.
 
+use super::conditional::{content_entity_tag, evaluate_preconditions, Conditions, Validators};
 use super::path::RelativePath;
-use super::{open_error_response, FileFacts};
+use super::{open_error_response, precondition_answer, FileFacts, StaticOptions};
 use crate::proto::date::{format_http_date, format_log_time};
 use crate::proto::fields::{comma_list, trim_ows, weight_of};
-use crate::proto::RequestHead;
+use crate::proto::{Method, RequestHead};
 use crate::service::{Body, Response};
 use bytes::Bytes;
 use rustix::fd::OwnedFd;
@@ -87,19 +99,13 @@ pub(super) fn respond<R>(
     directory: OwnedFd,
     relative: &RelativePath,
     head: &RequestHead,
-    show_hidden: bool,
+    options: &StaticOptions,
     resolve: R,
 ) -> Response
 where
     R: Fn(&str) -> Result<(OwnedFd, FileFacts), Errno>,
 {
-    let listing = match read_entries(
-        directory,
-        relative,
-        show_hidden,
-        resolve,
-        MAX_LISTED_ENTRIES,
-    ) {
+    let listing = match read_entries(directory, relative, options, resolve, MAX_LISTED_ENTRIES) {
         Ok(listing) => listing,
         Err(errno) => return open_error_response(errno),
     };
@@ -116,14 +122,30 @@ where
             render_html(&shown_path, &listing),
         )
     };
+    let etag = content_entity_tag(body.as_bytes());
+    let validators = Validators {
+        etag: &etag,
+        last_modified: None,
+    };
+    let is_get_or_head = matches!(head.method(), Method::Get | Method::Head);
+    let precondition = evaluate_preconditions(
+        &Conditions::from_head(head),
+        is_get_or_head,
+        Some(&validators),
+    );
+    let mut fields = vec![
+        ("Content-Type", Cow::Borrowed(content_type)),
+        ("ETag", Cow::Owned(etag)),
+        ("Cache-Control", Cow::Borrowed("no-cache")),
+        ("Vary", Cow::Borrowed("Accept")),
+        ("X-Content-Type-Options", Cow::Borrowed("nosniff")),
+    ];
+    if let Some(answer) = precondition_answer(precondition, &mut fields) {
+        return answer;
+    }
     Response {
         status: 200,
-        fields: vec![
-            ("Content-Type", Cow::Borrowed(content_type)),
-            ("Cache-Control", Cow::Borrowed("no-cache")),
-            ("Vary", Cow::Borrowed("Accept")),
-            ("X-Content-Type-Options", Cow::Borrowed("nosniff")),
-        ],
+        fields,
         body: Body::Bytes(Bytes::from(body)),
     }
 }
@@ -141,7 +163,7 @@ struct Candidate {
 pub(super) fn read_entries<R>(
     directory: OwnedFd,
     relative: &RelativePath,
-    show_hidden: bool,
+    options: &StaticOptions,
     resolve: R,
     max_entries: usize,
 ) -> Result<Listing, Errno>
@@ -158,7 +180,7 @@ where
         let Ok(name) = dirent.file_name().to_str() else {
             continue;
         };
-        if !is_listable_name(name, show_hidden) {
+        if !is_listable_name(name) || options.hides_entry(relative, name) {
             continue;
         }
         let file_type = match dirent.file_type() {
@@ -264,17 +286,11 @@ pub fn sort_key(entry: &Entry) -> (EntryKind, &str) {
     (entry.kind, &entry.name)
 }
 
-/// Whether a directory entry's name is one path resolution would serve:
-/// not `.`/`..`, no dotfiles (unless `show_hidden`, `--hidden`) except
-/// `.well-known`, no `\`.
-pub fn is_listable_name(name: &str, show_hidden: bool) -> bool {
-    if name == "." || name == ".." {
-        return false;
-    }
-    if name.starts_with('.') && !show_hidden && name != ".well-known" {
-        return false;
-    }
-    !name.is_empty() && !name.contains('\\')
+/// Whether a directory entry's name is one path resolution accepts as a
+/// segment: not empty, `.` or `..`, no `\`. Whether it is hidden is the
+/// hidden-file policy's question ([`StaticOptions::hides_entry`]).
+pub fn is_listable_name(name: &str) -> bool {
+    !matches!(name, "" | "." | "..") && !name.contains('\\')
 }
 
 /// Whether the `Accept` field values ask for JSON: `application/json` is
@@ -593,29 +609,36 @@ mod tests {
 
     #[test]
     fn listable_names_follow_path_resolution() {
+        let default = StaticOptions::default();
+        let hidden = StaticOptions {
+            hidden: true,
+            ..StaticOptions::default()
+        };
+        // (directory, name, listed by default, listed with --hidden)
         let cases = [
-            ("file.txt", true),
-            ("a b", true),
-            (".well-known", true),
-            (".env", false),
-            (".git", false),
-            (".", false),
-            ("..", false),
-            ("back\\slash", false),
-            ("", false),
+            ("/", "file.txt", true, true),
+            ("/d/", "a b", true, true),
+            ("/", ".well-known", true, true),
+            ("/d/", ".well-known", false, true),
+            ("/.well-known/", ".secret", false, true),
+            ("/", ".env", false, true),
+            ("/d/", ".git", false, true),
+            ("/", ".", false, false),
+            ("/", "..", false, false),
+            ("/d/", "back\\slash", false, false),
+            ("/", "", false, false),
         ];
-        for (name, want) in cases {
-            assert_eq!(is_listable_name(name, false), want, "{name:?}");
-            let shown_with_hidden = want || (name.starts_with('.') && name != "." && name != "..");
-            assert_eq!(
-                is_listable_name(name, true),
-                shown_with_hidden,
-                "hidden {name:?}"
-            );
-            // A listed name must be one a request can reach.
-            if want {
-                let raw = format!("/{}", percent_encode_name(name));
-                assert!(resolve_path(raw.as_bytes()).is_ok(), "{name:?}");
+        for (directory, name, by_default, with_hidden) in cases {
+            let directory = resolve_path(directory.as_bytes()).expect("directory");
+            for (options, want) in [(&default, by_default), (&hidden, with_hidden)] {
+                let listed = is_listable_name(name) && !options.hides_entry(&directory, name);
+                assert_eq!(listed, want, "{name:?} in {directory:?}, {options:?}");
+                // A listed name is one a request can reach, under the same options.
+                if listed {
+                    let raw = format!("/{}/{}", directory.as_str(), percent_encode_name(name));
+                    let path = resolve_path(raw.as_bytes()).expect("resolves");
+                    assert!(!options.hides(&path), "{raw}, {options:?}");
+                }
             }
         }
     }
@@ -732,7 +755,8 @@ mod tests {
             Mode::empty(),
         )
         .expect("open dir");
-        read_entries(fd, &relative, false, |p| files.open_and_stat(p), max).expect("read")
+        let options = StaticOptions::default();
+        read_entries(fd, &relative, &options, |p| files.open_and_stat(p), max).expect("read")
     }
 
     fn names(listing: &Listing) -> Vec<(&str, EntryKind, u64)> {
@@ -751,7 +775,6 @@ mod tests {
         assert_eq!(
             names(&listing),
             [
-                (".well-known", D, 0),
                 ("Zdir", D, 0),
                 ("link-dir", D, 0),
                 ("sub", D, 0),
@@ -774,7 +797,8 @@ mod tests {
         };
         let listing = list(&walking, "/d/", MAX_LISTED_ENTRIES);
         assert!(listing.entries.iter().all(|e| !e.name.starts_with("link-")));
-        assert_eq!(listing.entries.len(), 6);
+        // Zdir, sub, A.txt, b.txt, line\nbreak: `.well-known` is hidden below the root.
+        assert_eq!(listing.entries.len(), 5);
     }
 
     #[test]

@@ -34,7 +34,7 @@
 //!
 //! **Dotfiles.** Any path segment starting with `.` is 404 unless
 //! `--hidden`; `.well-known` directly under the root (RFC 8615) always
-//! serves.
+//! serves. The rule is [`path::is_hidden_segment`]; listings follow it too.
 //!
 //! **Sidecars.** For a compressible type, `file.br`, `file.zst` and
 //! `file.gz` are tried in the order [`encoding::negotiate`] gives; one is
@@ -67,7 +67,8 @@
 //! `Cache-Control` of the [`cache`] policy. Preconditions are evaluated first
 //! ([`conditional`]: 304 or 412), then, for GET only, `If-Range` and `Range`
 //! ([`range`]: 206, multipart 206, or 416). HEAD ignores `Range` (RFC 9110
-//! §14.2 allows it) and gets the fields a plain GET would.
+//! §14.2 allows it) and gets the fields a plain GET would. A listing has an
+//! `ETag` from its bytes and the same preconditions ([`listing`]).
 
 pub mod cache;
 pub mod conditional;
@@ -187,8 +188,8 @@ impl StaticFiles {
         }
         // A dotfile refused for want of --hidden is not a miss for the SPA
         // to answer: it stays a 404, as documented.
-        let refused_hidden = !self.options.hidden
-            && resolve_path(head.path()).is_ok_and(|relative| relative.has_hidden_segment());
+        let refused_hidden =
+            resolve_path(head.path()).is_ok_and(|relative| self.options.hides(&relative));
         self.not_found(head, !refused_hidden)
     }
 
@@ -198,7 +199,7 @@ impl StaticFiles {
             Ok(relative) => relative,
             Err(error) => return error_response(error.status()),
         };
-        if !self.options.hidden && relative.has_hidden_segment() {
+        if self.options.hides(&relative) {
             return error_response(path::PathError::Hidden.status());
         }
         let (fd, stat) = match self.open_and_stat(relative.as_str()) {
@@ -216,7 +217,7 @@ impl StaticFiles {
             FileType::Directory => match self.serve_index(head, &relative) {
                 // No servable index: list the directory if asked to.
                 response if response.status == 404 && self.options.listing => {
-                    listing::respond(fd, &relative, head, self.options.hidden, |path| {
+                    listing::respond(fd, &relative, head, &self.options, |path| {
                         self.open_and_stat(path)
                     })
                 }
@@ -564,10 +565,15 @@ impl StaticFiles {
             last_modified: u64::try_from(stat.mtime_secs).ok(),
         };
         let is_get_or_head = matches!(head.method(), Method::Get | Method::Head);
-        match evaluate_preconditions(&Conditions::from_head(head), is_get_or_head, &validators) {
+        let precondition = evaluate_preconditions(
+            &Conditions::from_head(head),
+            is_get_or_head,
+            Some(&validators),
+        );
+        match precondition {
+            Precondition::Proceed => {}
             Precondition::NotModified => return not_modified(fields),
             Precondition::Failed => return vary(Response::text(412, "Precondition Failed")),
-            Precondition::Proceed => {}
         }
         let outcome = requested_range(head, len, &validators);
         let boundary = range::boundary_for(etag);
@@ -661,6 +667,17 @@ fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// The answer when the preconditions do not let the request proceed: 304
+/// with the validator and cache fields of `fields` (those of the 200 it
+/// replaces), or 412. `None` to proceed. Files and listings both use it.
+fn precondition_answer(precondition: Precondition, fields: &mut Fields) -> Option<Response> {
+    match precondition {
+        Precondition::Proceed => None,
+        Precondition::NotModified => Some(not_modified(std::mem::take(fields))),
+        Precondition::Failed => Some(Response::text(412, "Precondition Failed")),
+    }
 }
 
 /// 304 with the validator and cache fields of `fields`, and no body.

@@ -3,6 +3,7 @@
 //! from flags; [`StaticFiles`](super::StaticFiles) reads them.
 
 use super::cache::CachePolicy;
+use super::path::RelativePath;
 
 /// How symlinks under the root are treated, for every path component (the
 /// file itself and each directory on the way), in file serving and listings.
@@ -54,8 +55,9 @@ pub const DEFAULT_INDEX: &str = "index.html";
 pub struct StaticOptions {
     /// `--symlinks`; default [`SymlinkPolicy::WithinRoot`].
     pub symlinks: SymlinkPolicy,
-    /// `--hidden`: serve dotfiles and dot-directories. Default false (404).
-    /// `/.well-known/` (RFC 8615) is served either way.
+    /// `--hidden`: serve and list dotfiles and dot-directories. Default
+    /// false (404, not listed). `/.well-known/` (RFC 8615) is served either
+    /// way; which names are hidden is [`super::path::is_hidden_segment`].
     pub hidden: bool,
     /// `--index`: names tried in order for a directory requested with a
     /// trailing slash. Each is a single path segment. Default `index.html`.
@@ -84,11 +86,17 @@ impl Default for StaticOptions {
 }
 
 impl StaticOptions {
-    /// Whether a directory entry or URL segment named `name` may be served
-    /// or listed under these options. `.well-known` is the caller's
-    /// business: it is visible only as the first segment below the root.
-    pub fn shows_name(&self, name: &str) -> bool {
-        self.hidden || !name.starts_with('.')
+    /// Whether the hidden-file policy refuses `path` (404): it has a hidden
+    /// segment and `--hidden` is off.
+    pub fn hides(&self, path: &RelativePath) -> bool {
+        !self.hidden && path.has_hidden_segment()
+    }
+
+    /// Whether the hidden-file policy leaves the entry `name` of `directory`
+    /// out of a listing: exactly when it refuses a request for it, so no
+    /// listed link is a 404.
+    pub fn hides_entry(&self, directory: &RelativePath, name: &str) -> bool {
+        !self.hidden && directory.is_hidden_entry(name)
     }
 }
 
@@ -177,14 +185,34 @@ mod tests {
     }
 
     #[test]
-    fn hidden_names() {
+    fn hidden_paths_and_entries() {
         let default = StaticOptions::default();
-        assert!(default.shows_name("a.txt"));
-        assert!(!default.shows_name(".env"));
         let hidden = StaticOptions {
             hidden: true,
             ..StaticOptions::default()
         };
-        assert!(hidden.shows_name(".env"));
+        let path = |raw: &str| super::super::path::resolve_path(raw.as_bytes()).expect("resolves");
+        // (path, hidden by default)
+        let cases = [
+            ("/a.txt", false),
+            ("/.env", true),
+            ("/.well-known/x", false),
+            ("/d/.well-known/x", true),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(default.hides(&path(raw)), want, "{raw}");
+            assert!(!hidden.hides(&path(raw)), "{raw}");
+        }
+        // (directory, entry, hidden by default)
+        let cases = [
+            ("/", "a.txt", false),
+            ("/", ".env", true),
+            ("/", ".well-known", false),
+            ("/d/", ".well-known", true),
+        ];
+        for (directory, name, want) in cases {
+            assert_eq!(default.hides_entry(&path(directory), name), want, "{name}");
+            assert!(!hidden.hides_entry(&path(directory), name), "{name}");
+        }
     }
 }

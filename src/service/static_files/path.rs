@@ -18,10 +18,13 @@
 //! 6. A segment containing `\` is 404, so no platform or proxy that treats it
 //!    as a separator can be tricked.
 //!
-//! Dotfiles are a policy (`--hidden`), so they are not refused here:
-//! [`RelativePath::has_hidden_segment`] finds them and `mod.rs` decides. By
-//! default a segment starting with `.` is 404 (`.git`, `.env`, `.htpasswd`
-//! must never leak), except `.well-known` as the first segment (RFC 8615).
+//! Dotfiles are a policy (`--hidden`), so they are not refused here, but
+//! which names are hidden is decided here, once, by [`is_hidden_segment`]:
+//! a segment starting with `.` (`.git`, `.env`, `.htpasswd` must never
+//! leak), except `.well-known` as the first segment (RFC 8615). The request
+//! path ([`RelativePath::has_hidden_segment`]) and the directory listing
+//! ([`RelativePath::is_hidden_entry`]) both ask it, through
+//! [`StaticOptions`](super::StaticOptions), which applies `--hidden`.
 //!
 //! The kernel enforces containment again when the file is opened (see
 //! `mod.rs`); these rules are the first of two independent fences.
@@ -64,15 +67,31 @@ impl RelativePath {
         self.joined.split('/').filter(|s| !s.is_empty())
     }
 
-    /// Whether a segment names a hidden file or directory: one starting with
-    /// `.`, other than `.well-known` directly under the root (RFC 8615
-    /// defines it there only, and `/.well-known/.secret` is still hidden).
+    /// Whether any segment is hidden ([`is_hidden_segment`]).
     pub fn has_hidden_segment(&self) -> bool {
         self.segments()
             .enumerate()
-            .any(|(i, segment)| segment.starts_with('.') && !(i == 0 && segment == ".well-known"))
+            .any(|(position, segment)| is_hidden_segment(segment, position))
+    }
+
+    /// Whether the entry `name` of this directory is hidden
+    /// ([`is_hidden_segment`] one level below this path's segments).
+    pub fn is_hidden_entry(&self, name: &str) -> bool {
+        is_hidden_segment(name, self.segments().count())
     }
 }
+
+/// The hidden-name rule, the only one: whether `segment`, the path segment
+/// at `position` (0 for a name directly in the root), names a hidden file
+/// or directory. That is one starting with `.`, other than `.well-known`
+/// directly under the root: RFC 8615 defines it there only, so
+/// `/d/.well-known/` and `/.well-known/.secret` are hidden.
+pub fn is_hidden_segment(segment: &str, position: usize) -> bool {
+    segment.starts_with('.') && !(position == 0 && segment == WELL_KNOWN)
+}
+
+/// The one dot-directory served without `--hidden`, at the root (RFC 8615).
+const WELL_KNOWN: &str = ".well-known";
 
 /// Why a URL path was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,6 +299,27 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(raw)
             );
+        }
+    }
+
+    #[test]
+    fn hidden_entries_agree_with_hidden_paths() {
+        // (directory, entry name, hidden)
+        let cases: &[(&[u8], &str, bool)] = &[
+            (b"/", "a.txt", false),
+            (b"/", ".env", true),
+            (b"/", ".well-known", false),
+            (b"/d/", ".well-known", true),
+            (b"/.well-known/", ".secret", true),
+            (b"/.well-known/", "security.txt", false),
+            (b"/d/e/", "..x", true),
+        ];
+        for (directory, name, want) in cases {
+            let directory = resolve_path(directory).expect("resolves");
+            assert_eq!(directory.is_hidden_entry(name), *want, "{name}");
+            let child = format!("/{}/{name}", directory.as_str());
+            let child = resolve_path(child.as_bytes()).expect("resolves");
+            assert_eq!(child.has_hidden_segment(), *want, "{child:?}");
         }
     }
 
