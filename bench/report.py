@@ -19,6 +19,9 @@ from pathlib import Path
 SCENARIOS = {
     # name: (label, unit)
     "small": ("small keep-alive (64 conns)", "req/s"),
+    "browser": ("small, a browser's request fields", "req/s"),
+    "css": ("4 KiB stylesheet", "req/s"),
+    "browsercss": ("4 KiB stylesheet, a browser's fields", "req/s"),
     "conns1000": ("1,000 connections", "req/s"),
     "close": ("connection per request (64)", "req/s"),
     "file1m": ("1 MiB file (16 conns)", "MB/s"),

@@ -25,8 +25,12 @@
 # Environment: BENCH_DIR (fixtures, configs, logs; default a tmpfs dir),
 #              RESULTS (default bench/results).
 #
-# Scenarios: small conns1000 close file1m file100m files10k notfound
-#            pipelined echo idle
+# Scenarios: small browser css browsercss conns1000 close file1m file100m
+#            files10k notfound pipelined echo idle
+#   browser and browsercss send what Chromium sends for a page and for a
+#   stylesheet (Accept, Accept-Encoding: gzip, deflate, br, zstd,
+#   Accept-Language, User-Agent, Sec-Fetch-*, a cookie), to compare with
+#   small (index.html) and css (a 4 KiB stylesheet) sent by wrk alone.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -37,7 +41,7 @@ IDLE_CONNECTIONS=9000
 ONLY=""
 SERVERS_WANTED="httpserver,nginx,lighttpd,h2o,go"
 INSTALL=0
-ALL_SCENARIOS="small conns1000 close file1m file100m files10k notfound pipelined echo idle"
+ALL_SCENARIOS="small browser css browsercss conns1000 close file1m file100m files10k notfound pipelined echo idle"
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -118,6 +122,8 @@ def put(name, data):
     with open(path, "wb") as f:
         f.write(data)
 put("index.html", index)
+rule = b"body > main .card:hover { color: #223344; background: #fafafa; margin: 0 auto; }\n"
+put("style.css", (rule * (4096 // len(rule) + 1))[:4095] + b"\n")
 for name, size in (("1m.bin", 1 << 20), ("100m.bin", 100 << 20)):
     path = os.path.join(root, name)
     if not (os.path.exists(path) and os.path.getsize(path) == size):
@@ -280,6 +286,31 @@ scenario_servers() {
     esac
 }
 
+# The request fields Chromium 156 sends for a navigation and for a
+# stylesheet (the cookie stands for a site's session).
+BROWSER_COMMON=(
+    -H "sec-ch-ua: \"Chromium\";v=\"156\", \"Not.A/Brand\";v=\"99\""
+    -H "sec-ch-ua-mobile: ?0"
+    -H "sec-ch-ua-platform: \"Linux\""
+    -H "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+    -H "Accept-Encoding: gzip, deflate, br, zstd"
+    -H "Accept-Language: en-US,en;q=0.9"
+    -H "Cookie: session=8f14e45fceea167a5a36dedd4bea2543"
+)
+BROWSER_PAGE=(
+    "${BROWSER_COMMON[@]}"
+    -H "Upgrade-Insecure-Requests: 1"
+    -H "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
+    -H "Sec-Fetch-Site: none" -H "Sec-Fetch-Mode: navigate" -H "Sec-Fetch-User: ?1"
+    -H "Sec-Fetch-Dest: document"
+)
+BROWSER_STYLE=(
+    "${BROWSER_COMMON[@]}"
+    -H "Accept: text/css,*/*;q=0.1"
+    -H "Sec-Fetch-Site: same-origin" -H "Sec-Fetch-Mode: no-cors" -H "Sec-Fetch-Dest: style"
+    -H "Referer: http://127.0.0.1/index.html"
+)
+
 # Run one load of scenario $1 against server $2; output to file $3.
 run_load() {
     local scenario=$1 s=$2 out=$3 url="http://127.0.0.1:${PORT[$2]}" addr="127.0.0.1:${PORT[$2]}"
@@ -288,6 +319,9 @@ run_load() {
     local -a client=(timeout $((SECONDS_PER_ROUND + 30)) taskset -c 1 "$CLIENT" download "$addr")
     case "$scenario" in
         small) "${wrk[@]}" -c64 "$url/index.html" ;;
+        browser) "${wrk[@]}" -c64 "${BROWSER_PAGE[@]}" "$url/index.html" ;;
+        css) "${wrk[@]}" -c64 "$url/style.css" ;;
+        browsercss) "${wrk[@]}" -c64 "${BROWSER_STYLE[@]}" "$url/style.css" ;;
         conns1000) "${wrk[@]}" -c1000 "$url/index.html" ;;
         close) "${wrk[@]}" -c64 -H "Connection: close" "$url/index.html" ;;
         file1m) "${client[@]}" /1m.bin 16 "$SECONDS_PER_ROUND" ;;

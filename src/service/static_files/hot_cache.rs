@@ -198,13 +198,15 @@ impl Entry {
     /// The variant the normal path would choose for `head`'s
     /// `Accept-Encoding`: the same walk over the same candidates.
     fn variant_for(&self, head: &RequestHead, shape: &RequestShape) -> &Variant {
-        let Some(sidecars) = self
-            .sidecars
-            .as_deref()
-            .filter(|_| shape.has_accept_encoding)
-        else {
+        let Some(sidecars) = self.sidecars.as_deref() else {
             return &self.plain;
         };
+        // Without a sidecar in use every client gets the file as it is: no
+        // need to read its Accept-Encoding.
+        let any_used = sidecars.iter().any(|s| matches!(s, Sidecar::Used(_)));
+        if !any_used || !shape.has_accept_encoding {
+            return &self.plain;
+        }
         let accept_encoding = joined_field(head, "Accept-Encoding");
         for candidate in negotiate(accept_encoding.as_deref()).candidates {
             let Candidate::Coded(coding) = candidate else {
