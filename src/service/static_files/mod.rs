@@ -426,6 +426,9 @@ fn status_for_open_error(errno: Errno) -> (u16, &'static str) {
         // walking fallback (ELOOP), a socket (ENXIO): all "not here".
         Errno::XDEV | Errno::LOOP | Errno::NXIO => (404, "Not Found"),
         Errno::ACCESS | Errno::PERM => (403, "Forbidden"),
+        // Out of descriptors, for the process or the system: a moment's
+        // overload that passes as responses finish (RFC 9110 §15.6.4).
+        Errno::MFILE | Errno::NFILE => (503, "Service Unavailable"),
         _ => (500, "Internal Server Error"),
     }
 }
@@ -804,8 +807,11 @@ fn error_response(status: u16) -> Response {
 }
 
 fn open_error_response(errno: Errno) -> Response {
-    let (status, text) = status_for_open_error(errno);
-    Response::text(status, text)
+    match status_for_open_error(errno) {
+        // Files close within moments of a response; ask for a retry soon.
+        (503, text) => Response::text(503, text).with_field("Retry-After", "1"),
+        (status, text) => Response::text(status, text),
+    }
 }
 
 #[cfg(test)]
@@ -1098,11 +1104,14 @@ mod tests {
             (Errno::ACCESS, 403, "Forbidden"),
             (Errno::PERM, 403, "Forbidden"),
             (Errno::IO, 500, "Internal Server Error"),
-            (Errno::MFILE, 500, "Internal Server Error"),
+            (Errno::MFILE, 503, "Service Unavailable"),
+            (Errno::NFILE, 503, "Service Unavailable"),
         ];
         for (errno, status, text) in cases {
             assert_eq!(status_for_open_error(errno), (status, text), "{errno:?}");
         }
+        let busy = open_error_response(Errno::MFILE);
+        assert_eq!(busy.field("Retry-After"), Some("1"));
     }
 
     #[test]
