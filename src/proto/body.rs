@@ -7,7 +7,7 @@
 //! the grammar. Limits on body size, chunk-size lines and trailers are enforced
 //! here; timeouts and buffer sizes are the connection driver's business.
 
-use super::fields::{hex_digit_value, is_tchar};
+use super::fields::{hex_digit_value, is_field_value, is_field_value_byte, is_tchar};
 use super::{BodyFraming, Error, Limits};
 use memchr::memchr2;
 use std::ops::Range;
@@ -348,11 +348,6 @@ fn is_quoted_text(byte: u8) -> bool {
     byte == b'\t' || (b' '..=b'~').contains(&byte) || byte >= 0x80
 }
 
-/// field-vchar, SP and HTAB: what may appear in a field value (RFC 9110 §5.5).
-fn is_field_value_byte(byte: u8) -> bool {
-    is_quoted_text(byte)
-}
-
 /// Progress through the trailer section: the lines already consumed and the
 /// line being read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -404,7 +399,7 @@ impl TrailerLine {
                 if let Some(window) = line.get(self.scanned..end) {
                     let run = memchr2(b'\r', b'\n', window).unwrap_or(window.len());
                     let text = window.get(..run).unwrap_or_default();
-                    if !text.iter().all(|&b| is_field_value_byte(b)) {
+                    if !is_field_value(text) {
                         // A CTL or DEL in a trailer value (RFC 9110 §5.5).
                         return Err(Error::MalformedChunk);
                     }

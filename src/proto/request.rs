@@ -4,7 +4,7 @@
 //! until a whole head is present, then the head and how many bytes it used.
 //! Bytes after the head (a body, or pipelined requests) are left untouched.
 
-use super::fields::{is_field_value_byte, is_ows, is_tchar, trim_ows};
+use super::fields::{is_field_value, is_ows, is_tchar, trim_ows};
 use super::{authority, Error, Limits};
 use std::ops::Range;
 
@@ -335,18 +335,16 @@ fn parse_parts(
         let Some(content) = rest.get(..lf).and_then(|l| l.strip_suffix(b"\r")) else {
             return Err(Error::BareLineEnding);
         };
-        if memchr::memchr(b'\r', content).is_some() {
-            return Err(Error::BareLineEnding);
-        }
         let content_start = pos;
         pos += lf + 1;
         if content.is_empty() {
             break pos;
         }
         if fields.len() >= limits.max_headers {
-            return Err(Error::TooManyFields);
+            return Err(bare_cr_or(content, Error::TooManyFields));
         }
-        let (name, value) = parse_field_line(content)?;
+        let (name, value) =
+            parse_field_line(content).map_err(|error| bare_cr_or(content, error))?;
         if content
             .get(name.clone())
             .is_some_and(|n| n.eq_ignore_ascii_case(b"host"))
@@ -529,6 +527,18 @@ fn absolute_form_authority(target: &[u8]) -> Option<&[u8]> {
     scheme_ok.then(|| &rest[..end])
 }
 
+/// The error for a field line refused with `error`: a bare CR in it comes
+/// first (RFC 9112 §2.2). The field syntax refuses every CR too (it is
+/// neither a tchar nor a field-value byte), so looking for one only once a
+/// line has failed gives the same error as looking first, without a second
+/// scan of every line.
+fn bare_cr_or(content: &[u8], error: Error) -> Error {
+    match memchr::memchr(b'\r', content) {
+        Some(_) => Error::BareLineEnding,
+        None => error,
+    }
+}
+
 /// Split a field line (CRLF removed, non-empty) into name and trimmed value,
 /// as ranges into `content` (RFC 9112 §5).
 fn parse_field_line(content: &[u8]) -> Result<(Range<usize>, Range<usize>), Error> {
@@ -555,7 +565,7 @@ fn parse_field_line(content: &[u8]) -> Result<(Range<usize>, Range<usize>), Erro
     }
     let value_start = name_len + 1;
     let raw_value = content.get(value_start..).unwrap_or(&[]);
-    if !raw_value.iter().all(|&b| is_field_value_byte(b)) {
+    if !is_field_value(raw_value) {
         return Err(Error::InvalidFieldValue);
     }
     let leading = raw_value.iter().take_while(|&&b| is_ows(b)).count();
