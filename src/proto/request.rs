@@ -4,7 +4,7 @@
 //! until a whole head is present, then the head and how many bytes it used.
 //! Bytes after the head (a body, or pipelined requests) are left untouched.
 
-use super::fields::{is_field_value, is_ows, is_tchar, trim_ows};
+use super::fields::{is_field_value, is_ows, is_tchar};
 use super::{authority, Error, Limits};
 use std::ops::Range;
 
@@ -43,6 +43,29 @@ pub enum Version {
 struct Field {
     name: Range<u32>,
     value: Range<u32>,
+}
+
+impl Field {
+    /// A field from its name and value ranges within a field line that
+    /// starts `line_start` bytes into the head.
+    fn within_line(
+        line_start: usize,
+        name: Range<usize>,
+        value: Range<usize>,
+    ) -> Result<Field, Error> {
+        // The value ends last and the name starts at 0: if the value's end
+        // fits in a u32, every other position does too.
+        let start = u32::try_from(line_start).map_err(|_| Error::HeadTooLarge)?;
+        let end = line_start
+            .checked_add(value.end)
+            .and_then(|end| u32::try_from(end).ok())
+            .ok_or(Error::HeadTooLarge)?;
+        let at = |position: usize| start + position as u32;
+        Ok(Field {
+            name: at(name.start)..at(name.end),
+            value: at(value.start)..end,
+        })
+    }
 }
 
 /// A parsed request head. It owns a copy of the head bytes; the method text,
@@ -361,10 +384,7 @@ fn parse_parts(
             }
             host_seen = true;
         }
-        fields.push(Field {
-            name: offset(&name, content_start)?,
-            value: offset(&value, content_start)?,
-        });
+        fields.push(Field::within_line(content_start, name, value)?);
     };
 
     // Step 6: RFC 9112 §3.2: an HTTP/1.1 request MUST carry Host; HTTP/1.0
@@ -554,31 +574,31 @@ fn parse_field_line(content: &[u8]) -> Result<(Range<usize>, Range<usize>), Erro
     if name_len == 0 {
         return Err(Error::MalformedField);
     }
-    let after_name = content.get(name_len..).unwrap_or(&[]);
-    let ws = after_name.iter().take_while(|&&b| is_ows(b)).count();
-    match after_name.get(ws) {
+    if content.get(name_len) != Some(&b':') {
         // RFC 9112 §5.1: a server MUST reject whitespace between the name
         // and the colon, which some recipients would fold into the name.
-        Some(b':') if ws > 0 => return Err(Error::WhitespaceBeforeColon),
-        Some(b':') => {}
-        _ => return Err(Error::MalformedField),
+        let after_name = content.get(name_len..).unwrap_or(&[]);
+        let ws = after_name.iter().take_while(|&&b| is_ows(b)).count();
+        return Err(match after_name.get(ws) {
+            Some(b':') if ws > 0 => Error::WhitespaceBeforeColon,
+            _ => Error::MalformedField,
+        });
     }
     let value_start = name_len + 1;
     let raw_value = content.get(value_start..).unwrap_or(&[]);
     if !is_field_value(raw_value) {
         return Err(Error::InvalidFieldValue);
     }
+    // The OWS around the value is not part of it (RFC 9112 §5).
     let leading = raw_value.iter().take_while(|&&b| is_ows(b)).count();
-    let trimmed_len = trim_ows(raw_value).len();
-    let start = value_start + leading;
-    Ok((0..name_len, start..start + trimmed_len))
-}
-
-/// Shift a range within one field line to a range within the head, as u32.
-fn offset(range: &Range<usize>, by: usize) -> Result<Range<u32>, Error> {
-    let start = range.start.checked_add(by).ok_or(Error::HeadTooLarge)?;
-    let end = range.end.checked_add(by).ok_or(Error::HeadTooLarge)?;
-    to_u32_range(start..end)
+    let trailing = raw_value
+        .get(leading..)
+        .unwrap_or(&[])
+        .iter()
+        .rev()
+        .take_while(|&&b| is_ows(b))
+        .count();
+    Ok((0..name_len, value_start + leading..content.len() - trailing))
 }
 
 fn to_u32_range(range: Range<usize>) -> Result<Range<u32>, Error> {
@@ -590,6 +610,7 @@ fn to_u32_range(range: Range<usize>) -> Result<Range<u32>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::fields::trim_ows;
 
     #[test]
     fn reusing_buffers_gives_the_same_heads_as_parsing_afresh() {
