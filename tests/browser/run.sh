@@ -6,7 +6,10 @@
 # Chromium (--dump-dom): loads index.html and checks its <h1>; loads the
 # listing and checks every awkward name rendered; then, for each awkward
 # name, takes the link's href from the rendered DOM, resolves it against the
-# listing URL, loads it and checks the file's content rendered.
+# listing URL, loads it and checks the file's content rendered. Then starts a
+# second server with --cors, on another origin, and checks that script on
+# the first can read what a cross-origin reader of files needs (issue 11):
+# ETag, Content-Range and Accept-Ranges of a range request.
 #
 # Installs Debian's `chromium` package (apt-get, needs root) if no Chromium
 # is on PATH. Every step is bounded by `timeout`. Exits 0 on success, or
@@ -43,11 +46,12 @@ binary="$target_dir/debug/httpserver"
 # --- Document root -----------------------------------------------------------
 work=$(mktemp -d)
 server_pid=
+cors_pid=
 cleanup() {
-    if [[ -n $server_pid ]]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    for pid in $server_pid $cors_pid; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -63,34 +67,46 @@ for i in "${!names[@]}"; do
 done
 mkdir "$root/awkward/sub dir"
 
-# --- Server ----------------------------------------------------------------
-"$binary" --port 0 --bind 127.0.0.1 --root "$root" --listing \
-    >"$work/server.out" 2>"$work/server.err" &
-server_pid=$!
-port=
-for _ in $(seq 100); do
-    line=$(head -n1 "$work/server.out" 2>/dev/null || true)
-    if [[ $line =~ ^Server\ listening\ on\ :([0-9]+)$ ]]; then
-        port=${BASH_REMATCH[1]}
-        break
-    fi
-    kill -0 "$server_pid" 2>/dev/null ||
-        fail "server exited at start: $(head -n1 "$work/server.err")"
-    sleep 0.1
-done
-[[ -n $port ]] || fail "server did not print its listening line within 10 s"
+# --- Servers ---------------------------------------------------------------
+# Start the binary with the given flags on a free port; sets `started_pid`
+# and `started_port`.
+start_server() {
+    local name=$1 line
+    shift
+    "$binary" --port 0 --bind 127.0.0.1 --root "$root" "$@" \
+        >"$work/$name.out" 2>"$work/$name.err" &
+    started_pid=$!
+    started_port=
+    for _ in $(seq 100); do
+        line=$(head -n1 "$work/$name.out" 2>/dev/null || true)
+        if [[ $line =~ ^Server\ listening\ on\ :([0-9]+)$ ]]; then
+            started_port=${BASH_REMATCH[1]}
+            return
+        fi
+        kill -0 "$started_pid" 2>/dev/null ||
+            fail "$name server exited at start: $(head -n1 "$work/$name.err")"
+        sleep 0.1
+    done
+    fail "$name server did not print its listening line within 10 s"
+}
+
+start_server server --listing
+server_pid=$started_pid
+port=$started_port
 origin="http://127.0.0.1:$port"
 echo "== server pid $server_pid on $origin"
 
 # --- Browser -----------------------------------------------------------------
-# The DOM of `url` after Chromium rendered it, on stdout.
+# The DOM of `url` after Chromium rendered it, on stdout; further arguments
+# go to Chromium.
 dump_dom() {
-    local profile
+    local profile url=$1
+    shift
     profile=$(mktemp -d -p "$work")
     timeout -k 5 60 "$chrome" --headless --no-sandbox --disable-gpu --disable-quic \
         --disable-dev-shm-usage --no-first-run --disable-background-networking \
         --disable-component-update --disable-sync --user-data-dir="$profile" \
-        --dump-dom "$1" 2>>"$work/chromium.err"
+        "$@" --dump-dom "$url" 2>>"$work/chromium.err"
 }
 
 # `href` resolved against the directory URL `base` (which ends with /).
@@ -129,4 +145,32 @@ for i in "${!names[@]}"; do
     echo "   ok  ${names[$i]}  ->  $url"
 done
 
-echo "browser test: OK (index.html, listing with ${#names[@]} awkward names, each link followed)"
+echo "== cross-origin reads (--cors)"
+start_server cors --cors
+cors_pid=$started_pid
+cors_origin="http://127.0.0.1:$started_port"
+echo "   cors server pid $cors_pid on $cors_origin"
+printf 'cross-origin bytes\n' >"$root/cors-data.txt"
+cat >"$root/cors.html" <<PAGE
+<!doctype html><title>cors</title><pre id="out">pending</pre>
+<script>
+fetch("$cors_origin/cors-data.txt", {headers: {Range: "bytes=0-4"}})
+  .then(async r => {
+    const h = name => name + "=" + r.headers.get(name);
+    document.getElementById("out").textContent = ["status=" + r.status,
+      h("ETag"), h("Content-Range"), h("Accept-Ranges"), "body=" + await r.text()].join(" ");
+  })
+  .catch(e => { document.getElementById("out").textContent = "error=" + e; });
+</script>
+PAGE
+dom=$(dump_dom "$origin/cors.html" --virtual-time-budget=10000) ||
+    fail "chromium could not load $origin/cors.html (exit $?)"
+result=$(sed -n 's/.*<pre id="out">\([^<]*\)<.*/\1/p' <<<"$dom")
+echo "   script read: $result"
+[[ $result == *"status=206"* ]] || fail "cors: the range request did not give 206: $result"
+[[ $result =~ ETag=\"[^\"]+\" ]] || fail "cors: script could not read ETag: $result"
+[[ $result == *"Content-Range=bytes 0-4/19"* ]] || fail "cors: script could not read Content-Range: $result"
+[[ $result == *"Accept-Ranges=bytes"* ]] || fail "cors: script could not read Accept-Ranges: $result"
+[[ $result == *"body=cross"* ]] || fail "cors: wrong body: $result"
+
+echo "browser test: OK (index.html, listing with ${#names[@]} awkward names, each link followed, cross-origin range read)"

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Real HTTP client libraries against the server (issue 11): each uploads a
+# body the server refuses and must read the status, not a broken pipe.
+#
+# Starts httpserver on 127.0.0.1 (a free port) over a copy of ./public, then
+# with Node's fetch (undici), Python's urllib and curl:
+#   - POST /echo with a 9 MB body (over --max-body-bytes): 413;
+#   - PUT /index.html with a 7 MB body: 405.
+# Node and Python write their whole body before they read; before the
+# server lingered after such a response they got EPIPE or a reset.
+# Needs node, python3 and curl (all on the project's machines). Every step
+# is bounded by `timeout`; the server is stopped by its process id. Exits 0
+# on success, or non-zero with one line "clients test: FAIL: <reason>".
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+fail() {
+    echo "clients test: FAIL: $*" >&2
+    exit 1
+}
+
+for tool in node python3 curl; do
+    command -v "$tool" >/dev/null || fail "'$tool' is needed"
+done
+
+echo "== cargo build"
+timeout 1200 cargo build --quiet || fail "cargo build failed"
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+binary="$target_dir/debug/httpserver"
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    if [[ -n $server_pid ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir "$work/root"
+cp -R public/. "$work/root/"
+
+"$binary" --port 0 --bind 127.0.0.1 --root "$work/root" \
+    >"$work/server.out" 2>"$work/server.err" &
+server_pid=$!
+port=
+for _ in $(seq 100); do
+    line=$(head -n1 "$work/server.out" 2>/dev/null || true)
+    if [[ $line =~ ^Server\ listening\ on\ :([0-9]+)$ ]]; then
+        port=${BASH_REMATCH[1]}
+        break
+    fi
+    kill -0 "$server_pid" 2>/dev/null || fail "server exited at start: $(head -n1 "$work/server.err")"
+    sleep 0.1
+done
+[[ -n $port ]] || fail "server did not print its listening line within 10 s"
+origin="http://127.0.0.1:$port"
+echo "== server pid $server_pid on $origin"
+
+# Each client prints the status it read, or the error it got instead.
+node_upload() { # METHOD PATH BYTES
+    timeout 60 node -e '
+        const [method, url, bytes] = process.argv.slice(1);
+        fetch(url, {method, body: Buffer.alloc(Number(bytes), 120)})
+            .then(async r => { await r.arrayBuffer(); console.log(r.status); })
+            .catch(e => console.log("error " + (e.cause ? e.cause.code || e.cause : e)));
+    ' "$1" "$origin$2" "$3"
+}
+python_upload() {
+    timeout 60 python3 -c '
+import sys, urllib.request, urllib.error
+method, url, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+request = urllib.request.Request(url, data=b"x" * size, method=method)
+try:
+    with urllib.request.urlopen(request, timeout=30) as response:
+        print(response.status)
+except urllib.error.HTTPError as e:
+    e.read()
+    print(e.code)
+except Exception as e:
+    print("error", repr(e))
+' "$1" "$origin$2" "$3"
+}
+curl_upload() {
+    head -c "$3" /dev/zero >"$work/body"
+    timeout 60 curl -sS -o /dev/null -w '%{http_code}\n' -X "$1" \
+        -H 'Content-Type: application/octet-stream' --data-binary @"$work/body" "$origin$2" ||
+        echo "error curl exit $?"
+}
+
+failures=0
+for client in node python curl; do
+    for case in "POST /echo 9000000 413" "PUT /index.html 7000000 405"; do
+        read -r method path bytes want <<<"$case"
+        got=$("${client}_upload" "$method" "$path" "$bytes" 2>&1 | tail -n1)
+        if [[ $got == "$want" ]]; then
+            echo "   ok    $client $method $path ($bytes bytes): $got"
+        else
+            echo "   FAIL  $client $method $path ($bytes bytes): got '$got', want $want"
+            failures=$((failures + 1))
+        fi
+    done
+done
+kill -0 "$server_pid" 2>/dev/null || fail "the server died"
+[[ $failures == 0 ]] || fail "$failures of 6 uploads did not read their status"
+echo "clients test: OK (node, python, curl: 413 and 405 read after a whole refused upload)"
