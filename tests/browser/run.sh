@@ -68,29 +68,9 @@ done
 mkdir "$root/awkward/sub dir"
 
 # --- Servers ---------------------------------------------------------------
-# Start the binary with the given flags on a free port; sets `started_pid`
-# and `started_port`.
-start_server() {
-    local name=$1 line
-    shift
-    "$binary" --port 0 --bind 127.0.0.1 --root "$root" "$@" \
-        >"$work/$name.out" 2>"$work/$name.err" &
-    started_pid=$!
-    started_port=
-    for _ in $(seq 100); do
-        line=$(head -n1 "$work/$name.out" 2>/dev/null || true)
-        if [[ $line =~ ^Server\ listening\ on\ :([0-9]+)$ ]]; then
-            started_port=${BASH_REMATCH[1]}
-            return
-        fi
-        kill -0 "$started_pid" 2>/dev/null ||
-            fail "$name server exited at start: $(head -n1 "$work/$name.err")"
-        sleep 0.1
-    done
-    fail "$name server did not print its listening line within 10 s"
-}
+source tests/support/start_server.sh
 
-start_server server --listing
+start_server server "$root" --listing
 server_pid=$started_pid
 port=$started_port
 origin="http://127.0.0.1:$port"
@@ -146,7 +126,7 @@ for i in "${!names[@]}"; do
 done
 
 echo "== cross-origin reads (--cors)"
-start_server cors --cors
+start_server cors "$root" --cors
 cors_pid=$started_pid
 cors_origin="http://127.0.0.1:$started_port"
 echo "   cors server pid $cors_pid on $cors_origin"

@@ -42,20 +42,10 @@ trap cleanup EXIT
 mkdir "$work/root"
 cp -R public/. "$work/root/"
 
-"$binary" --port 0 --bind 127.0.0.1 --root "$work/root" \
-    >"$work/server.out" 2>"$work/server.err" &
-server_pid=$!
-port=
-for _ in $(seq 100); do
-    line=$(head -n1 "$work/server.out" 2>/dev/null || true)
-    if [[ $line =~ ^Server\ listening\ on\ :([0-9]+)$ ]]; then
-        port=${BASH_REMATCH[1]}
-        break
-    fi
-    kill -0 "$server_pid" 2>/dev/null || fail "server exited at start: $(head -n1 "$work/server.err")"
-    sleep 0.1
-done
-[[ -n $port ]] || fail "server did not print its listening line within 10 s"
+source tests/support/start_server.sh
+start_server server "$work/root"
+server_pid=$started_pid
+port=$started_port
 origin="http://127.0.0.1:$port"
 echo "== server pid $server_pid on $origin"
 

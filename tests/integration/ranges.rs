@@ -26,6 +26,26 @@ fn get_with(server: &TestServer, path: &str, fields: &str) -> Response {
     server.request(format!("GET {path} HTTP/1.1\r\nHost: x\r\n{fields}\r\n").as_bytes())
 }
 
+/// Ask `/pattern.bin` for `range`; it must be a 206 of bytes `first` to
+/// `last` of `whole`.
+fn assert_single_range(
+    server: &TestServer,
+    whole: &[u8],
+    range: &str,
+    first: usize,
+    last: usize,
+) -> Response {
+    let response = get_with(server, "/pattern.bin", &format!("Range: {range}\r\n"));
+    assert_eq!(response.status, 206, "{range}");
+    assert_eq!(
+        response.field("Content-Range"),
+        Some(format!("bytes {first}-{last}/100000").as_str()),
+        "{range}"
+    );
+    assert_eq!(response.body, &whole[first..=last], "{range}");
+    response
+}
+
 #[test]
 fn single_range_in_each_form_is_206_with_content_range() {
     let server = server_with_pattern();
@@ -42,18 +62,11 @@ fn single_range_in_each_form_is_206_with_content_range() {
         ("bytes=-500000", 0, 99_999),
     ];
     for (range, first, last) in cases {
-        let response = get_with(&server, "/pattern.bin", &format!("Range: {range}\r\n"));
-        assert_eq!(response.status, 206, "{range}");
-        assert_eq!(
-            response.field("Content-Range"),
-            Some(format!("bytes {first}-{last}/100000").as_str()),
-            "{range}"
-        );
+        let response = assert_single_range(&server, &whole, range, *first, *last);
         assert_eq!(
             response.field("Content-Length"),
             Some((last - first + 1).to_string().as_str())
         );
-        assert_eq!(response.body, &whole[*first..=*last], "{range}");
         assert_eq!(
             response.field("Content-Type"),
             Some("application/octet-stream")
@@ -111,14 +124,7 @@ fn issue11_positions_past_64_bits_are_valid_ranges() {
         (&padded, 10, 19),
     ];
     for (range, first, last) in cases {
-        let response = get_with(&server, "/pattern.bin", &format!("Range: {range}\r\n"));
-        assert_eq!(response.status, 206, "{range}");
-        assert_eq!(
-            response.field("Content-Range"),
-            Some(format!("bytes {first}-{last}/100000").as_str()),
-            "{range}"
-        );
-        assert_eq!(response.body, &whole[*first..=*last], "{range}");
+        assert_single_range(&server, &whole, range, *first, *last);
     }
 }
 
