@@ -25,3 +25,25 @@ pub mod service;
 
 pub use config::{Cli, Config, Limits, Timeouts};
 pub use server::Server;
+
+#[cfg(test)]
+mod tests {
+    /// Issue 12: `proto` depends on nothing above it, so it can be tested,
+    /// fuzzed and reused on its own.
+    #[test]
+    fn proto_imports_nothing_from_config_server_or_service() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/proto");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).expect("src/proto") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("source");
+            for layer in ["config", "server", "service"] {
+                for form in [format!("crate::{layer}"), format!("super::super::{layer}")] {
+                    assert!(!text.contains(&form), "{} names {form}", path.display());
+                }
+            }
+            checked += 1;
+        }
+        assert!(checked >= 10, "read {checked} files of src/proto");
+    }
+}

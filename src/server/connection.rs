@@ -11,10 +11,15 @@ use super::shutdown::ShutdownSignal;
 use super::transmit::{coalesced_len, send_response};
 use crate::config::Config;
 use crate::proto::framing::{expectation, Expectation};
-use crate::proto::response::{encode_decimal, encode_field, encode_status_line};
+use crate::proto::persistence::{
+    announced_persistence, settled_persistence, unread_body, Admission, Exchange, RequestBody,
+};
+use crate::proto::response::{
+    encode_continue, encode_response_head, response_head_len_bound, status_allows_body,
+};
 use crate::proto::{
     self, request_framing, wants_keep_alive, BodyDecoder, BodyEvent, BodyFraming, HeadBuffers,
-    Method, RequestHead,
+    Method, Persistence, RequestHead,
 };
 use crate::service::{Body, Response, Routed, Router};
 use bytes::{Buf, BytesMut};
@@ -83,30 +88,6 @@ pub struct ConnectionContext {
     pub config: Arc<Config>,
     pub router: Arc<Router>,
     pub log: AccessLog,
-}
-
-/// Whether the connection carries another request after this one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Persistence {
-    KeepAlive,
-    /// Close after lingering (see `linger`): unread bytes may still come.
-    Close,
-    /// Close at once, without lingering: the client asked to close and
-    /// nothing of its request is unread (after a `close` option it must send
-    /// no more, RFC 9112 §9.6), or a response could not be written (the peer
-    /// reset, or stopped reading for the write timeout). Either way there is
-    /// nothing to linger for, and lingering would only hold the slot.
-    CloseNow,
-}
-
-/// What became of the request body, once the response is chosen.
-enum BodyState {
-    /// Fully read (or there was none).
-    Consumed,
-    /// Unread; the driver reads and discards it after the response.
-    Drain(BodyDecoder),
-    /// Unread and not worth reading: the connection closes.
-    Abandoned,
 }
 
 /// How waiting for a head (or a body) ended, when it did not end in bytes.
@@ -307,52 +288,42 @@ impl Connection {
             }
         };
 
-        let body_state = if body_read {
-            BodyState::Consumed
+        let body = if body_read {
+            RequestBody::Consumed
         } else {
-            self.plan_drain(framing, expect, decoder)
+            self.plan_drain(framing, expect, &mut decoder)
         };
         // Once shutdown begins, a connection answers the requests it has
-        // already received (pipelined before the client could know) and
-        // no more. Only with the body behind us: bytes of a body still to
-        // be drained are not a head.
-        let answer_next = !self.shutdown.is_triggered()
-            || (matches!(body_state, BodyState::Consumed) && self.has_received_next_head());
-        // Asked once: it scans the head's fields.
-        let client_keeps_alive = wants_keep_alive(head);
-        let mut persistence = if client_keeps_alive && answer_next {
-            Persistence::KeepAlive
+        // already received (pipelined before the client could know) and no
+        // more; `announced_persistence` weighs that against the body.
+        let admission = if self.shutdown.is_triggered() {
+            Admission::Closing {
+                next_head_received: self.has_received_next_head(),
+            }
         } else {
-            Persistence::Close
+            Admission::Open
         };
-        if let BodyState::Abandoned = body_state {
-            persistence = Persistence::Close;
-        }
-        let nothing_unread = matches!(body_state, BodyState::Consumed);
+        let exchange = Exchange {
+            client_keeps_alive: wants_keep_alive(head),
+            body,
+            admission,
+        };
+        let persistence = announced_persistence(&exchange);
         let sent = self
             .respond(response, Some(head), persistence, started)
             .await;
         if sent.is_err() {
             return Persistence::CloseNow;
         }
-        if persistence == Persistence::KeepAlive {
-            if let BodyState::Drain(mut decoder) = body_state {
-                let drained = self
-                    .consume_body(&mut decoder, None, MAX_DRAIN_BYTES, timeouts.body_read)
-                    .await;
-                if drained.is_err() {
-                    return Persistence::Close;
-                }
+        if persistence == Persistence::KeepAlive && body == RequestBody::Drain {
+            let drained = self
+                .consume_body(&mut decoder, None, MAX_DRAIN_BYTES, timeouts.body_read)
+                .await;
+            if drained.is_err() {
+                return Persistence::Close;
             }
         }
-        if persistence == Persistence::Close
-            && !client_keeps_alive
-            && nothing_unread
-            && self.input.is_empty()
-        {
-            return Persistence::CloseNow;
-        }
-        persistence
+        settled_persistence(persistence, &exchange, self.input.is_empty())
     }
 
     /// Whether the next request's head has arrived in full: in the buffer,
@@ -371,8 +342,8 @@ impl Connection {
         &mut self,
         framing: BodyFraming,
         expect: Expectation,
-        mut decoder: BodyDecoder,
-    ) -> BodyState {
+        decoder: &mut BodyDecoder,
+    ) -> RequestBody {
         // Whatever of it is already buffered is thrown away now; if that
         // was all of it, the connection stays usable.
         loop {
@@ -380,25 +351,16 @@ impl Connection {
                 Ok((BodyEvent::Data(_), used)) => self.input.advance(used),
                 Ok((BodyEvent::End, used)) => {
                     self.input.advance(used);
-                    return BodyState::Consumed;
+                    return RequestBody::Consumed;
                 }
                 Ok((BodyEvent::NeedMore, used)) => {
                     self.input.advance(used);
                     break;
                 }
-                Err(_) => return BodyState::Abandoned,
+                Err(_) => return RequestBody::Abandoned,
             }
         }
-        // A client waiting for 100 Continue may or may not send the body
-        // now that a final status arrives (RFC 9110 §10.1.1): the connection
-        // cannot be reused reliably. That includes a 417, whose unmet
-        // expectation may have come beside 100-continue. A body too large
-        // to be worth reading closes the connection too.
-        match framing {
-            _ if expect != Expectation::None => BodyState::Abandoned,
-            BodyFraming::Length(n) if n > MAX_DRAIN_BYTES => BodyState::Abandoned,
-            _ => BodyState::Drain(decoder),
-        }
+        unread_body(framing, expect, MAX_DRAIN_BYTES)
     }
 
     /// Read until a complete head is buffered, or the deadline passes.
@@ -495,16 +457,22 @@ impl Connection {
     ) -> io::Result<()> {
         let is_head_request = head.is_some_and(|h| h.method() == Method::Head);
         let status = response.status;
-        let has_body = status_allows_body(status);
-        let send_body = has_body && !is_head_request;
+        let send_body = status_allows_body(status) && !is_head_request;
         self.output.clear();
-        // Sized once for the head and a body copied behind it: growing from
-        // empty, field by field, cost a realloc per doubling on every new
-        // connection (about a fifth of a connection's instructions).
-        self.output
-            .reserve(head_len_bound(&response) + coalesced_len(&response.body, send_body));
-        encode_response_head(&response, persistence, has_body, &mut self.output);
-        let result = send_response(
+        // Sized once for the head and a body copied behind it.
+        self.output.reserve(
+            response_head_len_bound(response.field_lines())
+                + coalesced_len(&response.body, send_body),
+        );
+        encode_response_head(
+            status,
+            response.field_lines(),
+            &clock::http_date_now(),
+            response.body.len(),
+            persistence == Persistence::KeepAlive,
+            &mut self.output,
+        );
+        let transmitted = send_response(
             &mut self.stream,
             &mut self.output,
             response.body,
@@ -519,8 +487,9 @@ impl Connection {
             request: head.map(|h| (h.method_bytes(), h.target())),
             status,
             duration: started.elapsed(),
+            bytes_sent: transmitted.bytes_sent,
         });
-        result
+        transmitted.result
     }
 
     /// Close politely (RFC 9112 §9.6): send FIN (a no-op if the last
@@ -568,55 +537,10 @@ fn should_parse(input: &[u8], scanned: usize, limits: &proto::Limits) -> bool {
         || crossed(limits.max_head_bytes)
 }
 
-/// RFC 9110 §15.2, §15.3.5, §15.4.5: 1xx, 204 and 304 responses have no
-/// content, and carry no Content-Length for it.
-fn status_allows_body(status: u16) -> bool {
-    !(status < 200 || status == 204 || status == 304)
-}
-
-/// The status line, the service's fields, then the fields the driver owns:
-/// Date, Content-Length and Connection.
-fn encode_response_head(
-    response: &Response,
-    persistence: Persistence,
-    has_body: bool,
-    out: &mut Vec<u8>,
-) {
-    encode_status_line(response.status, out);
-    for (name, value) in &response.fields {
-        encode_field(name, value.as_bytes(), out);
-    }
-    encode_field("Date", &clock::http_date_now(), out);
-    if has_body {
-        out.extend_from_slice(b"Content-Length: ");
-        encode_decimal(response.body.len(), out);
-        out.extend_from_slice(b"\r\n");
-    }
-    let connection: &[u8] = match persistence {
-        Persistence::KeepAlive => b"keep-alive",
-        Persistence::Close | Persistence::CloseNow => b"close",
-    };
-    encode_field("Connection", connection, out);
-    out.extend_from_slice(b"\r\n");
-}
-
-/// At least the length of the head [`encode_response_head`] writes for
-/// `response`.
-fn head_len_bound(response: &Response) -> usize {
-    // The status line, Date, Content-Length, Connection and the final CRLF
-    // take at most this many bytes (a 20-digit length, "keep-alive").
-    const FIXED_BYTES: usize = 160;
-    let fields: usize = response
-        .fields
-        .iter()
-        .map(|(name, value)| name.len() + value.len() + 4)
-        .sum();
-    FIXED_BYTES + fields
-}
-
 async fn write_interim_continue(stream: &mut TcpStream, stall: Duration) -> io::Result<()> {
     let mut out = Vec::with_capacity(32);
-    encode_status_line(100, &mut out);
-    out.extend_from_slice(b"\r\n");
-    send_response(stream, &mut out, Body::Empty, false, stall, false).await
+    encode_continue(&mut out);
+    send_response(stream, &mut out, Body::Empty, false, stall, false)
+        .await
+        .result
 }
