@@ -3,12 +3,14 @@
 //! again, with bytes of pipelined requests kept in the buffer between rounds.
 //!
 //! Framing and persistence are decided by `proto`; what answers is decided by
-//! `service`; this file owns only the order of events, the clocks and the socket.
+//! `service`; bytes move through a [`Transport`]; this file owns only the
+//! order of events and the clocks.
 
 use super::access_log::{AccessLog, LogRecord};
 use super::clock;
 use super::shutdown::ShutdownSignal;
 use super::transmit::{coalesced_len, send_response};
+use super::transport::{self, Accepted, Transport};
 use crate::config::Config;
 use crate::proto::framing::{expectation, Expectation};
 use crate::proto::persistence::{
@@ -27,8 +29,6 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
-use tokio::net::TcpStream;
 use tokio::time::{timeout, timeout_at, Instant};
 
 /// Bytes asked of the socket per read.
@@ -56,33 +56,6 @@ const LINGER_STALL: Duration = Duration::from_secs(2);
 /// megabytes is discarded in a few hundred reads, not a thousand.
 const LINGER_READ_BYTES: usize = 64 * 1024;
 
-/// Read what the socket holds into `buf`'s spare capacity, without waiting
-/// (`WouldBlock` if nothing is there).
-///
-/// A read that leaves spare capacity unfilled emptied the kernel's queue, so
-/// it also consumes the socket's read readiness, as tokio's own `poll_read`
-/// does; more bytes, or the peer's FIN (a closed state is never consumed),
-/// bring a new epoll event. Without this the next read after a response
-/// would be a `recvfrom` that can only fail with `EAGAIN`: one wasted
-/// syscall per keep-alive request. The clearing goes through `try_io`, so a
-/// readiness event newer than the read is never lost.
-fn try_read_available(stream: &TcpStream, buf: &mut BytesMut) -> io::Result<usize> {
-    let spare = buf.capacity() - buf.len();
-    let mut read = 0;
-    let outcome = stream.try_io(Interest::READABLE, || {
-        read = stream.try_read_buf(buf)?;
-        if 0 < read && read < spare {
-            Err(io::ErrorKind::WouldBlock.into())
-        } else {
-            Ok(read)
-        }
-    });
-    match outcome {
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock && read > 0 => Ok(read),
-        other => other,
-    }
-}
-
 /// What every connection shares.
 pub struct ConnectionContext {
     pub config: Arc<Config>,
@@ -109,38 +82,38 @@ enum Arrival {
 
 /// A connection that went idle: to be parked, and served again by a new
 /// task when its client sends bytes.
-pub struct IdleConnection {
-    pub stream: TcpStream,
+pub struct IdleConnection<T> {
+    pub transport: T,
     /// When the idle timeout closes it.
     pub deadline: Instant,
 }
 
 /// Serve one connection until it closes, or until it has been idle long
-/// enough to be parked: then it is handed back.
-pub async fn serve_connection(
-    stream: TcpStream,
-    peer: SocketAddr,
+/// enough to be parked: then it is handed back. The bytes `accepted` holds
+/// already read are parsed before anything is read from its transport.
+pub async fn serve_connection<T: Transport>(
+    accepted: Accepted<T>,
     context: Arc<ConnectionContext>,
     shutdown: ShutdownSignal,
-) -> Option<IdleConnection> {
+) -> Option<IdleConnection<T>> {
     let mut connection = Connection {
-        stream,
-        peer,
+        transport: accepted.transport,
+        peer: accepted.peer,
         context,
         shutdown,
-        input: BytesMut::new(),
+        input: accepted.preread,
         output: Vec::new(),
         head_buffers: HeadBuffers::default(),
     };
     let deadline = connection.run().await?;
     Some(IdleConnection {
-        stream: connection.stream,
+        transport: connection.transport,
         deadline,
     })
 }
 
-struct Connection {
-    stream: TcpStream,
+struct Connection<T> {
+    transport: T,
     peer: SocketAddr,
     context: Arc<ConnectionContext>,
     shutdown: ShutdownSignal,
@@ -153,7 +126,7 @@ struct Connection {
     head_buffers: HeadBuffers,
 }
 
-impl Connection {
+impl<T: Transport> Connection<T> {
     /// Serve requests until the connection closes (`None`) or goes idle
     /// (`Some` of its idle deadline).
     async fn run(&mut self) -> Option<Instant> {
@@ -195,7 +168,7 @@ impl Connection {
             // A new one starts small: most request heads fit, and read_head
             // grows it when one does not.
             self.input.reserve(FIRST_READ_BYTES);
-            match try_read_available(&self.stream, &mut self.input) {
+            match self.transport.try_read(&mut self.input) {
                 Ok(0) => return Arrival::Gone,
                 Ok(_) => return Arrival::Bytes,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -219,7 +192,7 @@ impl Connection {
                 return Arrival::Idle(deadline);
             }
             // Readable or timed out, the checks above decide next.
-            if let Ok(Err(_)) = timeout_at(park_at.min(deadline), self.stream.readable()).await {
+            if let Ok(Err(_)) = timeout_at(park_at.min(deadline), self.transport.readable()).await {
                 return Arrival::Gone;
             }
         }
@@ -267,7 +240,8 @@ impl Connection {
                         && framing != BodyFraming::None
                         && self.input.is_empty()
                     {
-                        let sent = write_interim_continue(&mut self.stream, timeouts.write).await;
+                        let sent =
+                            write_interim_continue(&mut self.transport, timeouts.write).await;
                         if sent.is_err() {
                             return Persistence::CloseNow;
                         }
@@ -332,7 +306,7 @@ impl Connection {
         let limits = &self.context.config.limits;
         if self.input.len() <= limits.max_head_bytes {
             self.input.reserve(READ_CHUNK_BYTES);
-            let _ = try_read_available(&self.stream, &mut self.input);
+            let _ = self.transport.try_read(&mut self.input);
         }
         matches!(proto::parse_head(&self.input, limits), Ok(Some(_)))
     }
@@ -380,7 +354,12 @@ impl Connection {
             }
             scanned = self.input.len();
             self.input.reserve(READ_CHUNK_BYTES);
-            match timeout_at(deadline, self.stream.read_buf(&mut self.input)).await {
+            match timeout_at(
+                deadline,
+                transport::read(&mut self.transport, &mut self.input),
+            )
+            .await
+            {
                 Err(_) => return Err(ReadFailure::TimedOut),
                 Ok(Ok(0)) | Ok(Err(_)) => return Err(ReadFailure::Gone),
                 Ok(Ok(_)) => {}
@@ -418,7 +397,7 @@ impl Connection {
                 return Err(ReadFailure::Gone);
             }
             self.input.reserve(READ_CHUNK_BYTES);
-            match timeout(stall, self.stream.read_buf(&mut self.input)).await {
+            match timeout(stall, transport::read(&mut self.transport, &mut self.input)).await {
                 Err(_) => return Err(ReadFailure::TimedOut),
                 Ok(Ok(0)) | Ok(Err(_)) => return Err(ReadFailure::Gone),
                 Ok(Ok(n)) => received += n as u64,
@@ -473,7 +452,7 @@ impl Connection {
             &mut self.output,
         );
         let transmitted = send_response(
-            &mut self.stream,
+            &mut self.transport,
             &mut self.output,
             response.body,
             send_body,
@@ -501,7 +480,7 @@ impl Connection {
     /// closes, stalls for [`LINGER_STALL`], or reaches the configured time
     /// or byte bound, so no client holds its slot by sending forever.
     async fn linger(&mut self) {
-        let _ = timeout(Duration::from_millis(500), self.stream.shutdown()).await;
+        let _ = timeout(Duration::from_millis(500), self.transport.shutdown_write()).await;
         let config = &self.context.config;
         let deadline = Instant::now() + config.timeouts.linger;
         let max_bytes = config.max_linger_bytes;
@@ -513,7 +492,8 @@ impl Connection {
             self.input.clear();
             self.input.reserve(LINGER_READ_BYTES);
             let stall_deadline = deadline.min(Instant::now() + LINGER_STALL);
-            match timeout_at(stall_deadline, self.stream.read_buf(&mut self.input)).await {
+            let read = transport::read(&mut self.transport, &mut self.input);
+            match timeout_at(stall_deadline, read).await {
                 Ok(Ok(n)) if n > 0 => discarded += n as u64,
                 _ => break,
             }
@@ -537,10 +517,194 @@ fn should_parse(input: &[u8], scanned: usize, limits: &proto::Limits) -> bool {
         || crossed(limits.max_head_bytes)
 }
 
-async fn write_interim_continue(stream: &mut TcpStream, stall: Duration) -> io::Result<()> {
+async fn write_interim_continue<T: Transport>(
+    transport: &mut T,
+    stall: Duration,
+) -> io::Result<()> {
     let mut out = Vec::with_capacity(32);
     encode_continue(&mut out);
-    send_response(stream, &mut out, Body::Empty, false, stall, false)
+    send_response(transport, &mut out, Body::Empty, false, stall, false)
         .await
         .result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::access_log::LogWriter;
+    use crate::server::shutdown::shutdown_channel;
+    use crate::server::transport::test_transport::UnixTransport;
+    use crate::server::transport::PlainTcp;
+    use crate::service::static_files::StaticFiles;
+    use std::io::{Read, Write};
+
+    const FILE_BYTES: usize = 100_000;
+
+    /// A driver's context over a temporary root holding `small.txt` and
+    /// `large.bin` (too large to be copied behind the head), with the
+    /// access log going to the returned buffer once its writer finishes.
+    fn context() -> (
+        tempfile::TempDir,
+        Arc<ConnectionContext>,
+        LogSink,
+        LogWriter,
+    ) {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("small.txt"), "hello\n").unwrap();
+        std::fs::write(root.path().join("large.bin"), large_body()).unwrap();
+        let root_path = root.path().canonicalize().unwrap();
+        let config = Config::new("127.0.0.1:0".parse().unwrap(), root_path.clone());
+        let files = StaticFiles::new(root_path, config.static_files.clone()).unwrap();
+        let sink = LogSink::default();
+        let (log, writer) = AccessLog::start(Box::new(sink.clone()));
+        let context = ConnectionContext {
+            config: Arc::new(config),
+            router: Arc::new(Router::new(files)),
+            log,
+        };
+        (root, Arc::new(context), sink, writer)
+    }
+
+    fn large_body() -> Vec<u8> {
+        (0..FILE_BYTES).map(|i| (i % 251) as u8).collect()
+    }
+
+    #[derive(Clone, Default)]
+    struct LogSink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for LogSink {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// Read one response (framed by Content-Length): its head and body.
+    fn read_response(client: &mut impl Read, buffered: &mut Vec<u8>) -> (String, Vec<u8>) {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            if let Some(end) = buffered.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8(buffered[..end + 4].to_vec()).unwrap();
+                let length: usize = head
+                    .lines()
+                    .find_map(|line| line.strip_prefix("Content-Length: "))
+                    .map_or(0, |n| n.parse().unwrap());
+                if buffered.len() >= end + 4 + length {
+                    let body = buffered[end + 4..end + 4 + length].to_vec();
+                    buffered.drain(..end + 4 + length);
+                    return (head, body);
+                }
+            }
+            let n = client
+                .read(&mut chunk)
+                .expect("a response within the deadline");
+            assert!(
+                n > 0,
+                "closed after {:?}",
+                String::from_utf8_lossy(buffered)
+            );
+            buffered.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Issue 12: a connection may start with bytes already read (a PROXY
+    /// header's tail, bytes that came with a TLS handshake): they are
+    /// served first, and a request split between them and the transport is
+    /// whole.
+    #[test]
+    fn bytes_read_before_the_driver_starts_are_served_first() {
+        let (_root, context, log, log_writer) = context();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let (server, peer) = listener.accept().unwrap();
+        server.set_nonblocking(true).unwrap();
+        let preread = b"GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /missing HTTP/1.1\r\nHo";
+        let client_thread = std::thread::spawn(move || {
+            client
+                .write_all(b"st: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut buffered = Vec::new();
+            let first = read_response(&mut client, &mut buffered);
+            let second = read_response(&mut client, &mut buffered);
+            let mut rest = Vec::new();
+            client.read_to_end(&mut rest).unwrap();
+            (first, second, rest)
+        });
+        let (_trigger, shutdown) = shutdown_channel();
+        runtime().block_on(async {
+            let accepted = Accepted {
+                transport: PlainTcp::new(tokio::net::TcpStream::from_std(server).unwrap()),
+                peer,
+                preread: BytesMut::from(&preread[..]),
+            };
+            let idle = serve_connection(accepted, context, shutdown).await;
+            assert!(idle.is_none(), "the client asked to close");
+        });
+        let ((first, body), (second, _), rest) = client_thread.join().unwrap();
+        assert!(first.starts_with("HTTP/1.1 200 OK\r\n"), "{first}");
+        assert_eq!(body, b"hello\n");
+        assert!(second.starts_with("HTTP/1.1 404 "), "{second}");
+        assert!(second.contains("Connection: close\r\n"), "{second}");
+        assert!(rest.is_empty(), "nothing after the last response");
+        log_writer.finish();
+        let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].contains(" - GET /small.txt - 200 - "), "{lines:?}");
+        assert!(lines[1].contains(" - GET /missing - 404 - "), "{lines:?}");
+    }
+
+    /// The driver knows its transport only by `Transport`: over a Unix
+    /// socket, which has no zero-copy file path, a file too large to be
+    /// copied behind the head is sent by the provided copy, an uploaded
+    /// body is read, and an idle connection is handed back for parking.
+    #[test]
+    fn the_driver_serves_any_transport() {
+        let (_root, context, _log, _log_writer) = context();
+        let runtime = runtime();
+        // The transport registers with this runtime's reactor.
+        let (transport, mut client) = runtime.block_on(async { UnixTransport::pair() });
+        let client_thread = std::thread::spawn(move || {
+            client
+                .write_all(
+                    b"GET /large.bin HTTP/1.1\r\nHost: x\r\n\r\n\
+                      POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\ntrue",
+                )
+                .unwrap();
+            let mut buffered = Vec::new();
+            let file = read_response(&mut client, &mut buffered);
+            let echo = read_response(&mut client, &mut buffered);
+            // Stay connected and silent: the connection goes idle.
+            (file, echo, client)
+        });
+        let (_trigger, shutdown) = shutdown_channel();
+        let idle = runtime.block_on(async {
+            let accepted = Accepted {
+                transport,
+                peer: "127.0.0.1:1".parse().unwrap(),
+                preread: BytesMut::new(),
+            };
+            serve_connection(accepted, context, shutdown).await
+        });
+        let ((file_head, file_body), (echo_head, echo_body), _client) =
+            client_thread.join().unwrap();
+        assert!(file_head.starts_with("HTTP/1.1 200 OK\r\n"), "{file_head}");
+        assert!(file_body == large_body(), "the file arrived whole");
+        assert!(echo_head.starts_with("HTTP/1.1 200 OK\r\n"), "{echo_head}");
+        assert!(!echo_body.is_empty());
+        assert!(idle.is_some(), "handed back to be parked");
+    }
 }

@@ -18,6 +18,7 @@ mod listener;
 mod parking;
 pub mod shutdown;
 mod transmit;
+pub mod transport;
 
 pub use listener::{ListenError, LoweredCap};
 
@@ -25,6 +26,7 @@ use crate::config::{Config, ConfigError};
 use crate::service::static_files::StaticFiles;
 use crate::service::Router;
 use access_log::{AccessLog, LogWriter};
+use bytes::BytesMut;
 use connection::{serve_connection, ConnectionContext};
 use parking::{Parked, Parking};
 use shutdown::{
@@ -35,8 +37,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use transport::{Accepted, PlainTcp, Transport};
 
 /// After `accept` fails for lack of file descriptors, wait this long before
 /// trying again rather than spinning.
@@ -213,7 +216,12 @@ impl Worker {
             let parking = Arc::new(Parking::default());
             let mut shutdown = self.shutdown.clone();
             let parked = parking.run(async move { shutdown.triggered().await }, |woken| {
-                self.spawn_connection(woken.stream, woken.peer, woken.hold, &parking)
+                let accepted = Accepted {
+                    transport: woken.transport,
+                    peer: woken.peer,
+                    preread: BytesMut::new(),
+                };
+                self.spawn_connection(accepted, woken.hold, &parking)
             });
             tokio::join!(self.accept_until_shutdown(&listener, &parking), parked);
             drop(listener);
@@ -224,7 +232,11 @@ impl Worker {
         // grace period, closing their sockets.
     }
 
-    async fn accept_until_shutdown(&self, listener: &TcpListener, parking: &Arc<Parking<Hold>>) {
+    async fn accept_until_shutdown(
+        &self,
+        listener: &TcpListener,
+        parking: &Arc<Parking<PlainTcp, Hold>>,
+    ) {
         let mut shutdown = self.shutdown.clone();
         loop {
             // Take a connection slot before accepting: at the cap, clients
@@ -256,36 +268,48 @@ impl Worker {
                 _slot: slot,
                 _guard: self.tracker.open(),
             };
-            self.spawn_connection(stream, peer, hold, parking);
+            let accepted = Accepted {
+                transport: PlainTcp::new(stream),
+                peer,
+                preread: BytesMut::new(),
+            };
+            self.spawn_connection(accepted, hold, parking);
         }
     }
 
     /// Serve a connection in a task of its own; if it goes idle, park it.
-    fn spawn_connection(
+    fn spawn_connection<T: Transport>(
         &self,
-        stream: TcpStream,
-        peer: SocketAddr,
+        accepted: Accepted<T>,
         hold: Hold,
-        parking: &Arc<Parking<Hold>>,
+        parking: &Arc<Parking<T, Hold>>,
     ) {
         let context = Arc::clone(&self.context);
         let signal = self.shutdown.clone();
         let parking = Arc::clone(parking);
         tokio::spawn(async move {
-            let mut stream = stream;
+            let peer = accepted.peer;
+            let mut accepted = accepted;
             let mut hold = hold;
             // A connection whose bytes arrive just as it parks comes back.
             while let Some(idle) =
-                serve_connection(stream, peer, Arc::clone(&context), signal.clone()).await
+                serve_connection(accepted, Arc::clone(&context), signal.clone()).await
             {
                 let parked = Parked {
-                    stream: idle.stream,
+                    transport: idle.transport,
                     peer,
                     hold,
                     deadline: idle.deadline,
                 };
                 match parking.park(parked) {
-                    Some(back) => (stream, hold) = (back.stream, back.hold),
+                    Some(back) => {
+                        hold = back.hold;
+                        accepted = Accepted {
+                            transport: back.transport,
+                            peer,
+                            preread: BytesMut::new(),
+                        };
+                    }
                     None => return,
                 }
             }

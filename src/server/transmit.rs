@@ -1,19 +1,19 @@
-//! Putting a response on the wire: the head and a small body in one write,
-//! `sendfile` for file bodies, and a stall timeout that every byte that
-//! leaves resets, so a slow but live client is served and a dead one is not.
+//! Putting a response on a transport: the head and a small body in one
+//! write, the transport's file path (`sendfile` on plain TCP) for file
+//! bodies, and a stall timeout that every byte that leaves resets, so a
+//! slow but live client is served and a dead one is not.
 
+use super::transport::Transport;
 use crate::service::{Body, Part};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::time::Duration;
-use tokio::io::Interest;
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 /// A body this small is copied behind the head so both leave in one write.
 pub const COALESCE_MAX_BYTES: u64 = 32 * 1024;
 
-/// Most bytes asked of one `sendfile` call. After each call that leaves
+/// Most bytes asked of one file-sending call (`sendfile` on plain TCP). After each call that leaves
 /// more to send, the task yields, so the worker's other connections take
 /// their turn: large downloads share a worker round-robin instead of one
 /// of them holding it until its socket buffer fills (lighttpd's file
@@ -38,8 +38,8 @@ pub struct Transmitted {
 /// connection is shut down once the response is written, and a response
 /// sent in one write leaves in the same segment as our FIN: one segment
 /// fewer for both ends of a connection per request.
-pub async fn send_response(
-    stream: &mut TcpStream,
+pub async fn send_response<T: Transport>(
+    transport: &mut T,
     out: &mut Vec<u8>,
     body: Body,
     send_body: bool,
@@ -47,7 +47,7 @@ pub async fn send_response(
     closing: bool,
 ) -> Transmitted {
     let mut wire = Wire {
-        stream,
+        transport,
         stall,
         sent: 0,
     };
@@ -77,8 +77,7 @@ pub async fn send_response(
     out.clear();
     if closing && result.is_ok() {
         // Sends the FIN, and with it whatever `send_all` held back.
-        result = rustix::net::shutdown(wire.stream, rustix::net::Shutdown::Write)
-            .map_err(io::Error::from);
+        result = wire.transport.shutdown_write().await;
     }
     Transmitted {
         bytes_sent: wire.sent,
@@ -110,18 +109,18 @@ fn read_exact_at(file: &std::fs::File, out: &mut Vec<u8>, offset: u64, len: u64)
     result
 }
 
-/// A response on its way out: the stream, the stall timeout, and the count
-/// of bytes that left so far.
-struct Wire<'a> {
-    stream: &'a TcpStream,
+/// A response on its way out: the transport, the stall timeout, and the
+/// count of bytes that left so far.
+struct Wire<'a, T> {
+    transport: &'a mut T,
     stall: Duration,
     sent: u64,
 }
 
-impl Wire<'_> {
+impl<T: Transport> Wire<'_, T> {
     /// Send a body made of pieces (a `multipart/byteranges` body): bytes and
     /// small file ranges gather in `out` and leave together; a large file
-    /// range flushes what was gathered and goes by `sendfile`.
+    /// range flushes what was gathered and goes by the file path.
     async fn send_parts(
         &mut self,
         out: &mut Vec<u8>,
@@ -148,23 +147,12 @@ impl Wire<'_> {
         self.send_all(out, false).await
     }
 
-    /// Send all of `bytes`. With `more` (`MSG_MORE`) they wait for what
-    /// follows and leave in the same segment instead of alone: the first
-    /// file bytes after a head, as with nginx's `tcp_nopush` (in alternated
-    /// runs 7–11% off the CPU time of a 1 MiB response), or the FIN after a
-    /// connection's last response. `MSG_NOSIGNAL`: a reset peer is an error
-    /// here, never a SIGPIPE, even in a program that embeds the library
-    /// without ignoring that signal.
+    /// Send all of `bytes`. With `more`, they may wait for what follows and
+    /// leave with it (see `PlainTcp::try_write`).
     async fn send_all(&mut self, mut bytes: &[u8], more: bool) -> io::Result<()> {
-        let flags = if more {
-            rustix::net::SendFlags::MORE | rustix::net::SendFlags::NOSIGNAL
-        } else {
-            rustix::net::SendFlags::NOSIGNAL
-        };
-        let stream = self.stream;
         while !bytes.is_empty() {
             let written = self
-                .write_op(|| rustix::net::send(stream, bytes, flags))
+                .write_op(|transport| transport.try_write(bytes, more))
                 .await?;
             bytes = &bytes[written..];
         }
@@ -177,12 +165,11 @@ impl Wire<'_> {
         mut offset: u64,
         mut remaining: u64,
     ) -> io::Result<()> {
-        let stream = self.stream;
         while remaining > 0 {
             let count = usize::try_from(remaining)
                 .map_or(SENDFILE_CHUNK_BYTES, |r| r.min(SENDFILE_CHUNK_BYTES));
             let sent = match self
-                .write_op(|| rustix::fs::sendfile(stream, file, Some(&mut offset), count))
+                .write_op(|transport| transport.try_send_file(file, &mut offset, count))
                 .await
             {
                 // The file ended early: it was truncated after the head went
@@ -200,28 +187,31 @@ impl Wire<'_> {
         Ok(())
     }
 
-    /// Run the non-blocking write `op` once the socket is writable, again on
-    /// `WouldBlock`, for at most the stall timeout, and count what it wrote.
-    /// A write of 0 bytes is `WriteZero`.
+    /// Run the non-blocking write `op` now, and again each time the
+    /// transport is writable while it returns `WouldBlock`, for at most the
+    /// stall timeout; count what it wrote. A write of 0 bytes is
+    /// `WriteZero`.
     async fn write_op(
         &mut self,
-        mut op: impl FnMut() -> rustix::io::Result<usize>,
+        mut op: impl FnMut(&mut T) -> io::Result<usize>,
     ) -> io::Result<usize> {
-        let stream = self.stream;
         // Most writes fit the socket buffer: one try without a timer, and
         // without reading the clock to set one.
-        let written = match stream.try_io(Interest::WRITABLE, || op().map_err(io::Error::from)) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => timeout(self.stall, async {
-                loop {
-                    stream.writable().await?;
-                    match stream.try_io(Interest::WRITABLE, || op().map_err(io::Error::from)) {
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                        other => return other,
+        let written = match op(self.transport) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let transport = &mut *self.transport;
+                timeout(self.stall, async {
+                    loop {
+                        transport.writable().await?;
+                        match op(transport) {
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                            other => return other,
+                        }
                     }
-                }
-            })
-            .await
-            .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??,
+                })
+                .await
+                .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??
+            }
             other => other?,
         };
         if written == 0 {
@@ -235,8 +225,11 @@ impl Wire<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::transport::test_transport::UnixTransport;
+    use crate::server::transport::PlainTcp;
     use bytes::Bytes;
     use std::io::{Read, Write};
+    use tokio::net::TcpStream;
 
     const STALL: Duration = Duration::from_secs(5);
     const HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: n\r\n\r\n";
@@ -248,14 +241,14 @@ mod tests {
             .unwrap()
     }
 
-    /// A connected pair: the client's blocking end, the server's tokio end.
-    fn pair() -> (std::net::TcpStream, TcpStream) {
+    /// A connected pair: the client's blocking end, the server's transport.
+    fn pair() -> (std::net::TcpStream, PlainTcp) {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         client.set_read_timeout(Some(STALL)).unwrap();
         let (server, _) = listener.accept().unwrap();
         server.set_nonblocking(true).unwrap();
-        (client, TcpStream::from_std(server).unwrap())
+        (client, PlainTcp::new(TcpStream::from_std(server).unwrap()))
     }
 
     /// A file holding `len` bytes counting up from 0 (mod 251).
@@ -266,27 +259,49 @@ mod tests {
         (file, bytes)
     }
 
-    /// Send `body` after [`HEAD`] on a connection's last response; the
-    /// count the transmission reports, and what the client received.
-    fn transmit(body: Body, send_body: bool) -> (Transmitted, Vec<u8>) {
+    /// Send `body` after [`HEAD`] on a connection's last response, over
+    /// plain TCP or (`unix`) a transport that copies file bytes; the count
+    /// the transmission reports, and what the client received.
+    fn transmit(body: Body, send_body: bool, unix: bool) -> (Transmitted, Vec<u8>) {
         runtime().block_on(async {
-            let (mut client, mut server) = pair();
-            let reader = std::thread::spawn(move || {
-                let mut received = Vec::new();
-                client.read_to_end(&mut received).unwrap();
-                received
-            });
-            let mut out = HEAD.to_vec();
-            let transmitted =
-                send_response(&mut server, &mut out, body, send_body, STALL, true).await;
-            assert!(out.is_empty(), "the output buffer is left empty");
-            drop(server);
-            (transmitted, reader.join().unwrap())
+            if unix {
+                let (server, client) = UnixTransport::pair();
+                transmit_over(server, client, body, send_body).await
+            } else {
+                let (client, server) = pair();
+                transmit_over(server, client, body, send_body).await
+            }
         })
+    }
+
+    async fn transmit_over<T: Transport>(
+        mut server: T,
+        mut client: impl Read + Send + 'static,
+        body: Body,
+        send_body: bool,
+    ) -> (Transmitted, Vec<u8>) {
+        let reader = std::thread::spawn(move || {
+            let mut received = Vec::new();
+            client.read_to_end(&mut received).unwrap();
+            received
+        });
+        let mut out = HEAD.to_vec();
+        let transmitted = send_response(&mut server, &mut out, body, send_body, STALL, true).await;
+        assert!(out.is_empty(), "the output buffer is left empty");
+        drop(server);
+        (transmitted, reader.join().unwrap())
     }
 
     #[test]
     fn the_bytes_sent_are_the_bytes_the_client_receives() {
+        for unix in [false, true] {
+            every_body_arrives_and_is_counted(unix);
+        }
+    }
+
+    /// `unix`: over a transport without zero-copy, file bodies take the
+    /// provided copying path and arrive the same.
+    fn every_body_arrives_and_is_counted(unix: bool) {
         let (small_file, small) = file_of(1000);
         let (large_file, large) = file_of(COALESCE_MAX_BYTES as usize * 3 + 7);
         let (parts_file, parts_bytes) = file_of(200_000);
@@ -355,7 +370,8 @@ mod tests {
             ),
         ];
         for (case, body, send_body, expected) in cases {
-            let (transmitted, received) = transmit(body, send_body);
+            let (transmitted, received) = transmit(body, send_body, unix);
+            let case = format!("{case} (unix: {unix})");
             transmitted.result.unwrap_or_else(|e| panic!("{case}: {e}"));
             assert_eq!(received, [HEAD, &expected].concat(), "{case}");
             assert_eq!(transmitted.bytes_sent, received.len() as u64, "{case}");
