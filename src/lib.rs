@@ -24,7 +24,25 @@ pub mod server;
 pub mod service;
 
 pub use config::{Cli, Config, Limits, Timeouts};
-pub use server::Server;
+pub use server::{Listener, Server};
+pub use service::Router;
+
+use config::ConfigError;
+use proto::Method;
+use service::static_files::StaticFiles;
+
+/// The site: what `httpserver` serves on its listening address. Its route
+/// table (`POST /echo`), then the files under `config.root` with
+/// `config.static_files`, every response with `config.response_policy`'s
+/// fields. The one place the application's routes are listed.
+pub fn site(config: &Config) -> Result<Router, ConfigError> {
+    let static_files = StaticFiles::new(config.root.clone(), config.static_files.clone())
+        .map_err(|e| ConfigError(format!("cannot open root {}: {e}", config.root.display())))?;
+    Ok(Router::new()
+        .with_route(Method::Post, "/echo", service::echo::echo)
+        .with_static_files(static_files)
+        .with_policy(config.response_policy.clone()))
+}
 
 #[cfg(test)]
 mod tests {

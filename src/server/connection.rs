@@ -59,7 +59,8 @@ const LINGER_READ_BYTES: usize = 64 * 1024;
 /// What every connection shares.
 pub struct ConnectionContext {
     pub config: Arc<Config>,
-    pub router: Arc<Router>,
+    /// What this connection's listener serves.
+    pub service: Arc<Router>,
     pub log: AccessLog,
 }
 
@@ -233,7 +234,7 @@ impl<T: Transport> Connection<T> {
         let response = if expect == Expectation::Unsupported {
             Response::text(417, "unsupported expectation\n")
         } else {
-            match context.router.route(head) {
+            match context.service.route(head) {
                 Routed::Respond(response) => response,
                 Routed::ReadBody(handler) => {
                     if expect == Expectation::Continue
@@ -254,7 +255,7 @@ impl<T: Transport> Connection<T> {
                     {
                         Ok(()) => {
                             body_read = true;
-                            context.router.respond_with_body(handler, head, &body)
+                            context.service.respond_with_body(handler, head, &body)
                         }
                         Err(failure) => return self.fail(failure, Some(head), started).await,
                     }
@@ -559,7 +560,11 @@ mod tests {
         let (log, writer) = AccessLog::start(Box::new(sink.clone()));
         let context = ConnectionContext {
             config: Arc::new(config),
-            router: Arc::new(Router::new(files)),
+            service: Arc::new(
+                Router::new()
+                    .with_route(Method::Post, "/echo", crate::service::echo::echo)
+                    .with_static_files(files),
+            ),
             log,
         };
         (root, Arc::new(context), sink, writer)

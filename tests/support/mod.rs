@@ -140,7 +140,8 @@ impl Drop for TestServer {
     }
 }
 
-struct SharedSink(Arc<Mutex<Vec<u8>>>);
+/// An access-log sink whose bytes the test can read.
+pub struct SharedSink(pub Arc<Mutex<Vec<u8>>>);
 
 impl Write for SharedSink {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
