@@ -3,17 +3,29 @@
 //! Data flows one way:
 //!
 //! ```text
-//! socket bytes → proto::parse_head → RequestHead → service::Router → Response
-//!              → proto::response (head bytes) + body → socket bytes → access log
+//! transport bytes → proto::parse_head → RequestHead → Router (the listener's service)
+//!   → Response → proto::encode_response_head + body → transport bytes → access log
 //! ```
 //!
+//! The protocol's decisions (body framing, persistence, response framing)
+//! are pure functions in `proto`; the driver in `server` gathers the facts,
+//! asks, and moves the bytes through a `Transport`.
+//!
 //! Modules, in reading order:
-//! - [`config`]: every default, limit and timeout, validated once.
-//! - [`proto`]: HTTP/1.1 syntax with no I/O: head parser, body framing and
-//!   decoding, response head encoding, dates, errors with their status codes.
-//! - [`service`]: what answers a request: the router, `/echo`, static files.
-//! - [`server`]: the only code that owns sockets, tasks and timers: listeners,
-//!   the per-connection driver, shutdown and the access log.
+//! - [`config`]: every default, limit and timeout, validated once (the size
+//!   [`Limits`] are defined in `proto`, which enforces them).
+//! - [`proto`]: HTTP/1.1 with no I/O and nothing imported from the layers
+//!   above: head parser, body framing and decoding, persistence, response
+//!   framing and head encoding, dates, errors with their status codes.
+//! - [`service`]: what answers a request: the [`Router`] (routes with
+//!   handlers that may hold state, then static files), `/echo`, static
+//!   files.
+//! - [`server`]: the only code that owns sockets, tasks and timers:
+//!   listeners each paired with the service it serves, transports (plain
+//!   TCP), the per-connection driver, parking, shutdown and the access log.
+//!
+//! [`site`] is the application: its routes and files, built from a
+//! [`Config`]. `main.rs` hands it to a [`Server`] with a [`Listener`].
 // One `unsafe` block, for a socket option no safe wrapper offers
 // (`server::listener::set_defer_accept`); none anywhere else.
 #![deny(unsafe_code)]

@@ -19,7 +19,8 @@ pub struct Listener {
 }
 
 impl Listener {
-    /// Listen on `addr` (see [`listen`] for the socket's options).
+    /// Listen on `addr`: dual-stack for the unspecified IPv6 address, with
+    /// the socket options `listen` sets.
     pub fn bind(addr: SocketAddr, defer_accept: Duration) -> Result<Listener, ListenError> {
         let socket = listen(addr, defer_accept)?;
         let local_addr = socket
