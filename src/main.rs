@@ -2,7 +2,7 @@
 
 use clap::error::ErrorKind;
 use clap::Parser;
-use httpserver::{Cli, Server};
+use httpserver::{Cli, Listener, Server};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -40,7 +40,10 @@ fn first_line_of(e: &clap::Error) -> String {
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let config = cli.into_config()?;
-    let server = Server::bind(config)?;
+    // What the server serves, listener by listener: the site on --port.
+    let site = httpserver::site(&config)?;
+    let listener = Listener::bind(config.addr, config.timeouts.defer_accept)?;
+    let server = Server::new(config, vec![(listener, site)]);
     if let Some(lowered) = server.lowered_connection_cap() {
         eprintln!("httpserver: {lowered}");
     }

@@ -30,6 +30,8 @@ mod protocol_errors;
 mod ranges;
 #[path = "integration/refused_uploads.rs"]
 mod refused_uploads;
+#[path = "integration/services.rs"]
+mod services;
 #[path = "integration/shutdown.rs"]
 mod shutdown;
 #[path = "integration/shutdown_under_load.rs"]

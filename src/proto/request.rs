@@ -29,6 +29,26 @@ pub enum Method {
     Other,
 }
 
+impl Method {
+    /// The method's name as it is sent (methods are case-sensitive, RFC
+    /// 9110 §9.1), or `None` for [`Method::Other`], whose text only the
+    /// head holds.
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Connect => "CONNECT",
+            Method::Options => "OPTIONS",
+            Method::Trace => "TRACE",
+            Method::Patch => "PATCH",
+            Method::Other => return None,
+        })
+    }
+}
+
 /// The protocol version. Any `HTTP/1.x` with x >= 1 is treated as HTTP/1.1
 /// (RFC 9110 §6.2); other majors are rejected with 505.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,18 +196,7 @@ impl RequestHead {
     /// A head built from parts, for tests of the layers above `proto`.
     #[doc(hidden)]
     pub fn for_test(method: &str, target: &str, fields: &[(&str, &str)]) -> RequestHead {
-        let method_enum = match method {
-            "GET" => Method::Get,
-            "HEAD" => Method::Head,
-            "POST" => Method::Post,
-            "PUT" => Method::Put,
-            "DELETE" => Method::Delete,
-            "CONNECT" => Method::Connect,
-            "OPTIONS" => Method::Options,
-            "TRACE" => Method::Trace,
-            "PATCH" => Method::Patch,
-            _ => Method::Other,
-        };
+        let method_enum = method_from_bytes(method.as_bytes());
         // Lay the parts out as a real head would be, so every range indexes
         // into `bytes` exactly as the parser's ranges do.
         let mut bytes = Vec::new();
@@ -1296,5 +1305,26 @@ mod tests {
                 prop_assert_eq!(got_value, trim_ows(value));
             }
         }
+    }
+
+    #[test]
+    fn a_method_name_parses_back_to_its_method() {
+        let known = [
+            Method::Get,
+            Method::Head,
+            Method::Post,
+            Method::Put,
+            Method::Delete,
+            Method::Connect,
+            Method::Options,
+            Method::Trace,
+            Method::Patch,
+        ];
+        for method in known {
+            let name = method.name().expect("a known method has a name");
+            assert_eq!(method_from_bytes(name.as_bytes()), method, "{name}");
+        }
+        assert_eq!(Method::Other.name(), None);
+        assert_eq!(method_from_bytes(b"get"), Method::Other, "case-sensitive");
     }
 }

@@ -1,6 +1,12 @@
 //! Response head serialization (RFC 9112 §4, §6): status line and fields,
 //! appended to a caller's buffer, and the chunked encoder for bodies of
 //! unknown length (RFC 9112 §7.1).
+//!
+//! [`encode_response_head`] is the one place a response's framing is put
+//! into words: whether its status lets it carry content, its
+//! `Content-Length`, its `Date` (passed in: `proto` reads no clock) and its
+//! `Connection`. The driver decides persistence (see `persistence`) and
+//! writes the bytes; services never add these fields.
 
 /// One table of the status codes of RFC 9110 §15 (plus 428, 429, 431 and 511
 /// of RFC 6585), from which both the reason phrases and the precomputed
@@ -109,6 +115,66 @@ pub fn encode_field(name: &str, value: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b": ");
     out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Whether a response with this status carries content, and with it a
+/// `Content-Length`: 1xx, 204 and 304 never do (RFC 9110 §15.2, §15.3.5,
+/// §15.4.5; RFC 9112 §6.3 items 1 and 2). A response to `HEAD` still
+/// announces the length `GET` would have sent; only its body is left out.
+pub fn status_allows_body(status: u16) -> bool {
+    !(status < 200 || status == 204 || status == 304)
+}
+
+/// Append a whole response head to `out`: the status line, the service's
+/// `fields` in order, then the fields the server owns: `Date` (the
+/// IMF-fixdate `date`, RFC 9110 §6.6.1), `Content-Length: content_length`
+/// when [`status_allows_body`], and `Connection: keep-alive` or `close`
+/// (RFC 9112 §9.3, §9.6; `keep-alive` also answers HTTP/1.0 clients that
+/// asked for it), and the empty line.
+pub fn encode_response_head<'a>(
+    status: u16,
+    fields: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    date: &[u8],
+    content_length: u64,
+    keep_alive: bool,
+    out: &mut Vec<u8>,
+) {
+    encode_status_line(status, out);
+    for (name, value) in fields {
+        encode_field(name, value, out);
+    }
+    encode_field("Date", date, out);
+    if status_allows_body(status) {
+        out.extend_from_slice(b"Content-Length: ");
+        encode_decimal(content_length, out);
+        out.extend_from_slice(b"\r\n");
+    }
+    let connection: &[u8] = if keep_alive { b"keep-alive" } else { b"close" };
+    encode_field("Connection", connection, out);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// At least the length of the head [`encode_response_head`] writes with
+/// these `fields` and a 29-byte date, so the caller can size its buffer
+/// once: growing it from empty, field by field, costs a reallocation per
+/// doubling.
+pub fn response_head_len_bound<'a>(fields: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> usize {
+    // The status line (the longest reason is 31 bytes), Date,
+    // Content-Length (20 digits), Connection (keep-alive) and the final
+    // CRLF take at most this many bytes.
+    const FIXED_BYTES: usize = 160;
+    let fields: usize = fields
+        .into_iter()
+        .map(|(name, value)| name.len() + value.len() + 4)
+        .sum();
+    FIXED_BYTES + fields
+}
+
+/// Append the interim `100 Continue` response (RFC 9110 §15.2.1): a status
+/// line and the empty line, no fields.
+pub fn encode_continue(out: &mut Vec<u8>) {
+    encode_status_line(100, out);
     out.extend_from_slice(b"\r\n");
 }
 
@@ -247,5 +313,112 @@ mod tests {
         expected.extend_from_slice(&[b'x'; 26]);
         expected.extend_from_slice(b"\r\n0\r\n\r\n");
         assert_eq!(out, expected);
+    }
+    const DATE: &[u8] = b"Fri, 10 Jan 2025 14:32:01 GMT";
+
+    fn head(status: u16, fields: &[(&str, &str)], length: u64, keep_alive: bool) -> String {
+        let mut out = Vec::new();
+        let fields = fields.iter().map(|(n, v)| (*n, v.as_bytes()));
+        encode_response_head(status, fields, DATE, length, keep_alive, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn only_1xx_204_and_304_forbid_a_body() {
+        // (status, carries content)
+        let cases = [
+            (100, false),
+            (101, false),
+            (199, false),
+            (200, true),
+            (203, true),
+            (204, false),
+            (205, true),
+            (206, true),
+            (301, true),
+            (304, false),
+            (404, true),
+            (500, true),
+        ];
+        for (status, allowed) in cases {
+            assert_eq!(status_allows_body(status), allowed, "{status}");
+        }
+    }
+
+    #[test]
+    fn response_heads_are_byte_exact() {
+        type Case<'a> = (u16, &'a [(&'a str, &'a str)], u64, bool, &'a str);
+        // (status, fields, length, keep-alive, head)
+        let cases: &[Case] = &[
+            (
+                200,
+                &[("Content-Type", "text/html")],
+                5,
+                true,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\
+                 Date: Fri, 10 Jan 2025 14:32:01 GMT\r\nContent-Length: 5\r\n\
+                 Connection: keep-alive\r\n\r\n",
+            ),
+            (
+                404,
+                &[],
+                0,
+                false,
+                "HTTP/1.1 404 Not Found\r\nDate: Fri, 10 Jan 2025 14:32:01 GMT\r\n\
+                 Content-Length: 0\r\nConnection: close\r\n\r\n",
+            ),
+            // No Content-Length where the status forbids content, whatever
+            // length the caller passes.
+            (
+                204,
+                &[("Allow", "GET")],
+                7,
+                true,
+                "HTTP/1.1 204 No Content\r\nAllow: GET\r\n\
+                 Date: Fri, 10 Jan 2025 14:32:01 GMT\r\nConnection: keep-alive\r\n\r\n",
+            ),
+            (
+                304,
+                &[("ETag", "\"x\""), ("Vary", "Accept-Encoding")],
+                100,
+                false,
+                "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\nVary: Accept-Encoding\r\n\
+                 Date: Fri, 10 Jan 2025 14:32:01 GMT\r\nConnection: close\r\n\r\n",
+            ),
+            (
+                206,
+                &[],
+                u64::MAX,
+                true,
+                "HTTP/1.1 206 Partial Content\r\nDate: Fri, 10 Jan 2025 14:32:01 GMT\r\n\
+                 Content-Length: 18446744073709551615\r\nConnection: keep-alive\r\n\r\n",
+            ),
+        ];
+        for &(status, fields, length, keep_alive, expected) in cases {
+            assert_eq!(
+                head(status, fields, length, keep_alive),
+                expected,
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_head_length_bound_holds_for_the_longest_heads() {
+        let fields: &[(&str, &str)] = &[("X-Long", "0123456789abcdef"), ("A", "")];
+        for status in [100, 200, 204, 431, 511, 999, 0] {
+            for keep_alive in [true, false] {
+                let written = head(status, fields, u64::MAX, keep_alive).len();
+                let bound = response_head_len_bound(fields.iter().map(|(n, v)| (*n, v.as_bytes())));
+                assert!(written <= bound, "{status}: {written} > {bound}");
+            }
+        }
+    }
+
+    #[test]
+    fn continue_is_a_status_line_and_an_empty_line() {
+        let mut out = Vec::new();
+        encode_continue(&mut out);
+        assert_eq!(out, b"HTTP/1.1 100 Continue\r\n\r\n");
     }
 }

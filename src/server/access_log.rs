@@ -41,6 +41,10 @@ pub struct LogRecord<'a> {
     pub request: Option<(&'a [u8], &'a [u8])>,
     pub status: u16,
     pub duration: Duration,
+    /// The bytes of head and body that left for this response (fewer than
+    /// it has when the client went away). Not in today's line format; for
+    /// the formats that report it.
+    pub bytes_sent: u64,
 }
 
 impl LogRecord<'_> {
@@ -257,6 +261,7 @@ mod tests {
             request,
             status: 200,
             duration: Duration::from_micros(2_700),
+            bytes_sent: 0,
         }
         .format(&mut out);
         String::from_utf8(out).unwrap()
@@ -298,6 +303,7 @@ mod tests {
             request: Some((b"GET", b"/")),
             status: 505,
             duration: Duration::from_secs(100_000),
+            bytes_sent: 0,
         }
         .format(&mut out);
         assert_eq!(
@@ -338,6 +344,7 @@ mod tests {
                 request: Some((b"GET", b"/")),
                 status: 200,
                 duration: Duration::ZERO,
+                bytes_sent: 0,
             });
         }
         writer.finish();

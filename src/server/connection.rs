@@ -3,18 +3,25 @@
 //! again, with bytes of pipelined requests kept in the buffer between rounds.
 //!
 //! Framing and persistence are decided by `proto`; what answers is decided by
-//! `service`; this file owns only the order of events, the clocks and the socket.
+//! `service`; bytes move through a [`Transport`]; this file owns only the
+//! order of events and the clocks.
 
 use super::access_log::{AccessLog, LogRecord};
 use super::clock;
 use super::shutdown::ShutdownSignal;
 use super::transmit::{coalesced_len, send_response};
+use super::transport::{self, Accepted, Transport};
 use crate::config::Config;
 use crate::proto::framing::{expectation, Expectation};
-use crate::proto::response::{encode_decimal, encode_field, encode_status_line};
+use crate::proto::persistence::{
+    announced_persistence, settled_persistence, unread_body, Admission, Exchange, RequestBody,
+};
+use crate::proto::response::{
+    encode_continue, encode_response_head, response_head_len_bound, status_allows_body,
+};
 use crate::proto::{
     self, request_framing, wants_keep_alive, BodyDecoder, BodyEvent, BodyFraming, HeadBuffers,
-    Method, RequestHead,
+    Method, Persistence, RequestHead,
 };
 use crate::service::{Body, Response, Routed, Router};
 use bytes::{Buf, BytesMut};
@@ -22,8 +29,6 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
-use tokio::net::TcpStream;
 use tokio::time::{timeout, timeout_at, Instant};
 
 /// Bytes asked of the socket per read.
@@ -51,62 +56,12 @@ const LINGER_STALL: Duration = Duration::from_secs(2);
 /// megabytes is discarded in a few hundred reads, not a thousand.
 const LINGER_READ_BYTES: usize = 64 * 1024;
 
-/// Read what the socket holds into `buf`'s spare capacity, without waiting
-/// (`WouldBlock` if nothing is there).
-///
-/// A read that leaves spare capacity unfilled emptied the kernel's queue, so
-/// it also consumes the socket's read readiness, as tokio's own `poll_read`
-/// does; more bytes, or the peer's FIN (a closed state is never consumed),
-/// bring a new epoll event. Without this the next read after a response
-/// would be a `recvfrom` that can only fail with `EAGAIN`: one wasted
-/// syscall per keep-alive request. The clearing goes through `try_io`, so a
-/// readiness event newer than the read is never lost.
-fn try_read_available(stream: &TcpStream, buf: &mut BytesMut) -> io::Result<usize> {
-    let spare = buf.capacity() - buf.len();
-    let mut read = 0;
-    let outcome = stream.try_io(Interest::READABLE, || {
-        read = stream.try_read_buf(buf)?;
-        if 0 < read && read < spare {
-            Err(io::ErrorKind::WouldBlock.into())
-        } else {
-            Ok(read)
-        }
-    });
-    match outcome {
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock && read > 0 => Ok(read),
-        other => other,
-    }
-}
-
 /// What every connection shares.
 pub struct ConnectionContext {
     pub config: Arc<Config>,
-    pub router: Arc<Router>,
+    /// What this connection's listener serves.
+    pub service: Arc<Router>,
     pub log: AccessLog,
-}
-
-/// Whether the connection carries another request after this one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Persistence {
-    KeepAlive,
-    /// Close after lingering (see `linger`): unread bytes may still come.
-    Close,
-    /// Close at once, without lingering: the client asked to close and
-    /// nothing of its request is unread (after a `close` option it must send
-    /// no more, RFC 9112 §9.6), or a response could not be written (the peer
-    /// reset, or stopped reading for the write timeout). Either way there is
-    /// nothing to linger for, and lingering would only hold the slot.
-    CloseNow,
-}
-
-/// What became of the request body, once the response is chosen.
-enum BodyState {
-    /// Fully read (or there was none).
-    Consumed,
-    /// Unread; the driver reads and discards it after the response.
-    Drain(BodyDecoder),
-    /// Unread and not worth reading: the connection closes.
-    Abandoned,
 }
 
 /// How waiting for a head (or a body) ended, when it did not end in bytes.
@@ -128,38 +83,38 @@ enum Arrival {
 
 /// A connection that went idle: to be parked, and served again by a new
 /// task when its client sends bytes.
-pub struct IdleConnection {
-    pub stream: TcpStream,
+pub struct IdleConnection<T> {
+    pub transport: T,
     /// When the idle timeout closes it.
     pub deadline: Instant,
 }
 
 /// Serve one connection until it closes, or until it has been idle long
-/// enough to be parked: then it is handed back.
-pub async fn serve_connection(
-    stream: TcpStream,
-    peer: SocketAddr,
+/// enough to be parked: then it is handed back. The bytes `accepted` holds
+/// already read are parsed before anything is read from its transport.
+pub async fn serve_connection<T: Transport>(
+    accepted: Accepted<T>,
     context: Arc<ConnectionContext>,
     shutdown: ShutdownSignal,
-) -> Option<IdleConnection> {
+) -> Option<IdleConnection<T>> {
     let mut connection = Connection {
-        stream,
-        peer,
+        transport: accepted.transport,
+        peer: accepted.peer,
         context,
         shutdown,
-        input: BytesMut::new(),
+        input: accepted.preread,
         output: Vec::new(),
         head_buffers: HeadBuffers::default(),
     };
     let deadline = connection.run().await?;
     Some(IdleConnection {
-        stream: connection.stream,
+        transport: connection.transport,
         deadline,
     })
 }
 
-struct Connection {
-    stream: TcpStream,
+struct Connection<T> {
+    transport: T,
     peer: SocketAddr,
     context: Arc<ConnectionContext>,
     shutdown: ShutdownSignal,
@@ -172,7 +127,7 @@ struct Connection {
     head_buffers: HeadBuffers,
 }
 
-impl Connection {
+impl<T: Transport> Connection<T> {
     /// Serve requests until the connection closes (`None`) or goes idle
     /// (`Some` of its idle deadline).
     async fn run(&mut self) -> Option<Instant> {
@@ -214,7 +169,7 @@ impl Connection {
             // A new one starts small: most request heads fit, and read_head
             // grows it when one does not.
             self.input.reserve(FIRST_READ_BYTES);
-            match try_read_available(&self.stream, &mut self.input) {
+            match self.transport.try_read(&mut self.input) {
                 Ok(0) => return Arrival::Gone,
                 Ok(_) => return Arrival::Bytes,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -238,7 +193,7 @@ impl Connection {
                 return Arrival::Idle(deadline);
             }
             // Readable or timed out, the checks above decide next.
-            if let Ok(Err(_)) = timeout_at(park_at.min(deadline), self.stream.readable()).await {
+            if let Ok(Err(_)) = timeout_at(park_at.min(deadline), self.transport.readable()).await {
                 return Arrival::Gone;
             }
         }
@@ -279,14 +234,15 @@ impl Connection {
         let response = if expect == Expectation::Unsupported {
             Response::text(417, "unsupported expectation\n")
         } else {
-            match context.router.route(head) {
+            match context.service.route(head) {
                 Routed::Respond(response) => response,
                 Routed::ReadBody(handler) => {
                     if expect == Expectation::Continue
                         && framing != BodyFraming::None
                         && self.input.is_empty()
                     {
-                        let sent = write_interim_continue(&mut self.stream, timeouts.write).await;
+                        let sent =
+                            write_interim_continue(&mut self.transport, timeouts.write).await;
                         if sent.is_err() {
                             return Persistence::CloseNow;
                         }
@@ -299,7 +255,7 @@ impl Connection {
                     {
                         Ok(()) => {
                             body_read = true;
-                            context.router.respond_with_body(handler, head, &body)
+                            context.service.respond_with_body(handler, head, &body)
                         }
                         Err(failure) => return self.fail(failure, Some(head), started).await,
                     }
@@ -307,52 +263,42 @@ impl Connection {
             }
         };
 
-        let body_state = if body_read {
-            BodyState::Consumed
+        let body = if body_read {
+            RequestBody::Consumed
         } else {
-            self.plan_drain(framing, expect, decoder)
+            self.plan_drain(framing, expect, &mut decoder)
         };
         // Once shutdown begins, a connection answers the requests it has
-        // already received (pipelined before the client could know) and
-        // no more. Only with the body behind us: bytes of a body still to
-        // be drained are not a head.
-        let answer_next = !self.shutdown.is_triggered()
-            || (matches!(body_state, BodyState::Consumed) && self.has_received_next_head());
-        // Asked once: it scans the head's fields.
-        let client_keeps_alive = wants_keep_alive(head);
-        let mut persistence = if client_keeps_alive && answer_next {
-            Persistence::KeepAlive
+        // already received (pipelined before the client could know) and no
+        // more; `announced_persistence` weighs that against the body.
+        let admission = if self.shutdown.is_triggered() {
+            Admission::Closing {
+                next_head_received: self.has_received_next_head(),
+            }
         } else {
-            Persistence::Close
+            Admission::Open
         };
-        if let BodyState::Abandoned = body_state {
-            persistence = Persistence::Close;
-        }
-        let nothing_unread = matches!(body_state, BodyState::Consumed);
+        let exchange = Exchange {
+            client_keeps_alive: wants_keep_alive(head),
+            body,
+            admission,
+        };
+        let persistence = announced_persistence(&exchange);
         let sent = self
             .respond(response, Some(head), persistence, started)
             .await;
         if sent.is_err() {
             return Persistence::CloseNow;
         }
-        if persistence == Persistence::KeepAlive {
-            if let BodyState::Drain(mut decoder) = body_state {
-                let drained = self
-                    .consume_body(&mut decoder, None, MAX_DRAIN_BYTES, timeouts.body_read)
-                    .await;
-                if drained.is_err() {
-                    return Persistence::Close;
-                }
+        if persistence == Persistence::KeepAlive && body == RequestBody::Drain {
+            let drained = self
+                .consume_body(&mut decoder, None, MAX_DRAIN_BYTES, timeouts.body_read)
+                .await;
+            if drained.is_err() {
+                return Persistence::Close;
             }
         }
-        if persistence == Persistence::Close
-            && !client_keeps_alive
-            && nothing_unread
-            && self.input.is_empty()
-        {
-            return Persistence::CloseNow;
-        }
-        persistence
+        settled_persistence(persistence, &exchange, self.input.is_empty())
     }
 
     /// Whether the next request's head has arrived in full: in the buffer,
@@ -361,7 +307,7 @@ impl Connection {
         let limits = &self.context.config.limits;
         if self.input.len() <= limits.max_head_bytes {
             self.input.reserve(READ_CHUNK_BYTES);
-            let _ = try_read_available(&self.stream, &mut self.input);
+            let _ = self.transport.try_read(&mut self.input);
         }
         matches!(proto::parse_head(&self.input, limits), Ok(Some(_)))
     }
@@ -371,8 +317,8 @@ impl Connection {
         &mut self,
         framing: BodyFraming,
         expect: Expectation,
-        mut decoder: BodyDecoder,
-    ) -> BodyState {
+        decoder: &mut BodyDecoder,
+    ) -> RequestBody {
         // Whatever of it is already buffered is thrown away now; if that
         // was all of it, the connection stays usable.
         loop {
@@ -380,25 +326,16 @@ impl Connection {
                 Ok((BodyEvent::Data(_), used)) => self.input.advance(used),
                 Ok((BodyEvent::End, used)) => {
                     self.input.advance(used);
-                    return BodyState::Consumed;
+                    return RequestBody::Consumed;
                 }
                 Ok((BodyEvent::NeedMore, used)) => {
                     self.input.advance(used);
                     break;
                 }
-                Err(_) => return BodyState::Abandoned,
+                Err(_) => return RequestBody::Abandoned,
             }
         }
-        // A client waiting for 100 Continue may or may not send the body
-        // now that a final status arrives (RFC 9110 §10.1.1): the connection
-        // cannot be reused reliably. That includes a 417, whose unmet
-        // expectation may have come beside 100-continue. A body too large
-        // to be worth reading closes the connection too.
-        match framing {
-            _ if expect != Expectation::None => BodyState::Abandoned,
-            BodyFraming::Length(n) if n > MAX_DRAIN_BYTES => BodyState::Abandoned,
-            _ => BodyState::Drain(decoder),
-        }
+        unread_body(framing, expect, MAX_DRAIN_BYTES)
     }
 
     /// Read until a complete head is buffered, or the deadline passes.
@@ -418,7 +355,12 @@ impl Connection {
             }
             scanned = self.input.len();
             self.input.reserve(READ_CHUNK_BYTES);
-            match timeout_at(deadline, self.stream.read_buf(&mut self.input)).await {
+            match timeout_at(
+                deadline,
+                transport::read(&mut self.transport, &mut self.input),
+            )
+            .await
+            {
                 Err(_) => return Err(ReadFailure::TimedOut),
                 Ok(Ok(0)) | Ok(Err(_)) => return Err(ReadFailure::Gone),
                 Ok(Ok(_)) => {}
@@ -456,7 +398,7 @@ impl Connection {
                 return Err(ReadFailure::Gone);
             }
             self.input.reserve(READ_CHUNK_BYTES);
-            match timeout(stall, self.stream.read_buf(&mut self.input)).await {
+            match timeout(stall, transport::read(&mut self.transport, &mut self.input)).await {
                 Err(_) => return Err(ReadFailure::TimedOut),
                 Ok(Ok(0)) | Ok(Err(_)) => return Err(ReadFailure::Gone),
                 Ok(Ok(n)) => received += n as u64,
@@ -495,17 +437,23 @@ impl Connection {
     ) -> io::Result<()> {
         let is_head_request = head.is_some_and(|h| h.method() == Method::Head);
         let status = response.status;
-        let has_body = status_allows_body(status);
-        let send_body = has_body && !is_head_request;
+        let send_body = status_allows_body(status) && !is_head_request;
         self.output.clear();
-        // Sized once for the head and a body copied behind it: growing from
-        // empty, field by field, cost a realloc per doubling on every new
-        // connection (about a fifth of a connection's instructions).
-        self.output
-            .reserve(head_len_bound(&response) + coalesced_len(&response.body, send_body));
-        encode_response_head(&response, persistence, has_body, &mut self.output);
-        let result = send_response(
-            &mut self.stream,
+        // Sized once for the head and a body copied behind it.
+        self.output.reserve(
+            response_head_len_bound(response.field_lines())
+                + coalesced_len(&response.body, send_body),
+        );
+        encode_response_head(
+            status,
+            response.field_lines(),
+            &clock::http_date_now(),
+            response.body.len(),
+            persistence == Persistence::KeepAlive,
+            &mut self.output,
+        );
+        let transmitted = send_response(
+            &mut self.transport,
             &mut self.output,
             response.body,
             send_body,
@@ -519,8 +467,9 @@ impl Connection {
             request: head.map(|h| (h.method_bytes(), h.target())),
             status,
             duration: started.elapsed(),
+            bytes_sent: transmitted.bytes_sent,
         });
-        result
+        transmitted.result
     }
 
     /// Close politely (RFC 9112 §9.6): send FIN (a no-op if the last
@@ -532,7 +481,7 @@ impl Connection {
     /// closes, stalls for [`LINGER_STALL`], or reaches the configured time
     /// or byte bound, so no client holds its slot by sending forever.
     async fn linger(&mut self) {
-        let _ = timeout(Duration::from_millis(500), self.stream.shutdown()).await;
+        let _ = timeout(Duration::from_millis(500), self.transport.shutdown_write()).await;
         let config = &self.context.config;
         let deadline = Instant::now() + config.timeouts.linger;
         let max_bytes = config.max_linger_bytes;
@@ -544,7 +493,8 @@ impl Connection {
             self.input.clear();
             self.input.reserve(LINGER_READ_BYTES);
             let stall_deadline = deadline.min(Instant::now() + LINGER_STALL);
-            match timeout_at(stall_deadline, self.stream.read_buf(&mut self.input)).await {
+            let read = transport::read(&mut self.transport, &mut self.input);
+            match timeout_at(stall_deadline, read).await {
                 Ok(Ok(n)) if n > 0 => discarded += n as u64,
                 _ => break,
             }
@@ -568,55 +518,198 @@ fn should_parse(input: &[u8], scanned: usize, limits: &proto::Limits) -> bool {
         || crossed(limits.max_head_bytes)
 }
 
-/// RFC 9110 §15.2, §15.3.5, §15.4.5: 1xx, 204 and 304 responses have no
-/// content, and carry no Content-Length for it.
-fn status_allows_body(status: u16) -> bool {
-    !(status < 200 || status == 204 || status == 304)
-}
-
-/// The status line, the service's fields, then the fields the driver owns:
-/// Date, Content-Length and Connection.
-fn encode_response_head(
-    response: &Response,
-    persistence: Persistence,
-    has_body: bool,
-    out: &mut Vec<u8>,
-) {
-    encode_status_line(response.status, out);
-    for (name, value) in &response.fields {
-        encode_field(name, value.as_bytes(), out);
-    }
-    encode_field("Date", &clock::http_date_now(), out);
-    if has_body {
-        out.extend_from_slice(b"Content-Length: ");
-        encode_decimal(response.body.len(), out);
-        out.extend_from_slice(b"\r\n");
-    }
-    let connection: &[u8] = match persistence {
-        Persistence::KeepAlive => b"keep-alive",
-        Persistence::Close | Persistence::CloseNow => b"close",
-    };
-    encode_field("Connection", connection, out);
-    out.extend_from_slice(b"\r\n");
-}
-
-/// At least the length of the head [`encode_response_head`] writes for
-/// `response`.
-fn head_len_bound(response: &Response) -> usize {
-    // The status line, Date, Content-Length, Connection and the final CRLF
-    // take at most this many bytes (a 20-digit length, "keep-alive").
-    const FIXED_BYTES: usize = 160;
-    let fields: usize = response
-        .fields
-        .iter()
-        .map(|(name, value)| name.len() + value.len() + 4)
-        .sum();
-    FIXED_BYTES + fields
-}
-
-async fn write_interim_continue(stream: &mut TcpStream, stall: Duration) -> io::Result<()> {
+async fn write_interim_continue<T: Transport>(
+    transport: &mut T,
+    stall: Duration,
+) -> io::Result<()> {
     let mut out = Vec::with_capacity(32);
-    encode_status_line(100, &mut out);
-    out.extend_from_slice(b"\r\n");
-    send_response(stream, &mut out, Body::Empty, false, stall, false).await
+    encode_continue(&mut out);
+    send_response(transport, &mut out, Body::Empty, false, stall, false)
+        .await
+        .result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::access_log::LogWriter;
+    use crate::server::shutdown::shutdown_channel;
+    use crate::server::transport::test_transport::UnixTransport;
+    use crate::server::transport::PlainTcp;
+    use crate::service::static_files::StaticFiles;
+    use std::io::{Read, Write};
+
+    const FILE_BYTES: usize = 100_000;
+
+    /// A driver's context over a temporary root holding `small.txt` and
+    /// `large.bin` (too large to be copied behind the head), with the
+    /// access log going to the returned buffer once its writer finishes.
+    fn context() -> (
+        tempfile::TempDir,
+        Arc<ConnectionContext>,
+        LogSink,
+        LogWriter,
+    ) {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("small.txt"), "hello\n").unwrap();
+        std::fs::write(root.path().join("large.bin"), large_body()).unwrap();
+        let root_path = root.path().canonicalize().unwrap();
+        let config = Config::new("127.0.0.1:0".parse().unwrap(), root_path.clone());
+        let files = StaticFiles::new(root_path, config.static_files.clone()).unwrap();
+        let sink = LogSink::default();
+        let (log, writer) = AccessLog::start(Box::new(sink.clone()));
+        let context = ConnectionContext {
+            config: Arc::new(config),
+            service: Arc::new(
+                Router::new()
+                    .with_route(Method::Post, "/echo", crate::service::echo::echo)
+                    .with_static_files(files),
+            ),
+            log,
+        };
+        (root, Arc::new(context), sink, writer)
+    }
+
+    fn large_body() -> Vec<u8> {
+        (0..FILE_BYTES).map(|i| (i % 251) as u8).collect()
+    }
+
+    #[derive(Clone, Default)]
+    struct LogSink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for LogSink {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// Read one response (framed by Content-Length): its head and body.
+    fn read_response(client: &mut impl Read, buffered: &mut Vec<u8>) -> (String, Vec<u8>) {
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            if let Some(end) = buffered.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8(buffered[..end + 4].to_vec()).unwrap();
+                let length: usize = head
+                    .lines()
+                    .find_map(|line| line.strip_prefix("Content-Length: "))
+                    .map_or(0, |n| n.parse().unwrap());
+                if buffered.len() >= end + 4 + length {
+                    let body = buffered[end + 4..end + 4 + length].to_vec();
+                    buffered.drain(..end + 4 + length);
+                    return (head, body);
+                }
+            }
+            let n = client
+                .read(&mut chunk)
+                .expect("a response within the deadline");
+            assert!(
+                n > 0,
+                "closed after {:?}",
+                String::from_utf8_lossy(buffered)
+            );
+            buffered.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    /// Issue 12: a connection may start with bytes already read (a PROXY
+    /// header's tail, bytes that came with a TLS handshake): they are
+    /// served first, and a request split between them and the transport is
+    /// whole.
+    #[test]
+    fn bytes_read_before_the_driver_starts_are_served_first() {
+        let (_root, context, log, log_writer) = context();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let (server, peer) = listener.accept().unwrap();
+        server.set_nonblocking(true).unwrap();
+        let preread = b"GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /missing HTTP/1.1\r\nHo";
+        let client_thread = std::thread::spawn(move || {
+            client
+                .write_all(b"st: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut buffered = Vec::new();
+            let first = read_response(&mut client, &mut buffered);
+            let second = read_response(&mut client, &mut buffered);
+            let mut rest = Vec::new();
+            client.read_to_end(&mut rest).unwrap();
+            (first, second, rest)
+        });
+        let (_trigger, shutdown) = shutdown_channel();
+        runtime().block_on(async {
+            let accepted = Accepted {
+                transport: PlainTcp::new(tokio::net::TcpStream::from_std(server).unwrap()),
+                peer,
+                preread: BytesMut::from(&preread[..]),
+            };
+            let idle = serve_connection(accepted, context, shutdown).await;
+            assert!(idle.is_none(), "the client asked to close");
+        });
+        let ((first, body), (second, _), rest) = client_thread.join().unwrap();
+        assert!(first.starts_with("HTTP/1.1 200 OK\r\n"), "{first}");
+        assert_eq!(body, b"hello\n");
+        assert!(second.starts_with("HTTP/1.1 404 "), "{second}");
+        assert!(second.contains("Connection: close\r\n"), "{second}");
+        assert!(rest.is_empty(), "nothing after the last response");
+        log_writer.finish();
+        let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].contains(" - GET /small.txt - 200 - "), "{lines:?}");
+        assert!(lines[1].contains(" - GET /missing - 404 - "), "{lines:?}");
+    }
+
+    /// The driver knows its transport only by `Transport`: over a Unix
+    /// socket, which has no zero-copy file path, a file too large to be
+    /// copied behind the head is sent by the provided copy, an uploaded
+    /// body is read, and an idle connection is handed back for parking.
+    #[test]
+    fn the_driver_serves_any_transport() {
+        let (_root, context, _log, _log_writer) = context();
+        let runtime = runtime();
+        // The transport registers with this runtime's reactor.
+        let (transport, mut client) = runtime.block_on(async { UnixTransport::pair() });
+        let client_thread = std::thread::spawn(move || {
+            client
+                .write_all(
+                    b"GET /large.bin HTTP/1.1\r\nHost: x\r\n\r\n\
+                      POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\ntrue",
+                )
+                .unwrap();
+            let mut buffered = Vec::new();
+            let file = read_response(&mut client, &mut buffered);
+            let echo = read_response(&mut client, &mut buffered);
+            // Stay connected and silent: the connection goes idle.
+            (file, echo, client)
+        });
+        let (_trigger, shutdown) = shutdown_channel();
+        let idle = runtime.block_on(async {
+            let accepted = Accepted {
+                transport,
+                peer: "127.0.0.1:1".parse().unwrap(),
+                preread: BytesMut::new(),
+            };
+            serve_connection(accepted, context, shutdown).await
+        });
+        let ((file_head, file_body), (echo_head, echo_body), _client) =
+            client_thread.join().unwrap();
+        assert!(file_head.starts_with("HTTP/1.1 200 OK\r\n"), "{file_head}");
+        assert!(file_body == large_body(), "the file arrived whole");
+        assert!(echo_head.starts_with("HTTP/1.1 200 OK\r\n"), "{echo_head}");
+        assert!(!echo_body.is_empty());
+        assert!(idle.is_some(), "handed back to be parked");
+    }
 }

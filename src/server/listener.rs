@@ -10,6 +10,36 @@ use std::time::Duration;
 /// (the kernel caps it at `net.core.somaxconn`).
 const LISTEN_BACKLOG: i32 = 4096;
 
+/// A bound, listening socket, not yet accepting: what a server is handed,
+/// paired with the service it serves (see `Server::new`).
+#[derive(Debug)]
+pub struct Listener {
+    socket: TcpListener,
+    local_addr: SocketAddr,
+}
+
+impl Listener {
+    /// Listen on `addr`: dual-stack for the unspecified IPv6 address, with
+    /// the socket options `listen` sets.
+    pub fn bind(addr: SocketAddr, defer_accept: Duration) -> Result<Listener, ListenError> {
+        let socket = listen(addr, defer_accept)?;
+        let local_addr = socket
+            .local_addr()
+            .map_err(|source| ListenError { addr, source })?;
+        Ok(Listener { socket, local_addr })
+    }
+
+    /// The address actually bound (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Another handle to the same socket, for another worker to accept from.
+    pub(super) fn try_clone_socket(&self) -> io::Result<TcpListener> {
+        self.socket.try_clone()
+    }
+}
+
 /// Why the server could not listen, in words for the one stderr line.
 #[derive(Debug)]
 pub struct ListenError {

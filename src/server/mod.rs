@@ -1,8 +1,11 @@
 //! The only code that owns sockets, tasks and timers.
 //!
-//! [`Server::bind`] checks the root, raises the open-file limit and listens;
-//! [`Server::start`] runs one event loop per worker thread, all accepting
-//! from the same listening socket (chosen by measurement, see README
+//! A [`Server`] is handed what it serves: [`Server::new`] takes listeners,
+//! each paired with the [`Router`] it serves (the site on one, an admin
+//! service on another), and raises the open-file limit; [`Server::bind`] is
+//! the one-listener convenience that builds the site from the
+//! configuration. [`Server::start`] runs one event loop per worker thread,
+//! each accepting from every listening socket (chosen by measurement, see README
 //! "Performance": against one multi-threaded runtime and against one
 //! SO_REUSEPORT listener per worker, on 2 cores with 2 workers it was as
 //! fast with keep-alive and faster for connection-per-request than the
@@ -18,13 +21,14 @@ mod listener;
 mod parking;
 pub mod shutdown;
 mod transmit;
+pub mod transport;
 
-pub use listener::{ListenError, LoweredCap};
+pub use listener::{ListenError, Listener, LoweredCap};
 
-use crate::config::{Config, ConfigError};
-use crate::service::static_files::StaticFiles;
+use crate::config::Config;
 use crate::service::Router;
 use access_log::{AccessLog, LogWriter};
+use bytes::BytesMut;
 use connection::{serve_connection, ConnectionContext};
 use parking::{Parked, Parking};
 use shutdown::{
@@ -35,8 +39,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use transport::{Accepted, PlainTcp, Transport};
 
 /// After `accept` fails for lack of file descriptors, wait this long before
 /// trying again rather than spinning.
@@ -44,16 +49,15 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// A bound server, not yet serving.
 pub struct Server {
-    listener: std::net::TcpListener,
-    local_addr: SocketAddr,
+    /// Each listener and the service it serves; never empty.
+    services: Vec<(Listener, Arc<Router>)>,
     config: Arc<Config>,
-    router: Arc<Router>,
     lowered_cap: Option<LoweredCap>,
 }
 
 /// A serving server: its workers run until [`RunningServer::shutdown`].
 pub struct RunningServer {
-    local_addr: SocketAddr,
+    local_addrs: Vec<SocketAddr>,
     trigger: ShutdownTrigger,
     workers: Vec<JoinHandle<()>>,
     log_writer: LogWriter,
@@ -61,28 +65,51 @@ pub struct RunningServer {
 }
 
 impl Server {
-    /// Check the root, raise the open-file limit, and listen.
-    pub fn bind(mut config: Config) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
-        let static_files = StaticFiles::new(config.root.clone(), config.static_files.clone())
-            .map_err(|e| ConfigError(format!("cannot open root {}: {e}", config.root.display())))?;
-        let router = Router::new(static_files).with_policy(config.response_policy.clone());
+    /// A server serving each listener with its router, under `config`'s
+    /// limits, timeouts, worker count and connection cap (shared by all
+    /// listeners). `config`'s address and site fields are not read here:
+    /// the listeners and routers already embody them. Raises the open-file
+    /// limit, lowering the connection cap to fit under it if need be.
+    ///
+    /// # Panics
+    /// If `services` is empty: a server with nothing to serve is a mistake
+    /// in the code that builds it.
+    pub fn new(mut config: Config, services: Vec<(Listener, Router)>) -> Server {
+        assert!(!services.is_empty(), "a server needs a listener");
         let (max_connections, lowered_cap) =
             listener::raise_open_file_limit(config.max_connections);
         config.max_connections = max_connections;
-        let listener = listener::listen(config.addr, config.timeouts.defer_accept)?;
-        let local_addr = listener.local_addr()?;
-        Ok(Server {
-            listener,
-            local_addr,
+        Server {
+            services: services
+                .into_iter()
+                .map(|(listener, router)| (listener, Arc::new(router)))
+                .collect(),
             config: Arc::new(config),
-            router: Arc::new(router),
             lowered_cap,
-        })
+        }
     }
 
-    /// The address actually bound (with the real port when 0 was asked for).
+    /// The site ([`crate::site`]: its routes and the root's files) on
+    /// `config.addr`: checks the root, listens, and hands both to
+    /// [`Server::new`].
+    pub fn bind(config: Config) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
+        let site = crate::site(&config)?;
+        let listener = Listener::bind(config.addr, config.timeouts.defer_accept)?;
+        Ok(Server::new(config, vec![(listener, site)]))
+    }
+
+    /// The address the first listener actually bound (with the real port
+    /// when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.services[0].0.local_addr()
+    }
+
+    /// Every listener's address, in the order they were handed over.
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.services
+            .iter()
+            .map(|(listener, _)| listener.local_addr())
+            .collect()
     }
 
     /// The configuration in force (after the connection cap was fitted under
@@ -99,31 +126,46 @@ impl Server {
 
     /// Start the worker threads; access-log lines go to `log_sink`.
     pub fn start(self, log_sink: Box<dyn Write + Send>) -> io::Result<RunningServer> {
+        let local_addrs = self.local_addrs();
         let (log, log_writer) = AccessLog::start(log_sink);
         let (trigger, signal) = shutdown_channel();
-        let context = Arc::new(ConnectionContext {
-            config: Arc::clone(&self.config),
-            router: self.router,
-            log,
-        });
+        let contexts: Vec<Arc<ConnectionContext>> = self
+            .services
+            .iter()
+            .map(|(_, service)| {
+                Arc::new(ConnectionContext {
+                    config: Arc::clone(&self.config),
+                    service: Arc::clone(service),
+                    log: log.clone(),
+                })
+            })
+            .collect();
         let slots = Arc::new(Semaphore::new(self.config.max_connections));
         let tracker = Arc::new(ConnectionTracker::default());
         let mut workers = Vec::with_capacity(self.config.workers);
         for index in 0..self.config.workers {
-            let listener = self.listener.try_clone()?;
+            let mut acceptors = Vec::with_capacity(self.services.len());
+            for ((listener, _), context) in self.services.iter().zip(&contexts) {
+                let acceptor = Acceptor {
+                    context: Arc::clone(context),
+                    slots: Arc::clone(&slots),
+                    tracker: Arc::clone(&tracker),
+                    shutdown: signal.clone(),
+                };
+                acceptors.push((listener.try_clone_socket()?, acceptor));
+            }
             let worker = Worker {
-                context: Arc::clone(&context),
-                slots: Arc::clone(&slots),
+                acceptors,
                 tracker: Arc::clone(&tracker),
-                shutdown: signal.clone(),
+                grace: self.config.timeouts.shutdown_grace,
             };
             let handle = std::thread::Builder::new()
                 .name(format!("worker-{index}"))
-                .spawn(move || worker.run(listener))?;
+                .spawn(move || worker.run())?;
             workers.push(handle);
         }
         Ok(RunningServer {
-            local_addr: self.local_addr,
+            local_addrs,
             trigger,
             workers,
             log_writer,
@@ -160,8 +202,14 @@ impl Server {
 }
 
 impl RunningServer {
+    /// The first listener's address.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.local_addrs[0]
+    }
+
+    /// Every listener's address, in the order they were handed over.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
     }
 
     /// How many connections are open right now (accepted and not yet
@@ -182,8 +230,17 @@ impl RunningServer {
     }
 }
 
-/// One worker thread: an event loop accepting from its copy of the listener.
+/// One worker thread: an event loop accepting from its copy of every
+/// listener.
 struct Worker {
+    acceptors: Vec<(std::net::TcpListener, Acceptor)>,
+    tracker: Arc<ConnectionTracker>,
+    grace: Duration,
+}
+
+/// One listener in one worker: accepts its connections and serves them
+/// with its service, parking them when idle.
+struct Acceptor {
     context: Arc<ConnectionContext>,
     slots: Arc<Semaphore>,
     tracker: Arc<ConnectionTracker>,
@@ -191,7 +248,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn run(self, listener: std::net::TcpListener) {
+    fn run(self) {
         let runtime = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -203,28 +260,50 @@ impl Worker {
             }
         };
         runtime.block_on(async move {
-            let listener = match TcpListener::from_std(listener) {
-                Ok(listener) => listener,
-                Err(e) => {
-                    eprintln!("httpserver: cannot start a worker: {e}");
-                    return;
-                }
-            };
-            let parking = Arc::new(Parking::default());
-            let mut shutdown = self.shutdown.clone();
-            let parked = parking.run(async move { shutdown.triggered().await }, |woken| {
-                self.spawn_connection(woken.stream, woken.peer, woken.hold, &parking)
-            });
-            tokio::join!(self.accept_until_shutdown(&listener, &parking), parked);
-            drop(listener);
-            let grace = self.context.config.timeouts.shutdown_grace;
-            let _ = tokio::time::timeout(grace, self.tracker.all_closed()).await;
+            let accepting: Vec<_> = self
+                .acceptors
+                .into_iter()
+                .map(|(listener, acceptor)| tokio::spawn(acceptor.run(listener)))
+                .collect();
+            for acceptor in accepting {
+                let _ = acceptor.await;
+            }
+            let _ = tokio::time::timeout(self.grace, self.tracker.all_closed()).await;
         });
         // Dropping the runtime cancels connections still open after the
         // grace period, closing their sockets.
     }
+}
 
-    async fn accept_until_shutdown(&self, listener: &TcpListener, parking: &Arc<Parking<Hold>>) {
+impl Acceptor {
+    /// Accept and serve until shutdown; then the listening socket closes
+    /// and so do the parked connections.
+    async fn run(self, listener: std::net::TcpListener) {
+        let listener = match TcpListener::from_std(listener) {
+            Ok(listener) => listener,
+            Err(e) => {
+                eprintln!("httpserver: cannot start a worker: {e}");
+                return;
+            }
+        };
+        let parking = Arc::new(Parking::default());
+        let mut shutdown = self.shutdown.clone();
+        let parked = parking.run(async move { shutdown.triggered().await }, |woken| {
+            let accepted = Accepted {
+                transport: woken.transport,
+                peer: woken.peer,
+                preread: BytesMut::new(),
+            };
+            self.spawn_connection(accepted, woken.hold, &parking)
+        });
+        tokio::join!(self.accept_until_shutdown(&listener, &parking), parked);
+    }
+
+    async fn accept_until_shutdown(
+        &self,
+        listener: &TcpListener,
+        parking: &Arc<Parking<PlainTcp, Hold>>,
+    ) {
         let mut shutdown = self.shutdown.clone();
         loop {
             // Take a connection slot before accepting: at the cap, clients
@@ -256,36 +335,48 @@ impl Worker {
                 _slot: slot,
                 _guard: self.tracker.open(),
             };
-            self.spawn_connection(stream, peer, hold, parking);
+            let accepted = Accepted {
+                transport: PlainTcp::new(stream),
+                peer,
+                preread: BytesMut::new(),
+            };
+            self.spawn_connection(accepted, hold, parking);
         }
     }
 
     /// Serve a connection in a task of its own; if it goes idle, park it.
-    fn spawn_connection(
+    fn spawn_connection<T: Transport>(
         &self,
-        stream: TcpStream,
-        peer: SocketAddr,
+        accepted: Accepted<T>,
         hold: Hold,
-        parking: &Arc<Parking<Hold>>,
+        parking: &Arc<Parking<T, Hold>>,
     ) {
         let context = Arc::clone(&self.context);
         let signal = self.shutdown.clone();
         let parking = Arc::clone(parking);
         tokio::spawn(async move {
-            let mut stream = stream;
+            let peer = accepted.peer;
+            let mut accepted = accepted;
             let mut hold = hold;
             // A connection whose bytes arrive just as it parks comes back.
             while let Some(idle) =
-                serve_connection(stream, peer, Arc::clone(&context), signal.clone()).await
+                serve_connection(accepted, Arc::clone(&context), signal.clone()).await
             {
                 let parked = Parked {
-                    stream: idle.stream,
+                    transport: idle.transport,
                     peer,
                     hold,
                     deadline: idle.deadline,
                 };
                 match parking.park(parked) {
-                    Some(back) => (stream, hold) = (back.stream, back.hold),
+                    Some(back) => {
+                        hold = back.hold;
+                        accepted = Accepted {
+                            transport: back.transport,
+                            peer,
+                            preread: BytesMut::new(),
+                        };
+                    }
                     None => return,
                 }
             }

@@ -1,47 +1,48 @@
 //! Idle keep-alive connections parked outside any task.
 //!
-//! A connection waiting for its next request needs only its socket, its
+//! A connection waiting for its next request needs only its transport, its
 //! peer's address and its deadline, yet as a task it also carries the
 //! task's allocation and the driver's state: about 1.7 KiB, which is what
 //! 10,000 idle clients would cost. A connection idle for longer than a
 //! moment is therefore parked here instead: its task ends, and what remains
-//! is its socket (still registered with the runtime's reactor), one small
-//! slot, and a waker that names the slot. When the client sends its next
-//! bytes (or closes), the reactor calls that waker and the worker's parking
-//! loop hands the socket to a new task; when its idle deadline passes, or
-//! the server shuts down, the socket is closed.
+//! is its transport (for plain TCP, a socket still registered with the
+//! runtime's reactor; for TLS it would be the session state too), one small
+//! slot, and a waker that names the slot. When the transport has something
+//! to read (the client's next bytes, or its close), the reactor calls that
+//! waker and the worker's parking loop hands the connection to a new task;
+//! when its idle deadline passes, or the server shuts down, it is closed.
 //!
 //! Parking and waking make no system call: the socket stays in the
 //! reactor's epoll set throughout, and only the waker it reports to changes.
 
+use super::transport::Transport;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Wake, Waker};
-use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// A parked connection: what it takes to resume it. `H` is whatever must
 /// live exactly as long as the connection (its slot under the connection
 /// cap, its place in the open-connection count).
-pub struct Parked<H> {
-    pub stream: TcpStream,
+pub struct Parked<T, H> {
+    pub transport: T,
     pub peer: SocketAddr,
     pub hold: H,
     /// When the connection closes if no bytes arrive.
     pub deadline: Instant,
 }
 
-/// One worker's parked connections.
-pub struct Parking<H> {
-    lot: Mutex<Lot<H>>,
+/// One worker's parked connections of one transport.
+pub struct Parking<T, H> {
+    lot: Mutex<Lot<T, H>>,
     stirred: Arc<Stirred>,
 }
 
-struct Lot<H> {
-    slots: Vec<Slot<H>>,
+struct Lot<T, H> {
+    slots: Vec<Slot<T, H>>,
     free: Vec<u32>,
     /// Deadlines, soonest first; an entry whose slot has since been woken
     /// or reused (another generation) is skipped when it comes up.
@@ -51,9 +52,9 @@ struct Lot<H> {
     closed: bool,
 }
 
-struct Slot<H> {
+struct Slot<T, H> {
     generation: u32,
-    parked: Option<Parked<H>>,
+    parked: Option<Parked<T, H>>,
 }
 
 /// A slot and the generation of its occupant, so that a late wake or
@@ -95,8 +96,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl<H> Default for Parking<H> {
-    fn default() -> Parking<H> {
+impl<T, H> Default for Parking<T, H> {
+    fn default() -> Parking<T, H> {
         Parking {
             lot: Mutex::new(Lot {
                 slots: Vec::new(),
@@ -109,11 +110,11 @@ impl<H> Default for Parking<H> {
     }
 }
 
-impl<H> Parking<H> {
+impl<T: Transport, H> Parking<T, H> {
     /// Park `connection` until its client sends bytes, closes, or its
     /// deadline passes; a connection whose bytes are already there comes
     /// straight back. After shutdown it is closed instead.
-    pub fn park(&self, connection: Parked<H>) -> Option<Parked<H>> {
+    pub fn park(&self, mut connection: Parked<T, H>) -> Option<Parked<T, H>> {
         let mut lot = lock(&self.lot);
         if lot.closed {
             return None;
@@ -139,8 +140,8 @@ impl<H> Parking<H> {
             stirred: Arc::clone(&self.stirred),
         }));
         if connection
-            .stream
-            .poll_read_ready(&mut Context::from_waker(&waker))
+            .transport
+            .poll_readable(&mut Context::from_waker(&waker))
             .is_ready()
         {
             lot.free.push(index);
@@ -170,7 +171,7 @@ impl<H> Parking<H> {
     pub async fn run(
         &self,
         stop: impl std::future::Future<Output = ()>,
-        resume: impl Fn(Parked<H>),
+        resume: impl Fn(Parked<T, H>),
     ) {
         tokio::pin!(stop);
         let mut keys = Vec::new();
@@ -199,7 +200,7 @@ impl<H> Parking<H> {
     }
 }
 
-impl<H> Lot<H> {
+impl<T, H> Lot<T, H> {
     fn next_deadline(&self) -> Option<Instant> {
         self.deadlines
             .peek()
@@ -207,7 +208,7 @@ impl<H> Lot<H> {
     }
 
     /// Remove and return the connection of `key`, if it is still parked.
-    fn take(&mut self, key: Key) -> Option<Parked<H>> {
+    fn take(&mut self, key: Key) -> Option<Parked<T, H>> {
         let slot = self.slots.get_mut(key.index as usize)?;
         if slot.generation != key.generation {
             return None;
@@ -219,7 +220,7 @@ impl<H> Lot<H> {
 
     /// Remove and return every connection whose deadline is at or before
     /// `now` (dropping them closes their sockets).
-    fn take_expired(&mut self, now: Instant) -> Vec<Parked<H>> {
+    fn take_expired(&mut self, now: Instant) -> Vec<Parked<T, H>> {
         let mut expired = Vec::new();
         while let Some(&Reverse((deadline, key))) = self.deadlines.peek() {
             if deadline > now {
@@ -246,7 +247,7 @@ impl<H> Lot<H> {
     }
 
     /// Refuse further parking and return every parked connection.
-    fn close(&mut self) -> Vec<Parked<H>> {
+    fn close(&mut self) -> Vec<Parked<T, H>> {
         self.closed = true;
         self.deadlines.clear();
         self.free.clear();
@@ -267,6 +268,8 @@ async fn sleep_until_some(deadline: Option<Instant>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::transport::test_transport::UnixTransport;
+    use crate::server::transport::PlainTcp;
     use std::io::{Read, Write};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
@@ -296,7 +299,7 @@ mod tests {
         }
 
         /// A client socket and the server's end of it, ready to park.
-        fn connection(&self, lives: Duration) -> (std::net::TcpStream, Parked<Hold>) {
+        fn connection(&self, lives: Duration) -> (std::net::TcpStream, Parked<PlainTcp, Hold>) {
             let client = std::net::TcpStream::connect(self.listener.local_addr().unwrap()).unwrap();
             client
                 .set_read_timeout(Some(Duration::from_secs(5)))
@@ -305,7 +308,7 @@ mod tests {
             server.set_nonblocking(true).unwrap();
             self.open.fetch_add(1, Ordering::SeqCst);
             let parked = Parked {
-                stream: TcpStream::from_std(server).unwrap(),
+                transport: PlainTcp::new(tokio::net::TcpStream::from_std(server).unwrap()),
                 peer,
                 hold: Hold(Arc::clone(&self.open)),
                 deadline: Instant::now() + lives,
@@ -323,9 +326,9 @@ mod tests {
 
     /// Run the parking loop until `stop` fires, sending woken connections.
     fn spawn_loop(
-        parking: &Arc<Parking<Hold>>,
+        parking: &Arc<Parking<PlainTcp, Hold>>,
     ) -> (
-        mpsc::UnboundedReceiver<Parked<Hold>>,
+        mpsc::UnboundedReceiver<Parked<PlainTcp, Hold>>,
         tokio::sync::oneshot::Sender<()>,
     ) {
         let (woken_tx, woken_rx) = mpsc::unbounded_channel();
@@ -365,8 +368,8 @@ mod tests {
             assert_eq!(back.peer, peer);
             assert_eq!(parking.len(), 0);
             let mut bytes = [0u8; 64];
-            back.stream.readable().await.unwrap();
-            let n = back.stream.try_read(&mut bytes).unwrap();
+            back.transport.stream().readable().await.unwrap();
+            let n = back.transport.stream().try_read(&mut bytes).unwrap();
             assert_eq!(&bytes[..n], b"GET / HTTP/1.1\r\n");
             assert_eq!(rig.open.load(Ordering::SeqCst), 1, "it was not closed");
         });
@@ -380,7 +383,7 @@ mod tests {
             let (mut client, connection) = rig.connection(Duration::from_secs(60));
             client.write_all(b"x").unwrap();
             // Let the reactor see the bytes.
-            connection.stream.readable().await.unwrap();
+            connection.transport.stream().readable().await.unwrap();
             let back = parking.park(connection).expect("handed straight back");
             assert_eq!(parking.len(), 0);
             drop(back);
@@ -399,8 +402,12 @@ mod tests {
             drop(client);
             let back = within(woken.recv()).await.unwrap();
             let mut byte = [0u8; 1];
-            back.stream.readable().await.unwrap();
-            assert_eq!(back.stream.try_read(&mut byte).unwrap(), 0, "end of stream");
+            back.transport.stream().readable().await.unwrap();
+            assert_eq!(
+                back.transport.stream().try_read(&mut byte).unwrap(),
+                0,
+                "end of stream"
+            );
         });
     }
 
@@ -473,19 +480,58 @@ mod tests {
                 client.write_all(b"x").unwrap();
                 connection = within(woken.recv()).await.unwrap();
                 let mut byte = [0u8; 1];
-                connection.stream.readable().await.unwrap();
+                connection.transport.stream().readable().await.unwrap();
                 assert_eq!(
-                    connection.stream.try_read(&mut byte).unwrap(),
+                    connection.transport.stream().try_read(&mut byte).unwrap(),
                     1,
                     "round {round}"
                 );
                 // Drained: the reactor's readiness is cleared, as the
                 // driver's reads leave it before parking.
-                let drained = connection.stream.try_read(&mut byte);
+                let drained = connection.transport.stream().try_read(&mut byte);
                 assert_eq!(drained.unwrap_err().kind(), std::io::ErrorKind::WouldBlock);
                 // The deadline entry of every earlier round is stale.
                 assert!(lock(&parking.lot).deadlines.len() <= 2 + 64);
             }
+        });
+    }
+
+    /// Parking knows transports only by `Transport`: one that is not TCP
+    /// parks, wakes and is handed back the same way.
+    #[test]
+    fn a_connection_of_any_transport_parks_and_comes_back() {
+        runtime().block_on(async {
+            let open = Arc::new(AtomicUsize::new(1));
+            let parking: Arc<Parking<UnixTransport, Hold>> = Arc::new(Parking::default());
+            let (woken_tx, mut woken) = mpsc::unbounded_channel();
+            let looping = Arc::clone(&parking);
+            tokio::spawn(async move {
+                looping
+                    .run(std::future::pending(), |back| {
+                        let _ = woken_tx.send(back);
+                    })
+                    .await;
+            });
+            let (transport, mut client) = UnixTransport::pair();
+            let parked = Parked {
+                transport,
+                peer: "127.0.0.1:1".parse().unwrap(),
+                hold: Hold(Arc::clone(&open)),
+                deadline: Instant::now() + Duration::from_secs(60),
+            };
+            assert!(parking.park(parked).is_none());
+            assert_eq!(parking.len(), 1);
+            client.write_all(b"GET /").unwrap();
+            let mut back = within(woken.recv()).await.unwrap();
+            assert_eq!(parking.len(), 0);
+            let mut input = bytes::BytesMut::with_capacity(64);
+            let read = within(crate::server::transport::read(
+                &mut back.transport,
+                &mut input,
+            ));
+            assert_eq!(read.await.unwrap(), 5);
+            assert_eq!(&input[..], b"GET /");
+            assert_eq!(open.load(Ordering::SeqCst), 1, "it was not closed");
         });
     }
 }

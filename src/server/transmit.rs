@@ -1,19 +1,19 @@
-//! Putting a response on the wire: the head and a small body in one write,
-//! `sendfile` for file bodies, and a stall timeout that every byte that
-//! leaves resets, so a slow but live client is served and a dead one is not.
+//! Putting a response on a transport: the head and a small body in one
+//! write, the transport's file path (`sendfile` on plain TCP) for file
+//! bodies, and a stall timeout that every byte that leaves resets, so a
+//! slow but live client is served and a dead one is not.
 
+use super::transport::Transport;
 use crate::service::{Body, Part};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::time::Duration;
-use tokio::io::Interest;
-use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 /// A body this small is copied behind the head so both leave in one write.
 pub const COALESCE_MAX_BYTES: u64 = 32 * 1024;
 
-/// Most bytes asked of one `sendfile` call. After each call that leaves
+/// Most bytes asked of one file-sending call (`sendfile` on plain TCP). After each call that leaves
 /// more to send, the task yields, so the worker's other connections take
 /// their turn: large downloads share a worker round-robin instead of one
 /// of them holding it until its socket buffer fills (lighttpd's file
@@ -22,6 +22,15 @@ pub const COALESCE_MAX_BYTES: u64 = 32 * 1024;
 /// calls (alternated rounds: about 150 against 240 µs per response).
 const SENDFILE_CHUNK_BYTES: usize = 512 * 1024;
 
+/// What became of a response on the wire.
+#[derive(Debug)]
+pub struct Transmitted {
+    /// The bytes of head and body that left (the kernel took them), whether
+    /// or not the whole response did: what the access log reports.
+    pub bytes_sent: u64,
+    pub result: io::Result<()>,
+}
+
 /// Write `head` (already encoded into `out`) and then `body`, if `send_body`.
 /// `out` is the connection's reusable output buffer; it is left empty.
 ///
@@ -29,41 +38,51 @@ const SENDFILE_CHUNK_BYTES: usize = 512 * 1024;
 /// connection is shut down once the response is written, and a response
 /// sent in one write leaves in the same segment as our FIN: one segment
 /// fewer for both ends of a connection per request.
-pub async fn send_response(
-    stream: &mut TcpStream,
+pub async fn send_response<T: Transport>(
+    transport: &mut T,
     out: &mut Vec<u8>,
     body: Body,
     send_body: bool,
     stall: Duration,
     closing: bool,
-) -> io::Result<()> {
+) -> Transmitted {
+    let mut wire = Wire {
+        transport,
+        stall,
+        sent: 0,
+    };
     let body = if send_body { body } else { Body::Empty };
-    let result = match body {
-        Body::Empty => send_all(stream, out, closing, stall).await,
+    let mut result = match body {
+        Body::Empty => wire.send_all(out, closing).await,
         Body::Bytes(bytes) if bytes.len() as u64 <= COALESCE_MAX_BYTES => {
             out.extend_from_slice(&bytes);
-            send_all(stream, out, closing, stall).await
+            wire.send_all(out, closing).await
         }
-        Body::Bytes(bytes) => {
-            send_all(stream, out, false, stall).await?;
-            send_all(stream, &bytes, false, stall).await
-        }
+        Body::Bytes(bytes) => match wire.send_all(out, false).await {
+            Ok(()) => wire.send_all(&bytes, false).await,
+            Err(e) => Err(e),
+        },
         Body::File { file, offset, len } if len <= COALESCE_MAX_BYTES => {
-            read_exact_at(&file, out, offset, len)?;
-            send_all(stream, out, closing, stall).await
+            match read_exact_at(&file, out, offset, len) {
+                Ok(()) => wire.send_all(out, closing).await,
+                Err(e) => Err(e),
+            }
         }
-        Body::File { file, offset, len } => {
-            send_all(stream, out, true, stall).await?;
-            send_file(stream, &file, offset, len, stall).await
-        }
-        Body::Parts { file, parts } => send_parts(stream, out, &file, parts, stall).await,
+        Body::File { file, offset, len } => match wire.send_all(out, true).await {
+            Ok(()) => wire.send_file(&file, offset, len).await,
+            Err(e) => Err(e),
+        },
+        Body::Parts { file, parts } => wire.send_parts(out, &file, parts).await,
     };
     out.clear();
     if closing && result.is_ok() {
         // Sends the FIN, and with it whatever `send_all` held back.
-        rustix::net::shutdown(&*stream, rustix::net::Shutdown::Write)?;
+        result = wire.transport.shutdown_write().await;
     }
-    result
+    Transmitted {
+        bytes_sent: wire.sent,
+        result,
+    }
 }
 
 /// How many bytes of `body` [`send_response`] copies behind the head in
@@ -90,115 +109,302 @@ fn read_exact_at(file: &std::fs::File, out: &mut Vec<u8>, offset: u64, len: u64)
     result
 }
 
-/// Send a body made of pieces (a `multipart/byteranges` body): bytes and
-/// small file ranges gather in `out` and leave together; a large file range
-/// flushes what was gathered and goes by `sendfile`.
-async fn send_parts(
-    stream: &mut TcpStream,
-    out: &mut Vec<u8>,
-    file: &std::fs::File,
-    parts: Vec<Part>,
+/// A response on its way out: the transport, the stall timeout, and the
+/// count of bytes that left so far.
+struct Wire<'a, T> {
+    transport: &'a mut T,
     stall: Duration,
-) -> io::Result<()> {
-    for part in parts {
-        match part {
-            Part::Bytes(bytes) => out.extend_from_slice(&bytes),
-            Part::File { offset, len } if len <= COALESCE_MAX_BYTES => {
-                read_exact_at(file, out, offset, len)?
-            }
-            Part::File { offset, len } => {
-                send_all(stream, out, false, stall).await?;
-                out.clear();
-                send_file(stream, file, offset, len, stall).await?;
-            }
-        }
-        if out.len() as u64 > COALESCE_MAX_BYTES {
-            send_all(stream, out, false, stall).await?;
-            out.clear();
-        }
-    }
-    send_all(stream, out, false, stall).await
+    sent: u64,
 }
 
-/// Send all of `bytes`. With `more` (`MSG_MORE`) they wait for what
-/// follows and leave in the same segment instead of alone: the first file
-/// bytes after a head, as with nginx's `tcp_nopush` (in alternated runs
-/// 7–11% off the CPU time of a 1 MiB response), or the FIN after a
-/// connection's last response. `MSG_NOSIGNAL`: a reset peer is an error
-/// here, never a SIGPIPE, even in a program that embeds the library
-/// without ignoring that signal.
-async fn send_all(
-    stream: &TcpStream,
-    mut bytes: &[u8],
-    more: bool,
-    stall: Duration,
-) -> io::Result<()> {
-    let flags = if more {
-        rustix::net::SendFlags::MORE | rustix::net::SendFlags::NOSIGNAL
-    } else {
-        rustix::net::SendFlags::NOSIGNAL
-    };
-    while !bytes.is_empty() {
-        let written = write_op(stream, stall, || rustix::net::send(stream, bytes, flags)).await?;
-        bytes = &bytes[written..];
-    }
-    Ok(())
-}
-
-/// Run the non-blocking write `op` once the socket is writable, again on
-/// `WouldBlock`, for at most `stall`. A write of 0 bytes is `WriteZero`.
-async fn write_op(
-    stream: &TcpStream,
-    stall: Duration,
-    mut op: impl FnMut() -> rustix::io::Result<usize>,
-) -> io::Result<usize> {
-    // Most writes fit the socket buffer: one try without a timer, and
-    // without reading the clock to set one.
-    let written = match stream.try_io(Interest::WRITABLE, || op().map_err(io::Error::from)) {
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => timeout(stall, async {
-            loop {
-                stream.writable().await?;
-                match stream.try_io(Interest::WRITABLE, || op().map_err(io::Error::from)) {
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                    other => return other,
+impl<T: Transport> Wire<'_, T> {
+    /// Send a body made of pieces (a `multipart/byteranges` body): bytes and
+    /// small file ranges gather in `out` and leave together; a large file
+    /// range flushes what was gathered and goes by the file path.
+    async fn send_parts(
+        &mut self,
+        out: &mut Vec<u8>,
+        file: &std::fs::File,
+        parts: Vec<Part>,
+    ) -> io::Result<()> {
+        for part in parts {
+            match part {
+                Part::Bytes(bytes) => out.extend_from_slice(&bytes),
+                Part::File { offset, len } if len <= COALESCE_MAX_BYTES => {
+                    read_exact_at(file, out, offset, len)?
+                }
+                Part::File { offset, len } => {
+                    self.send_all(out, false).await?;
+                    out.clear();
+                    self.send_file(file, offset, len).await?;
                 }
             }
-        })
-        .await
-        .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??,
-        other => other?,
-    };
-    if written == 0 {
-        return Err(io::ErrorKind::WriteZero.into());
+            if out.len() as u64 > COALESCE_MAX_BYTES {
+                self.send_all(out, false).await?;
+                out.clear();
+            }
+        }
+        self.send_all(out, false).await
     }
-    Ok(written)
-}
 
-async fn send_file(
-    stream: &TcpStream,
-    file: &std::fs::File,
-    mut offset: u64,
-    mut remaining: u64,
-    stall: Duration,
-) -> io::Result<()> {
-    while remaining > 0 {
-        let count = usize::try_from(remaining)
-            .map_or(SENDFILE_CHUNK_BYTES, |r| r.min(SENDFILE_CHUNK_BYTES));
-        let sent = match write_op(stream, stall, || {
-            rustix::fs::sendfile(stream, file, Some(&mut offset), count)
-        })
-        .await
-        {
-            // The file ended early: it was truncated after the head went out.
-            Err(e) if e.kind() == io::ErrorKind::WriteZero => {
-                return Err(io::ErrorKind::UnexpectedEof.into())
+    /// Send all of `bytes`. With `more`, they may wait for what follows and
+    /// leave with it (see `PlainTcp::try_write`).
+    async fn send_all(&mut self, mut bytes: &[u8], more: bool) -> io::Result<()> {
+        while !bytes.is_empty() {
+            let written = self
+                .write_op(|transport| transport.try_write(bytes, more))
+                .await?;
+            bytes = &bytes[written..];
+        }
+        Ok(())
+    }
+
+    async fn send_file(
+        &mut self,
+        file: &std::fs::File,
+        mut offset: u64,
+        mut remaining: u64,
+    ) -> io::Result<()> {
+        while remaining > 0 {
+            let count = usize::try_from(remaining)
+                .map_or(SENDFILE_CHUNK_BYTES, |r| r.min(SENDFILE_CHUNK_BYTES));
+            let sent = match self
+                .write_op(|transport| transport.try_send_file(file, &mut offset, count))
+                .await
+            {
+                // The file ended early: it was truncated after the head went
+                // out.
+                Err(e) if e.kind() == io::ErrorKind::WriteZero => {
+                    return Err(io::ErrorKind::UnexpectedEof.into())
+                }
+                other => other?,
+            };
+            remaining -= sent as u64;
+            if remaining > 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Run the non-blocking write `op` now, and again each time the
+    /// transport is writable while it returns `WouldBlock`, for at most the
+    /// stall timeout; count what it wrote. A write of 0 bytes is
+    /// `WriteZero`.
+    async fn write_op(
+        &mut self,
+        mut op: impl FnMut(&mut T) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        // Most writes fit the socket buffer: one try without a timer, and
+        // without reading the clock to set one.
+        let written = match op(self.transport) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let transport = &mut *self.transport;
+                timeout(self.stall, async {
+                    loop {
+                        transport.writable().await?;
+                        match op(transport) {
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                            other => return other,
+                        }
+                    }
+                })
+                .await
+                .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??
             }
             other => other?,
         };
-        remaining -= sent as u64;
-        if remaining > 0 {
-            tokio::task::yield_now().await;
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        self.sent += written as u64;
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::transport::test_transport::UnixTransport;
+    use crate::server::transport::PlainTcp;
+    use bytes::Bytes;
+    use std::io::{Read, Write};
+    use tokio::net::TcpStream;
+
+    const STALL: Duration = Duration::from_secs(5);
+    const HEAD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: n\r\n\r\n";
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// A connected pair: the client's blocking end, the server's transport.
+    fn pair() -> (std::net::TcpStream, PlainTcp) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client.set_read_timeout(Some(STALL)).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        server.set_nonblocking(true).unwrap();
+        (client, PlainTcp::new(TcpStream::from_std(server).unwrap()))
+    }
+
+    /// A file holding `len` bytes counting up from 0 (mod 251).
+    fn file_of(len: usize) -> (std::fs::File, Vec<u8>) {
+        let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&bytes).unwrap();
+        (file, bytes)
+    }
+
+    /// Send `body` after [`HEAD`] on a connection's last response, over
+    /// plain TCP or (`unix`) a transport that copies file bytes; the count
+    /// the transmission reports, and what the client received.
+    fn transmit(body: Body, send_body: bool, unix: bool) -> (Transmitted, Vec<u8>) {
+        runtime().block_on(async {
+            if unix {
+                let (server, client) = UnixTransport::pair();
+                transmit_over(server, client, body, send_body).await
+            } else {
+                let (client, server) = pair();
+                transmit_over(server, client, body, send_body).await
+            }
+        })
+    }
+
+    async fn transmit_over<T: Transport>(
+        mut server: T,
+        mut client: impl Read + Send + 'static,
+        body: Body,
+        send_body: bool,
+    ) -> (Transmitted, Vec<u8>) {
+        let reader = std::thread::spawn(move || {
+            let mut received = Vec::new();
+            client.read_to_end(&mut received).unwrap();
+            received
+        });
+        let mut out = HEAD.to_vec();
+        let transmitted = send_response(&mut server, &mut out, body, send_body, STALL, true).await;
+        assert!(out.is_empty(), "the output buffer is left empty");
+        drop(server);
+        (transmitted, reader.join().unwrap())
+    }
+
+    #[test]
+    fn the_bytes_sent_are_the_bytes_the_client_receives() {
+        for unix in [false, true] {
+            every_body_arrives_and_is_counted(unix);
         }
     }
-    Ok(())
+
+    /// `unix`: over a transport without zero-copy, file bodies take the
+    /// provided copying path and arrive the same.
+    fn every_body_arrives_and_is_counted(unix: bool) {
+        let (small_file, small) = file_of(1000);
+        let (large_file, large) = file_of(COALESCE_MAX_BYTES as usize * 3 + 7);
+        let (parts_file, parts_bytes) = file_of(200_000);
+        let big_bytes = Bytes::from(large.clone());
+        // (case, body, send the body, expected body bytes)
+        let cases: Vec<(&str, Body, bool, Vec<u8>)> = vec![
+            ("empty", Body::Empty, true, Vec::new()),
+            (
+                "bytes",
+                Body::Bytes(Bytes::from_static(b"hello")),
+                true,
+                b"hello".to_vec(),
+            ),
+            ("large bytes", Body::Bytes(big_bytes), true, large.clone()),
+            (
+                "small file",
+                Body::File {
+                    file: small_file,
+                    offset: 10,
+                    len: 900,
+                },
+                true,
+                small[10..910].to_vec(),
+            ),
+            (
+                "large file",
+                Body::File {
+                    file: large_file,
+                    offset: 0,
+                    len: large.len() as u64,
+                },
+                true,
+                large.clone(),
+            ),
+            (
+                "parts",
+                Body::Parts {
+                    file: parts_file,
+                    parts: vec![
+                        Part::Bytes(Bytes::from_static(b"--a\r\n\r\n")),
+                        Part::File { offset: 5, len: 10 },
+                        Part::Bytes(Bytes::from_static(b"\r\n--a\r\n\r\n")),
+                        Part::File {
+                            offset: 100,
+                            len: 150_000,
+                        },
+                        Part::Bytes(Bytes::from_static(b"\r\n--a--\r\n")),
+                    ],
+                },
+                true,
+                [
+                    &b"--a\r\n\r\n"[..],
+                    &parts_bytes[5..15],
+                    b"\r\n--a\r\n\r\n",
+                    &parts_bytes[100..150_100],
+                    b"\r\n--a--\r\n",
+                ]
+                .concat(),
+            ),
+            // A response to HEAD: the body stays behind.
+            (
+                "head",
+                Body::Bytes(Bytes::from_static(b"hello")),
+                false,
+                Vec::new(),
+            ),
+        ];
+        for (case, body, send_body, expected) in cases {
+            let (transmitted, received) = transmit(body, send_body, unix);
+            let case = format!("{case} (unix: {unix})");
+            transmitted.result.unwrap_or_else(|e| panic!("{case}: {e}"));
+            assert_eq!(received, [HEAD, &expected].concat(), "{case}");
+            assert_eq!(transmitted.bytes_sent, received.len() as u64, "{case}");
+        }
+    }
+
+    #[test]
+    fn a_response_cut_short_counts_only_what_left() {
+        // Sparse: larger than any loopback socket buffer, without the disk.
+        const LEN: u64 = 256 * 1024 * 1024;
+        let file = tempfile::tempfile().unwrap();
+        file.set_len(LEN).unwrap();
+        runtime().block_on(async {
+            let (mut client, mut server) = pair();
+            let vanisher = std::thread::spawn(move || {
+                let mut first = [0u8; 1];
+                client.read_exact(&mut first).unwrap();
+                // SO_LINGER 0: closing resets the connection.
+                socket2::SockRef::from(&client)
+                    .set_linger(Some(Duration::ZERO))
+                    .unwrap();
+            });
+            let mut out = HEAD.to_vec();
+            let body = Body::File {
+                file,
+                offset: 0,
+                len: LEN,
+            };
+            let transmitted = send_response(&mut server, &mut out, body, true, STALL, false).await;
+            vanisher.join().unwrap();
+            assert!(transmitted.result.is_err(), "the peer reset");
+            assert!(transmitted.bytes_sent > HEAD.len() as u64);
+            assert!(transmitted.bytes_sent < HEAD.len() as u64 + LEN);
+        });
+    }
 }

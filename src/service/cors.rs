@@ -78,9 +78,9 @@ impl CorsPolicy {
     /// The answer to a preflight request ([`is_preflight`]) aimed at a
     /// target that answers `methods` (a list as in `Allow`), with all its
     /// CORS fields: the caller must not add [`CorsPolicy::add_fields`].
-    pub fn preflight(&self, head: &RequestHead, methods: &'static str) -> Response {
+    pub fn preflight(&self, head: &RequestHead, methods: &str) -> Response {
         let mut response = Response::empty(204)
-            .with_field("Access-Control-Allow-Methods", methods)
+            .with_field("Access-Control-Allow-Methods", methods.to_owned())
             .with_field("Access-Control-Max-Age", MAX_AGE_SECONDS);
         if let Some(requested) = allowed_request_headers(head) {
             response = response

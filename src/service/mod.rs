@@ -1,31 +1,53 @@
 //! What answers a request. Services see a parsed [`RequestHead`] (and, for
 //! routes that take one, the whole body) and return a [`Response`]; they never
 //! see a socket.
+//!
+//! A [`Router`] is what a listener serves: a table of routes, whose handlers
+//! may hold state, optionally falling back to static files. The server is
+//! handed one per listener (see `server::Server::new`), so a second
+//! listener can serve something else entirely.
 
 pub mod cors;
 pub mod echo;
 pub mod extra_fields;
+pub mod methods;
 pub mod response;
 pub mod static_files;
 
+pub use methods::MethodSet;
 pub use response::{Body, Part, Response};
 
 use crate::proto::{Method, RequestHead};
 use cors::{is_preflight, CorsPolicy};
 use extra_fields::{apply_extra_fields, ExtraField};
 use static_files::StaticFiles;
+use std::sync::Arc;
 
-/// A handler for a route that needs the request body, called once the driver
-/// has read all of it.
-pub type BodyHandler = fn(&RequestHead, &[u8]) -> Response;
-
-/// The router's answer to a head: respond now, or read the body first.
-pub enum Routed {
-    Respond(Response),
-    ReadBody(BodyHandler),
+/// A route's handler, called with the head and the whole body once the
+/// driver has read it. Any `Fn(&RequestHead, &[u8]) -> Response` is one, a
+/// closure holding state (a counter, a cache) included; every connection
+/// shares it, hence `Send + Sync`.
+pub trait Handler: Send + Sync {
+    fn call(&self, head: &RequestHead, body: &[u8]) -> Response;
 }
 
-impl std::fmt::Debug for Routed {
+impl<F> Handler for F
+where
+    F: Fn(&RequestHead, &[u8]) -> Response + Send + Sync,
+{
+    fn call(&self, head: &RequestHead, body: &[u8]) -> Response {
+        self(head, body)
+    }
+}
+
+/// The router's answer to a head: respond now, or read the body first and
+/// then call the handler (with [`Router::respond_with_body`]).
+pub enum Routed<'a> {
+    Respond(Response),
+    ReadBody(&'a dyn Handler),
+}
+
+impl std::fmt::Debug for Routed<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Routed::Respond(response) => f.debug_tuple("Respond").field(response).finish(),
@@ -34,29 +56,29 @@ impl std::fmt::Debug for Routed {
     }
 }
 
-/// The methods the server implements for `*` (RFC 9110 §9.3.7): the union
-/// of the static-file methods and the routes' methods.
-const ALLOW_SERVER: &str = "GET, HEAD, OPTIONS, POST";
-
-/// The methods a static-file path answers.
-const ALLOW_STATIC: &str = "GET, HEAD, OPTIONS";
+/// The methods static files answer; `OPTIONS` is answered for them too.
+const STATIC_METHODS: [Method; 2] = [Method::Get, Method::Head];
 
 /// Maps a request head to the code that answers it: registered routes first,
-/// then static files from the root.
+/// then static files from the root, if the router has them.
 ///
 /// The rules, in order:
 /// 1. A method the server does not know (`Method::Other`) is 501
 ///    (RFC 9110 §9.1), wherever it is aimed.
 /// 2. `*` (asterisk-form) is only for `OPTIONS` (RFC 9112 §3.2.4): 204 with
-///    the server-wide `Allow`; any other method on `*` is 400.
+///    every method some target answers in `Allow`; any other method on `*`
+///    is 400.
 /// 3. A registered route path (compared byte for byte with the raw path, not
-///    percent-decoded): its method → read the body, then its handler;
-///    `OPTIONS` → 204 and anything else → 405, both with the same
-///    `Allow: OPTIONS, <method>` (RFC 9110 §15.5.6 requires the field on a
-///    405, and `OPTIONS` is answered there too).
+///    percent-decoded): a method registered for it → read the body, then its
+///    handler; `OPTIONS` → 204 and anything else → 405, both with `Allow`
+///    listing `OPTIONS` and the path's methods (RFC 9110 §15.5.6 requires
+///    the field on a 405, and `OPTIONS` is answered there too).
 /// 4. Any other path is a static file: `GET`/`HEAD` serve it, `OPTIONS` is
 ///    204 with `Allow: GET, HEAD, OPTIONS`, and the other known methods are
-///    405 with the same `Allow`.
+///    405 with the same `Allow`. A router without static files answers 404.
+///
+/// Every `Allow` is derived from the route table when it is built (see
+/// [`MethodSet`]), never kept by hand.
 ///
 /// With `--cors`, a CORS preflight (`OPTIONS` with
 /// `Access-Control-Request-Method`) is answered by [`CorsPolicy`] before
@@ -66,9 +88,13 @@ const ALLOW_STATIC: &str = "GET, HEAD, OPTIONS";
 /// ([`Router::respond_with_body`]), then gets the CORS fields and the `-H`
 /// fields ([`ResponsePolicy`]); a preflight gets the `-H` fields only.
 pub struct Router {
-    routes: Vec<Route>,
-    static_files: StaticFiles,
+    paths: Vec<RoutePath>,
+    static_files: Option<StaticFiles>,
     policy: ResponsePolicy,
+    /// `Allow` for `*`: every method some target answers.
+    server_allow: String,
+    /// `Allow` for a static-file path.
+    static_allow: String,
 }
 
 /// Fields added to every response the router builds. The driver's own
@@ -82,52 +108,98 @@ pub struct ResponsePolicy {
 }
 
 /// What a request's path names. The one place each target's methods are
-/// defined: they answer `OPTIONS` (`Allow`), accompany a 405 (`Allow`) and,
+/// looked up: they answer `OPTIONS` (`Allow`), accompany a 405 (`Allow`) and,
 /// with `--cors`, a preflight (`Access-Control-Allow-Methods`), so the three
 /// can never disagree.
 enum Target<'a> {
     /// `*`: the server as a whole.
     Server,
-    Route(&'a Route),
+    Route(&'a RoutePath),
     StaticFiles,
+    /// No route, and no static files to fall back on.
+    Nothing,
 }
 
-impl Target<'_> {
-    /// The methods the target answers, as the value of `Allow`.
-    fn methods(&self) -> &'static str {
-        match self {
-            Target::Server => ALLOW_SERVER,
-            Target::Route(route) => route.allow,
-            Target::StaticFiles => ALLOW_STATIC,
-        }
+/// One registered path: its handlers by method, and the value of `Allow`.
+struct RoutePath {
+    path: String,
+    handlers: Vec<(Method, Arc<dyn Handler>)>,
+    /// Every method the path answers: its handlers' and `OPTIONS`.
+    allow: String,
+}
+
+impl RoutePath {
+    fn handler(&self, method: Method) -> Option<&dyn Handler> {
+        self.handlers
+            .iter()
+            .find(|(m, _)| *m == method)
+            .map(|(_, handler)| &**handler)
+    }
+
+    fn methods(&self) -> MethodSet {
+        self.handlers
+            .iter()
+            .fold(MethodSet::of(&[Method::Options]), |set, (method, _)| {
+                set.with(*method)
+            })
     }
 }
 
-/// One registered route: a path, the one method it answers, and the value
-/// of `Allow` for it.
-struct Route {
-    path: &'static str,
-    method: Method,
-    /// Every method the path answers: the route's own and `OPTIONS`.
-    allow: &'static str,
-    handler: BodyHandler,
-}
-
 impl Router {
-    /// The router with the application's routes (`POST /echo`), falling back
-    /// to `static_files`.
-    pub fn new(static_files: StaticFiles) -> Router {
-        let routes = vec![Route {
-            path: "/echo",
-            method: Method::Post,
-            allow: "OPTIONS, POST",
-            handler: echo::echo,
-        }];
-        Router {
-            routes,
-            static_files,
+    /// A router with no routes and no static files: every path is 404
+    /// until routes are added.
+    pub fn new() -> Router {
+        let mut router = Router {
+            paths: Vec::new(),
+            static_files: None,
             policy: ResponsePolicy::default(),
+            server_allow: String::new(),
+            static_allow: String::new(),
+        };
+        router.derive_allow();
+        router
+    }
+
+    /// The same router, answering `method` on `path` (compared byte for
+    /// byte with the request's raw path) by reading the body and calling
+    /// `handler`. A path may have several methods, each its own handler.
+    ///
+    /// # Panics
+    /// If `method` is [`Method::Other`], which names no method, or is
+    /// already registered for `path`: both are mistakes in the code that
+    /// builds the table, not in a request.
+    pub fn with_route(
+        mut self,
+        method: Method,
+        path: &str,
+        handler: impl Handler + 'static,
+    ) -> Router {
+        assert!(method.name().is_some(), "a route needs a known method");
+        let handler: Arc<dyn Handler> = Arc::new(handler);
+        match self.paths.iter_mut().find(|p| p.path == path) {
+            Some(existing) => {
+                assert!(
+                    existing.handler(method).is_none(),
+                    "{method:?} {path} is registered twice"
+                );
+                existing.handlers.push((method, handler));
+            }
+            None => self.paths.push(RoutePath {
+                path: path.to_owned(),
+                handlers: vec![(method, handler)],
+                allow: String::new(),
+            }),
         }
+        self.derive_allow();
+        self
+    }
+
+    /// The same router, serving `static_files` for every path no route
+    /// claims.
+    pub fn with_static_files(mut self, static_files: StaticFiles) -> Router {
+        self.static_files = Some(static_files);
+        self.derive_allow();
+        self
     }
 
     /// The same router, adding `policy`'s fields to every response.
@@ -136,15 +208,33 @@ impl Router {
         self
     }
 
+    /// Compute every `Allow` value from the table as it now stands.
+    fn derive_allow(&mut self) {
+        let options = MethodSet::of(&[Method::Options]);
+        let static_methods = match self.static_files {
+            Some(_) => MethodSet::of(&STATIC_METHODS).union(options),
+            None => MethodSet::default(),
+        };
+        let mut server = options.union(static_methods);
+        for path in &mut self.paths {
+            let methods = path.methods();
+            path.allow = methods.allow_value();
+            server = server.union(methods);
+        }
+        self.server_allow = server.allow_value();
+        self.static_allow = static_methods.allow_value();
+    }
+
     /// Decide how to answer `head`.
-    pub fn route(&self, head: &RequestHead) -> Routed {
+    pub fn route(&self, head: &RequestHead) -> Routed<'_> {
         // A preflight is an OPTIONS request, so rule 1 (501) never applies.
         if let Some(cors) = &self.policy.cors {
             if is_preflight(head) {
-                let methods = self.target(head.path()).methods();
-                let mut preflight = cors.preflight(head, methods);
-                apply_extra_fields(&mut preflight, &self.policy.extra_fields);
-                return Routed::Respond(preflight);
+                if let Some(methods) = self.allow(&self.target(head.path())) {
+                    let mut preflight = cors.preflight(head, methods);
+                    apply_extra_fields(&mut preflight, &self.policy.extra_fields);
+                    return Routed::Respond(preflight);
+                }
             }
         }
         match self.route_without_policy(head) {
@@ -157,11 +247,11 @@ impl Router {
     /// policy's fields as for every other response.
     pub fn respond_with_body(
         &self,
-        handler: BodyHandler,
+        handler: &dyn Handler,
         head: &RequestHead,
         body: &[u8],
     ) -> Response {
-        self.finish(handler(head, body))
+        self.finish(handler.call(head, body))
     }
 
     /// Add the CORS and `-H` fields to a response other than a preflight's.
@@ -173,45 +263,65 @@ impl Router {
         response
     }
 
-    fn route_without_policy(&self, head: &RequestHead) -> Routed {
+    fn route_without_policy(&self, head: &RequestHead) -> Routed<'_> {
         let method = head.method();
         if method == Method::Other {
             return Routed::Respond(Response::text(501, "Not Implemented"));
         }
         let target = self.target(head.path());
-        Routed::Respond(match target {
-            Target::Route(route) if method == route.method => {
-                return Routed::ReadBody(route.handler);
+        if let Target::Route(path) = target {
+            if let Some(handler) = path.handler(method) {
+                return Routed::ReadBody(handler);
             }
-            Target::StaticFiles if matches!(method, Method::Get | Method::Head) => {
-                self.static_files.serve_cached(head)
+        }
+        Routed::Respond(match (&target, &self.static_files, self.allow(&target)) {
+            (Target::StaticFiles, Some(files), _) if STATIC_METHODS.contains(&method) => {
+                files.serve_cached(head)
             }
-            _ if method == Method::Options => allow_response(target.methods()),
-            Target::Server => Response::text(400, "Bad Request"),
-            _ => method_not_allowed(target.methods()),
+            (_, _, Some(allow)) if method == Method::Options => allow_response(allow),
+            (Target::Server, _, _) => Response::text(400, "Bad Request"),
+            (_, _, Some(allow)) => method_not_allowed(allow),
+            (_, _, None) => Response::text(404, "Not Found"),
         })
     }
 
     /// What `path` names: `*`, a registered route (compared byte for byte),
-    /// or else static files.
+    /// static files, or nothing.
     fn target(&self, path: &[u8]) -> Target<'_> {
         if path == b"*" {
             return Target::Server;
         }
-        match self.routes.iter().find(|r| r.path.as_bytes() == path) {
+        match self.paths.iter().find(|r| r.path.as_bytes() == path) {
             Some(route) => Target::Route(route),
-            None => Target::StaticFiles,
+            None if self.static_files.is_some() => Target::StaticFiles,
+            None => Target::Nothing,
+        }
+    }
+
+    /// The methods `target` answers, as the value of `Allow`.
+    fn allow<'a>(&'a self, target: &Target<'a>) -> Option<&'a str> {
+        match target {
+            Target::Server => Some(&self.server_allow),
+            Target::Route(path) => Some(&path.allow),
+            Target::StaticFiles => Some(&self.static_allow),
+            Target::Nothing => None,
         }
     }
 }
 
-/// 204 to `OPTIONS`, listing the allowed methods (RFC 9110 §9.3.7).
-fn allow_response(allow: &'static str) -> Response {
-    Response::empty(204).with_field("Allow", allow)
+impl Default for Router {
+    fn default() -> Router {
+        Router::new()
+    }
 }
 
-fn method_not_allowed(allow: &'static str) -> Response {
-    Response::text(405, "Method Not Allowed").with_field("Allow", allow)
+/// 204 to `OPTIONS`, listing the allowed methods (RFC 9110 §9.3.7).
+fn allow_response(allow: &str) -> Response {
+    Response::empty(204).with_field("Allow", allow.to_owned())
+}
+
+fn method_not_allowed(allow: &str) -> Response {
+    Response::text(405, "Method Not Allowed").with_field("Allow", allow.to_owned())
 }
 
 #[cfg(test)]
@@ -223,7 +333,10 @@ mod tests {
         std::fs::write(dir.path().join("page.txt"), b"page").expect("file");
         std::fs::create_dir(dir.path().join("dir")).expect("dir");
         let files = StaticFiles::new(dir.path().to_path_buf(), Default::default()).expect("root");
-        (dir, Router::new(files))
+        let router = Router::new()
+            .with_route(Method::Post, "/echo", echo::echo)
+            .with_static_files(files);
+        (dir, router)
     }
 
     fn respond(router: &Router, method: &str, target: &str) -> Response {
@@ -240,7 +353,7 @@ mod tests {
         let Routed::ReadBody(handler) = router.route(&head) else {
             panic!("POST /echo must read the body");
         };
-        let response = handler(&head, br#"{"message": "hello"}"#);
+        let response = handler.call(&head, br#"{"message": "hello"}"#);
         assert_eq!(response.status, 200);
         // The query is not part of the path, so it still routes.
         let head = RequestHead::for_test("POST", "/echo?x=1", &[]);
@@ -419,5 +532,95 @@ mod tests {
             .fields
             .iter()
             .all(|(name, _)| !name.starts_with("Access-Control")));
+    }
+
+    /// Issue 12: a handler may hold state, and a router need not serve
+    /// files: what an admin listener (health, metrics) is made of.
+    #[test]
+    fn handlers_hold_state_and_a_router_needs_no_static_files() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&hits);
+        let router =
+            Router::new().with_route(Method::Get, "/hits", move |_: &RequestHead, _: &[u8]| {
+                let n = counted.fetch_add(1, Ordering::SeqCst) + 1;
+                Response::text(200, "counted").with_field("X-Hits", n.to_string())
+            });
+        let head = RequestHead::for_test("GET", "/hits", &[]);
+        for expected in ["1", "2", "3"] {
+            let Routed::ReadBody(handler) = router.route(&head) else {
+                panic!("GET /hits is a route");
+            };
+            let response = router.respond_with_body(handler, &head, b"");
+            assert_eq!(response.field("X-Hits"), Some(expected));
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 3);
+        // (method, target, status, Allow)
+        let cases: &[(&str, &str, u16, Option<&str>)] = &[
+            ("GET", "/index.html", 404, None),
+            ("OPTIONS", "/index.html", 404, None),
+            ("POST", "/hits", 405, Some("GET, OPTIONS")),
+            ("OPTIONS", "/hits", 204, Some("GET, OPTIONS")),
+            ("OPTIONS", "*", 204, Some("GET, OPTIONS")),
+            ("BREW", "/hits", 501, None),
+        ];
+        for &(method, target, status, allow) in cases {
+            let response = respond(&router, method, target);
+            assert_eq!(response.status, status, "{method} {target}");
+            assert_eq!(response.field("Allow"), allow, "{method} {target}");
+        }
+    }
+
+    /// Issue 12: `Allow` is derived from the route table, so a path with
+    /// several methods, and `*`, list exactly what is registered.
+    #[test]
+    fn allow_is_derived_from_the_route_table() {
+        fn ok(_: &RequestHead, _: &[u8]) -> Response {
+            Response::empty(204)
+        }
+        let (dir, _) = router();
+        let files = StaticFiles::new(dir.path().to_path_buf(), Default::default()).expect("root");
+        let router = Router::new()
+            .with_route(Method::Put, "/item", ok)
+            .with_route(Method::Delete, "/item", ok)
+            .with_route(Method::Post, "/echo", echo::echo)
+            .with_static_files(files)
+            .with_policy(ResponsePolicy {
+                cors: Some(CorsPolicy::parse("*").expect("valid")),
+                ..Default::default()
+            });
+        for (target, methods) in [
+            ("/item", "DELETE, OPTIONS, PUT"),
+            ("/echo", "OPTIONS, POST"),
+            ("/page.txt", "GET, HEAD, OPTIONS"),
+            ("*", "DELETE, GET, HEAD, OPTIONS, POST, PUT"),
+        ] {
+            assert_eq!(
+                respond(&router, "OPTIONS", target).field("Allow"),
+                Some(methods),
+                "{target}"
+            );
+            let head = RequestHead::for_test(
+                "OPTIONS",
+                target,
+                &[("Access-Control-Request-Method", "PUT")],
+            );
+            let Routed::Respond(preflight) = router.route(&head) else {
+                panic!("a preflight is answered at once");
+            };
+            assert_eq!(
+                preflight.field("Access-Control-Allow-Methods"),
+                Some(methods),
+                "{target}"
+            );
+        }
+        assert_eq!(respond(&router, "GET", "/item").status, 405);
+        for method in ["PUT", "DELETE"] {
+            let head = RequestHead::for_test(method, "/item", &[]);
+            assert!(
+                matches!(router.route(&head), Routed::ReadBody(_)),
+                "{method}"
+            );
+        }
     }
 }

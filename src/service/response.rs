@@ -102,6 +102,14 @@ impl Response {
         self
     }
 
+    /// Every field as a name and the bytes of its value, in order: what
+    /// `proto::response::encode_response_head` takes.
+    pub fn field_lines(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        self.fields
+            .iter()
+            .map(|(name, value)| (*name, value.as_bytes()))
+    }
+
     /// The value of the first field with this name, if any.
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields

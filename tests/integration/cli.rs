@@ -41,6 +41,16 @@ impl Running {
             .expect("a line on stdout within 10 s")
     }
 
+    /// Every stdout line still to come, once the process has exited (and
+    /// so flushed its access log).
+    pub(crate) fn lines_after_exit(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(10)) {
+            lines.push(line);
+        }
+        lines
+    }
+
     pub(crate) fn port(&self) -> u16 {
         let first = self.next_line();
         let port = first
@@ -131,6 +141,11 @@ fn binary_prints_the_listening_line_and_one_log_line_per_request() {
     );
     drop(client);
     assert!(server.terminate().success());
+    assert_eq!(
+        server.lines_after_exit(),
+        Vec::<String>::new(),
+        "one log line per request"
+    );
 }
 
 #[test]

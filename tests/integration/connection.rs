@@ -14,7 +14,7 @@ fn keep_alive_serves_several_requests_on_one_connection() {
         assert_eq!(response.status, 200);
         assert_eq!(response.field("Connection"), Some("keep-alive"));
     }
-    assert_eq!(server.log_lines(3).len(), 3);
+    assert_eq!(server.stop_and_log_lines().len(), 3);
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn every_response_gets_one_log_line_in_the_documented_format() {
     client.response();
     client.send(b"GET /missing%0a HTTP/1.1\r\nHost: x\r\n\r\n");
     client.response();
-    let lines = server.log_lines(2);
+    let lines = server.stop_and_log_lines();
     assert_eq!(lines.len(), 2, "{lines:?}");
     let first = &lines[0];
     // [YYYY-MM-DD HH:MM:SS] 127.0.0.1:PORT - GET /index.html?q=1 - 200 - Nms
@@ -173,7 +173,8 @@ fn a_request_rejected_before_its_line_was_read_is_logged_with_dashes() {
     let server = start_server(|_| {});
     let response = server.request(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n");
     assert_eq!(response.status, 400);
-    let lines = server.log_lines(1);
+    let lines = server.stop_and_log_lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains(" - - - - 400 - "), "{lines:?}");
 }
 

@@ -127,7 +127,7 @@ fn slowloris_is_cut_off_at_the_header_timeout_with_408() {
     );
     drop(stream);
     assert_no_connection_left(&server, Duration::from_secs(5));
-    let lines = server.log_lines(1);
+    let lines = server.stop_and_log_lines();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains(" - - - - 408 - "), "{lines:?}");
 }
@@ -148,7 +148,7 @@ fn slow_body_sender_is_cut_off_at_the_body_timeout_with_408() {
     assert!(took < Duration::from_secs(3), "cut off after {took:?}");
     drop(stream);
     assert_no_connection_left(&server, Duration::from_secs(5));
-    let lines = server.log_lines(1);
+    let lines = server.stop_and_log_lines();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains(" - POST /echo - 408 - "), "{lines:?}");
 }
@@ -186,7 +186,7 @@ fn client_that_never_reads_a_large_response_is_cut_off_at_the_write_timeout() {
         "the whole file arrived: the write never stalled"
     );
     // Logged as the 200 it started as, not as an error.
-    let lines = server.log_lines(1);
+    let lines = server.stop_and_log_lines();
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains(" - GET /big.bin - 200 - "), "{lines:?}");
 }
@@ -230,7 +230,7 @@ fn clients_vanishing_mid_request_are_let_go_without_answer_or_log_line() {
         server.request(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").status,
         200
     );
-    let lines = server.log_lines(1);
+    let lines = server.stop_and_log_lines();
     assert_eq!(lines.len(), 1, "only the last request is logged: {lines:?}");
 }
 
@@ -249,7 +249,7 @@ fn clients_vanishing_mid_response_are_let_go_promptly() {
         reset(stream);
     }
     assert_no_connection_left(&server, Duration::from_secs(10));
-    let lines = server.log_lines(10);
+    let lines = server.stop_and_log_lines();
     assert_eq!(lines.len(), 10, "{lines:?}");
     assert_log_statuses(&lines, &[200]);
 }
@@ -442,8 +442,7 @@ fn hostile_bursts_leak_no_descriptor_nor_memory_and_print_nothing_on_stderr() {
         assert_eq!(client.response().status, 200);
         expected_200 += 1;
     }
-    let lines = server.drain_lines();
-    let (status, stderr) = server.stop();
+    let (status, stderr, lines) = server.stop_with_stdout();
     assert!(status.success(), "exit status {status}");
     assert_eq!(stderr, "", "the server complained on stderr");
     let log: Vec<String> = lines

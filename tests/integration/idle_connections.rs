@@ -29,7 +29,7 @@ fn a_parked_connection_is_served_again_each_time_its_client_writes() {
     }
     assert_eq!(client.response().status, 200);
     assert_eq!(client.response().status, 200);
-    assert_eq!(server.log_lines(6).len(), 6);
+    assert_eq!(server.stop_and_log_lines().len(), 6);
 }
 
 #[test]
@@ -41,7 +41,11 @@ fn a_parked_connection_whose_client_leaves_is_closed_and_forgotten() {
     std::thread::sleep(PARKED);
     drop(client);
     assert_eq!(server.await_no_connections(Duration::from_secs(3)), 0);
-    assert_eq!(server.log_lines(1).len(), 1, "leaving is not logged");
+    assert_eq!(
+        server.stop_and_log_lines().len(),
+        1,
+        "leaving is not logged"
+    );
 }
 
 #[test]

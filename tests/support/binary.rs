@@ -102,15 +102,6 @@ impl Binary {
         self.lines.recv_timeout(Duration::from_secs(10)).ok()
     }
 
-    /// Every stdout line that has arrived by now, after a short settle.
-    pub fn drain_lines(&self) -> Vec<String> {
-        let mut all = Vec::new();
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-            all.push(line);
-        }
-        all
-    }
-
     /// What the server wrote on stderr so far.
     pub fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
@@ -184,6 +175,22 @@ impl Binary {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// SIGTERM, then wait at most 10 s: the exit status, stderr, and every
+    /// stdout line not yet taken, read once the process has exited (so once
+    /// it has flushed its access log): a stray extra line is caught.
+    pub fn stop_with_stdout(mut self) -> (ExitStatus, String, Vec<String>) {
+        self.signal_terminate();
+        let status = self
+            .wait_exit(Duration::from_secs(10))
+            .expect("the server exits within 10 s of SIGTERM");
+        let mut lines = Vec::new();
+        // The reader ends at end of file, now that the process has exited.
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(10)) {
+            lines.push(line);
+        }
+        (status, self.stderr_text(), lines)
     }
 
     /// SIGTERM, then wait at most 10 s: the exit status, and stderr.
