@@ -90,6 +90,32 @@ pub fn parse_decimal(digits: &[u8]) -> Option<u64> {
     })
 }
 
+/// One element of a weighted list (`Accept`, `Accept-Encoding`, RFC 9110
+/// §12.4.2): what it names (a media range, a coding) and its weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Weighted<'a> {
+    /// The element before its first `;`, without OWS; never empty.
+    pub item: &'a [u8],
+    /// The `q` parameter in thousandths; 1000 without one.
+    pub weight: u16,
+}
+
+/// The elements of the weighted list `value`, in order: the one reading of
+/// `q` for every `Accept*` field. Empty elements (RFC 9110 §5.6.1), those
+/// with nothing before the `;`, and those with a malformed weight are
+/// dropped: a recipient cannot tell what such an element meant.
+pub fn weighted_list(value: &[u8]) -> impl Iterator<Item = Weighted<'_>> {
+    comma_list(value).filter_map(|element| {
+        let mut parts = element.split(|&b| b == b';');
+        let item = trim_ows(parts.next().unwrap_or_default());
+        if item.is_empty() {
+            return None;
+        }
+        let weight = weight_of(parts)?;
+        Some(Weighted { item, weight })
+    })
+}
+
 /// The weight from an element's parameters: 1000 without `q`, `None` when
 /// `q` is malformed. Other parameters are ignored.
 pub fn weight_of<'a>(parameters: impl Iterator<Item = &'a [u8]>) -> Option<u16> {
@@ -222,6 +248,67 @@ mod tests {
     fn list_contains_is_case_insensitive() {
         assert!(list_contains(b"Keep-Alive, CLOSE", "close"));
         assert!(!list_contains(b"closed, xclose", "close"));
+    }
+
+    #[test]
+    fn weighted_lists_read_each_element_once() {
+        // (value, [(item, weight)])
+        let cases: &[(&str, &[(&str, u16)])] = &[
+            ("", &[]),
+            (" , ,", &[]),
+            ("gzip", &[("gzip", 1000)]),
+            ("  GZIP ; Q=1.0 ,BR", &[("GZIP", 1000), ("BR", 1000)]),
+            (
+                "text/html,application/xml;q=0.9,*/*;q=0.8",
+                &[("text/html", 1000), ("application/xml", 900), ("*/*", 800)],
+            ),
+            ("br;q=0, br", &[("br", 0), ("br", 1000)]),
+            ("a;level=1;q=0.5", &[("a", 500)]),
+            ("a; q = 0.25 ", &[("a", 250)]),
+            // Nothing before the `;`: dropped.
+            (";q=1, b", &[("b", 1000)]),
+            // Malformed weights drop their element only.
+            ("br;q=2, gzip;q=0.5", &[("gzip", 500)]),
+            ("br;q=0.1234, gzip;q=abc, zstd;q=", &[]),
+            ("application/json;q=0.5x, x", &[("x", 1000)]),
+        ];
+        for (value, want) in cases {
+            let got: Vec<(&[u8], u16)> = weighted_list(value.as_bytes())
+                .map(|element| (element.item, element.weight))
+                .collect();
+            let want: Vec<(&[u8], u16)> = want
+                .iter()
+                .map(|(item, weight)| (item.as_bytes(), *weight))
+                .collect();
+            assert_eq!(got, want, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn qvalues_parse_in_thousandths() {
+        let cases: &[(&str, Option<u16>)] = &[
+            ("0", Some(0)),
+            ("0.", Some(0)),
+            ("0.5", Some(500)),
+            ("0.05", Some(50)),
+            ("0.25", Some(250)),
+            ("0.125", Some(125)),
+            ("0.001", Some(1)),
+            ("1", Some(1000)),
+            ("1.0", Some(1000)),
+            ("1.000", Some(1000)),
+            ("1.5", None),
+            ("1.001", None),
+            ("2", None),
+            ("-1", None),
+            ("-0", None),
+            ("", None),
+            ("0.1234", None),
+            (".5", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_qvalue(text.as_bytes()), *want, "q={text:?}");
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@
 //!   disregard a negotiation field and send its default representation,
 //!   and a 406 for a file we have helps nobody (nginx and Go do the same).
 
-use crate::proto::fields::{trim_ows, weight_of};
+use crate::proto::fields::{weighted_list, Weighted};
 
 /// A content coding we can serve from a sidecar file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,15 +102,7 @@ pub fn negotiate(accept_encoding: Option<&[u8]>) -> Negotiation {
     let mut coded: [Option<u16>; 3] = [None; 3];
     let mut identity: Option<u16> = None;
     let mut star: Option<u16> = None;
-    for element in value.split(|&b| b == b',') {
-        let mut parts = element.split(|&b| b == b';');
-        let name = trim_ows(parts.next().unwrap_or_default());
-        if name.is_empty() {
-            continue;
-        }
-        let Some(weight) = weight_of(parts) else {
-            continue;
-        };
+    for Weighted { item: name, weight } in weighted_list(value) {
         let slot = if name == b"*" {
             &mut star
         } else if name.eq_ignore_ascii_case(b"identity") {
@@ -218,32 +210,6 @@ mod tests {
         for (header, want) in cases {
             let got = negotiate(header.map(str::as_bytes)).candidates;
             assert_eq!(got, *want, "Accept-Encoding: {header:?}");
-        }
-    }
-
-    #[test]
-    fn qvalues() {
-        let cases: &[(&str, Option<u16>)] = &[
-            ("0", Some(0)),
-            ("0.", Some(0)),
-            ("0.5", Some(500)),
-            ("0.05", Some(50)),
-            ("0.001", Some(1)),
-            ("1", Some(1000)),
-            ("1.000", Some(1000)),
-            ("1.5", None),
-            ("2", None),
-            ("-1", None),
-            ("", None),
-            ("0.1234", None),
-            (".5", None),
-        ];
-        for (text, want) in cases {
-            assert_eq!(
-                crate::proto::fields::parse_qvalue(text.as_bytes()),
-                *want,
-                "q={text}"
-            );
         }
     }
 

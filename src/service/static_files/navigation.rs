@@ -9,8 +9,7 @@
 //! `/report.2025` sends `Accept: text/html,...`; `fetch` and `<script>` send
 //! `*/*` or a specific type).
 
-use crate::proto::fields::weight_of;
-use crate::proto::fields::{comma_list, trim_ows};
+use crate::proto::fields::weighted_list;
 
 /// Whether a request whose decoded last path segment is `last_segment`
 /// (empty for a path ending in `/`) and whose `Accept` value is `accept` is
@@ -31,11 +30,8 @@ fn accepts_html(accept: Option<&[u8]>) -> bool {
     let Some(accept) = accept else {
         return false;
     };
-    comma_list(accept).any(|element| {
-        let mut parts = element.split(|&b| b == b';');
-        let media_range = trim_ows(parts.next().unwrap_or_default());
-        media_range.eq_ignore_ascii_case(b"text/html") && weight_of(parts).is_some_and(|q| q > 0)
-    })
+    weighted_list(accept)
+        .any(|element| element.item.eq_ignore_ascii_case(b"text/html") && element.weight > 0)
 }
 
 #[cfg(test)]
