@@ -39,9 +39,11 @@
 //! slower).
 
 use super::conditional::{evaluate_preconditions, Conditions, Precondition, Validators};
-use super::encoding::{negotiate, Candidate, ContentCoding};
+use super::encoding::{Candidate, ContentCoding};
 use super::path::resolve_path;
-use super::{joined_field, mime, not_modified, FileFacts, StaticFiles, NOT_FOUND_PAGE};
+use super::{
+    accept_encoding_candidates, mime, not_modified, FileFacts, StaticFiles, NOT_FOUND_PAGE,
+};
 use crate::proto::RequestHead;
 use crate::service::response::FieldValue;
 use crate::service::{Body, Response};
@@ -207,8 +209,7 @@ impl Entry {
         if !any_used || !shape.has_accept_encoding {
             return &self.plain;
         }
-        let accept_encoding = joined_field(head, "Accept-Encoding");
-        for candidate in negotiate(accept_encoding.as_deref()).candidates {
+        for candidate in accept_encoding_candidates(head) {
             let Candidate::Coded(coding) = candidate else {
                 break;
             };

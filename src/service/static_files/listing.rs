@@ -53,7 +53,7 @@ use super::conditional::{content_entity_tag, evaluate_preconditions, Conditions,
 use super::path::RelativePath;
 use super::{open_error_response, precondition_answer, FileFacts, StaticOptions};
 use crate::proto::date::{format_http_date, format_log_time};
-use crate::proto::fields::{weighted_list, Weighted};
+use crate::proto::fields::Weighted;
 use crate::proto::{Method, RequestHead};
 use crate::service::{Body, Response};
 use bytes::Bytes;
@@ -109,7 +109,7 @@ where
         Ok(listing) => listing,
         Err(errno) => return open_error_response(errno),
     };
-    let (content_type, body) = if wants_json(head.fields_named("Accept")) {
+    let (content_type, body) = if wants_json(head.field_lines("Accept").weighted()) {
         ("application/json", render_json(&listing.entries))
     } else {
         let shown_path = if relative.is_root() {
@@ -293,20 +293,19 @@ pub fn is_listable_name(name: &str) -> bool {
     !matches!(name, "" | "." | "..") && !name.contains('\\')
 }
 
-/// Whether the `Accept` field values ask for JSON: `application/json` is
-/// present with a q-value above 0 and not below that of `text/html`
-/// (RFC 9110 §12.5.1). Wildcards do not count: browsers send `*/*` and want
-/// HTML. A malformed q-value drops its element.
-pub fn wants_json<'a>(accept_values: impl Iterator<Item = &'a [u8]>) -> bool {
+/// Whether the `Accept` field (the weighted elements of all its lines)
+/// asks for JSON: `application/json` is present with a q-value above 0 and
+/// not below that of `text/html` (RFC 9110 §12.5.1). Wildcards do not
+/// count: browsers send `*/*` and want HTML. A malformed q-value drops its
+/// element.
+pub fn wants_json<'a>(accept: impl IntoIterator<Item = Weighted<'a>>) -> bool {
     let mut json_q = 0;
     let mut html_q = 0;
-    for value in accept_values {
-        for Weighted { item, weight } in weighted_list(value) {
-            if item.eq_ignore_ascii_case(b"application/json") {
-                json_q = json_q.max(weight);
-            } else if item.eq_ignore_ascii_case(b"text/html") {
-                html_q = html_q.max(weight);
-            }
+    for Weighted { item, weight } in accept {
+        if item.eq_ignore_ascii_case(b"application/json") {
+            json_q = json_q.max(weight);
+        } else if item.eq_ignore_ascii_case(b"text/html") {
+            html_q = html_q.max(weight);
         }
     }
     json_q > 0 && json_q >= html_q
@@ -470,6 +469,7 @@ fn utc_minutes(unix_secs: u64) -> String {
 mod tests {
     use super::super::{path::resolve_path, StaticFiles, StaticOptions};
     use super::*;
+    use crate::proto::fields::weighted_list;
     use rustix::fs::{Mode, OFlags};
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::symlink;
@@ -573,7 +573,7 @@ mod tests {
             (&["application/jsonx"], false),
         ];
         for (values, want) in cases {
-            let got = wants_json(values.iter().map(|v| v.as_bytes()));
+            let got = wants_json(values.iter().flat_map(|v| weighted_list(v.as_bytes())));
             assert_eq!(got, *want, "{values:?}");
         }
     }

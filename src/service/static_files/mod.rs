@@ -279,8 +279,7 @@ impl StaticFiles {
         stat: FileFacts,
         relative: &str,
     ) -> (OwnedFd, FileFacts) {
-        let accept_encoding = joined_field(head, "Accept-Encoding");
-        for candidate in negotiate(accept_encoding.as_deref()).candidates {
+        for candidate in accept_encoding_candidates(head) {
             let Candidate::Coded(coding) = candidate else {
                 break;
             };
@@ -325,7 +324,7 @@ impl StaticFiles {
             };
             // Whether the answer depended on Accept, for caches.
             vary_accept = navigation::has_extension(last_segment);
-            if navigation::is_navigation(last_segment, head.field("Accept")) {
+            if navigation::is_navigation(last_segment, head.field_lines("Accept").weighted()) {
                 if let Ok((fd, stat)) = self.open_and_stat(spa) {
                     if stat.file_type == FileType::RegularFile {
                         let response = self.serve_file(head, fd, stat, spa);
@@ -370,18 +369,14 @@ impl StaticFiles {
     }
 }
 
-/// All field lines named `name` joined with `,` (RFC 9110 §5.3), without
-/// copying in the usual case of one line.
-pub(crate) fn joined_field<'a>(head: &'a RequestHead, name: &'a str) -> Option<Cow<'a, [u8]>> {
-    let mut lines = head.fields_named(name);
-    let first = lines.next()?;
-    let mut joined: Option<Vec<u8>> = None;
-    for line in lines {
-        let buffer = joined.get_or_insert_with(|| first.to_vec());
-        buffer.push(b',');
-        buffer.extend_from_slice(line);
-    }
-    Some(joined.map_or(Cow::Borrowed(first), Cow::Owned))
+/// The representations `head`'s `Accept-Encoding` (all its lines) asks
+/// for, most preferred first ([`negotiate`]).
+pub(crate) fn accept_encoding_candidates(head: &RequestHead) -> Vec<Candidate> {
+    let accept_encoding = head.field_lines("Accept-Encoding");
+    let elements = accept_encoding
+        .is_present()
+        .then(|| accept_encoding.weighted());
+    negotiate(elements).candidates
 }
 
 /// What we use from `fstat`, in fixed types: the `Stat` field types differ
@@ -652,15 +647,15 @@ fn requested_range(head: &RequestHead, len: u64, validators: &Validators<'_>) ->
     if head.method() != Method::Get {
         return RangeOutcome::Full;
     }
-    let mut ranges = head.fields_named("Range");
-    let (Some(range), None) = (ranges.next(), ranges.next()) else {
+    let [range, if_range] = head.find_fields(["Range", "If-Range"]);
+    let Some(range) = range.single() else {
         return RangeOutcome::Full;
     };
-    let mut if_range = head.fields_named("If-Range");
-    match (if_range.next(), if_range.next()) {
-        (None, _) => {}
-        (Some(value), None) if if_range_allows(value, validators, now_secs()) => {}
-        _ => return RangeOutcome::Full,
+    if if_range.is_present() {
+        match if_range.single() {
+            Some(value) if if_range_allows(value, validators, now_secs()) => {}
+            _ => return RangeOutcome::Full,
+        }
     }
     evaluate_range(range, len)
 }
@@ -1382,5 +1377,42 @@ mod tests {
             assert_eq!(response.status, *status, "{target}");
             assert_eq!(body_bytes(response), *body, "{target}");
         }
+    }
+
+    #[test]
+    fn issue_12_a_field_sent_twice_reads_as_one_list_everywhere() {
+        let (dir, _files) = fixture();
+        let root = root_path(&dir);
+        std::fs::write(root.join("app.js"), b"let a = 1;\n").expect("file");
+        std::fs::write(root.join("app.js.br"), b"BR").expect("file");
+        std::fs::create_dir(root.join("list")).expect("dir");
+        let files = with_options(
+            &dir,
+            StaticOptions {
+                spa: Some("index.html".to_owned()),
+                listing: true,
+                ..StaticOptions::default()
+            },
+        );
+        let serve = |target: &str, fields: &[(&str, &str)]| {
+            files.serve(&RequestHead::for_test("GET", target, fields))
+        };
+        // The SPA's navigation test sees the second Accept line, as the
+        // listing's form choice does: both read the whole list.
+        let two_accepts = [("Accept", "application/json"), ("Accept", "text/html")];
+        let spa = serve("/report.2025", &two_accepts);
+        assert_eq!(spa.status, 200);
+        assert_eq!(body_bytes(spa), b"<h1>root</h1>");
+        let listing = serve(
+            "/list/",
+            &[("Accept", "text/html"), ("Accept", "application/json")],
+        );
+        assert_eq!(listing.field("Content-Type"), Some("application/json"));
+        // Accept-Encoding on two lines is one list too.
+        let two_codings = [("Accept-Encoding", "gzip"), ("Accept-Encoding", "br")];
+        assert_eq!(
+            serve("/app.js", &two_codings).field("Content-Encoding"),
+            Some("br")
+        );
     }
 }
