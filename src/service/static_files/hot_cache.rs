@@ -40,7 +40,7 @@
 
 use super::conditional::{evaluate_preconditions, Conditions, Precondition, Validators};
 use super::encoding::{Candidate, ContentCoding};
-use super::path::resolve_path;
+use super::path::{join_name, resolve_path};
 use super::{
     accept_encoding_candidates, mime, not_modified, FileFacts, StaticFiles, NOT_FOUND_PAGE,
 };
@@ -568,8 +568,7 @@ impl HotCache {
 fn cached_file_path(key: &str, trailing_slash: bool, index_names: &[String]) -> Option<String> {
     match (trailing_slash, index_names.first()) {
         (false, _) => Some(key.to_owned()),
-        (true, Some(name)) if key == "." => Some(name.clone()),
-        (true, Some(name)) => Some(format!("{key}/{name}")),
+        (true, Some(name)) => Some(join_name(key, name)),
         (true, None) => None,
     }
 }

@@ -87,7 +87,7 @@ use super::{Body, Response};
 use crate::proto::{Method, RequestHead};
 use conditional::{evaluate_preconditions, if_range_allows, Conditions, Precondition, Validators};
 use encoding::{negotiate, Candidate, ContentCoding};
-use path::{resolve_path, RelativePath};
+use path::{join_name, percent_encode, resolve_path, RelativePath, UriPart};
 use range::{evaluate_range, RangeOutcome};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
@@ -232,11 +232,7 @@ impl StaticFiles {
     /// trailing slash that is a regular file.
     fn serve_index(&self, head: &RequestHead, directory: &RelativePath) -> Response {
         for name in &self.options.index_names {
-            let index_path = if directory.is_root() {
-                name.clone()
-            } else {
-                format!("{}/{name}", directory.as_str())
-            };
+            let index_path = join_name(directory.as_str(), name);
             match self.open_and_stat(&index_path) {
                 Ok((fd, stat)) if stat.file_type == FileType::RegularFile => {
                     return self.serve_file(head, fd, stat, &index_path)
@@ -763,33 +759,15 @@ fn directory_location(raw_path: &[u8], query: Option<&[u8]>) -> String {
     if last.is_empty() || last.contains(&b':') {
         location.push_str("./");
     }
-    push_uri_chars(&mut location, last);
+    percent_encode(&mut location, last, UriPart::SentPathOrQuery);
     if !last.is_empty() {
         location.push('/');
     }
     if let Some(query) = query {
         location.push('?');
-        push_uri_chars(&mut location, query);
+        percent_encode(&mut location, query, UriPart::SentPathOrQuery);
     }
     location
-}
-
-/// Append `bytes`, percent-encoding all but the characters a path segment
-/// or query may hold as they are (RFC 3986 §3.3, §3.4: unreserved,
-/// sub-delims, `:`, `@`, `/`, `?`) and `%`, which is kept so escapes the
-/// client sent stay escapes.
-fn push_uri_chars(out: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &byte in bytes {
-        let keep = byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&byte);
-        if keep {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
-    }
 }
 
 /// A fixed short `text/plain` error for a refused path.
