@@ -42,7 +42,7 @@ use super::conditional::{evaluate_preconditions, Conditions, Precondition, Valid
 use super::encoding::{Candidate, ContentCoding};
 use super::path::{join_name, resolve_path};
 use super::{
-    accept_encoding_candidates, mime, not_modified, FileFacts, StaticFiles, NOT_FOUND_PAGE,
+    accept_encoding_candidates, mime, not_modified, open::FileFacts, StaticFiles, NOT_FOUND_PAGE,
 };
 use crate::proto::RequestHead;
 use crate::service::response::FieldValue;

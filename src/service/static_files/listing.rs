@@ -50,8 +50,9 @@
 //! so `If-Modified-Since` and `If-Unmodified-Since` are ignored.
 
 use super::conditional::{content_entity_tag, evaluate_preconditions, Conditions, Validators};
+use super::open::{open_error_response, FileFacts};
 use super::path::{join_name, percent_encode, RelativePath, UriPart};
-use super::{open_error_response, precondition_answer, FileFacts, StaticOptions};
+use super::{precondition_answer, StaticOptions};
 use crate::proto::date::{format_http_date, format_log_time};
 use crate::proto::fields::Weighted;
 use crate::proto::{Method, RequestHead};

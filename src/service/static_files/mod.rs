@@ -77,9 +77,11 @@ pub mod hot_cache;
 pub mod listing;
 pub mod mime;
 pub mod navigation;
+mod open;
 pub mod options;
 pub mod path;
 pub mod range;
+mod redirect;
 
 pub use options::{StaticOptions, SymlinkPolicy};
 
@@ -87,22 +89,18 @@ use super::{Body, Response};
 use crate::proto::{Method, RequestHead};
 use conditional::{evaluate_preconditions, if_range_allows, Conditions, Precondition, Validators};
 use encoding::{negotiate, Candidate, ContentCoding};
-use path::{join_name, percent_encode, resolve_path, RelativePath, UriPart};
+use open::{open_error_response, open_root, status_for_open_error, FileFacts, Resolver};
+use path::{join_name, resolve_path, RelativePath};
 use range::{evaluate_range, RangeOutcome};
-use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
-use rustix::io::Errno;
+use redirect::redirect_to_directory;
+use rustix::fd::OwnedFd;
+use rustix::fs::FileType;
 use std::borrow::Cow;
 use std::fs::File;
 use std::path::PathBuf;
 
 /// The file at the root whose contents are the body of a 404, if present.
 pub(crate) const NOT_FOUND_PAGE: &str = "404.html";
-
-/// How many times an `openat2` that failed with `EAGAIN` or `EINTR` is
-/// retried: the kernel answers `EAGAIN` when a concurrent rename made it
-/// unsure a `..` in a symlink stayed beneath the root, and says to retry.
-const OPEN_ATTEMPTS: usize = 3;
 
 /// Serves files from one root directory.
 pub struct StaticFiles {
@@ -115,41 +113,12 @@ pub struct StaticFiles {
     hot_cache: hot_cache::HotCache,
 }
 
-/// How paths under the root are resolved; chosen once at start-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Resolver {
-    /// `openat2` with `RESOLVE_BENEATH`: the kernel enforces containment.
-    Beneath,
-    /// One `openat(O_NOFOLLOW)` per component: symlinks are refused.
-    Walk,
-}
-
 impl StaticFiles {
     /// Open `root`, which must be an existing directory, and keep it open.
     /// With `options.spa`, that file must be a regular file under the root
     /// now (it is opened again for each request that needs it).
     pub fn new(root: PathBuf, options: StaticOptions) -> std::io::Result<StaticFiles> {
-        // O_PATH: we only ever look up names relative to this fd, which needs
-        // search permission, not read permission.
-        let root = rustix::fs::open(
-            &root,
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )?;
-        let probe = rustix::fs::openat2(
-            &root,
-            ".",
-            OFlags::PATH | OFlags::CLOEXEC,
-            Mode::empty(),
-            ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
-        );
-        let resolver = match probe {
-            Ok(_) => Resolver::Beneath,
-            // Old kernels answer ENOSYS; some container seccomp profiles
-            // answer EPERM for syscalls they do not know.
-            Err(Errno::NOSYS) | Err(Errno::PERM) => Resolver::Walk,
-            Err(other) => return Err(other.into()),
-        };
+        let (root, resolver) = open_root(&root)?;
         let files = StaticFiles {
             root,
             resolver,
@@ -341,28 +310,6 @@ impl StaticFiles {
             false => response,
         }
     }
-
-    /// Open `relative` (from a [`RelativePath`]) beneath the root for
-    /// reading, under the symlink policy, and fstat the same fd.
-    fn open_and_stat(&self, relative: &str) -> Result<(OwnedFd, FileFacts), Errno> {
-        let root = self.root.as_fd();
-        let fd = match (self.options.symlinks, self.resolver) {
-            (SymlinkPolicy::Follow, _) => open_following(root, relative)?,
-            (_, Resolver::Walk) => open_by_walking(root, relative)?,
-            (SymlinkPolicy::WithinRoot, Resolver::Beneath) => open_resolving(
-                root,
-                relative,
-                ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
-            )?,
-            (SymlinkPolicy::Deny, Resolver::Beneath) => open_resolving(
-                root,
-                relative,
-                ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS,
-            )?,
-        };
-        let stat = FileFacts::from_stat(&rustix::fs::fstat(&fd)?);
-        Ok((fd, stat))
-    }
 }
 
 /// The representations `head`'s `Accept-Encoding` (all its lines) asks
@@ -373,124 +320,6 @@ pub(crate) fn accept_encoding_candidates(head: &RequestHead) -> Vec<Candidate> {
         .is_present()
         .then(|| accept_encoding.weighted());
     negotiate(elements).candidates
-}
-
-/// What we use from `fstat`, in fixed types: the `Stat` field types differ
-/// between architectures (`c_long` here, `i64` there).
-struct FileFacts {
-    file_type: FileType,
-    size: i64,
-    mtime_secs: i64,
-    mtime_nanos: u64,
-    inode: u64,
-    /// The content coding when this is a sidecar: it suffixes the ETag.
-    coding: Option<ContentCoding>,
-}
-
-impl FileFacts {
-    // The conversions are no-ops on x86_64 but not on every target.
-    #[allow(clippy::useless_conversion)]
-    fn from_stat(stat: &rustix::fs::Stat) -> FileFacts {
-        FileFacts {
-            file_type: FileType::from_raw_mode(stat.st_mode),
-            size: i64::from(stat.st_size),
-            mtime_secs: i64::from(stat.st_mtime),
-            mtime_nanos: u64::from(stat.st_mtime_nsec),
-            inode: u64::from(stat.st_ino),
-            coding: None,
-        }
-    }
-
-    /// Whether this file was modified before `other` (a stale sidecar).
-    fn is_older_than(&self, other: &FileFacts) -> bool {
-        (self.mtime_secs, self.mtime_nanos) < (other.mtime_secs, other.mtime_nanos)
-    }
-}
-
-/// The status and fixed text for an error from opening a file. Nothing of
-/// the OS message reaches the client.
-fn status_for_open_error(errno: Errno) -> (u16, &'static str) {
-    match errno {
-        // Missing, or a path through something that is not a directory.
-        Errno::NOENT | Errno::NOTDIR | Errno::NAMETOOLONG => (404, "Not Found"),
-        // A symlink that leaves the root (EXDEV), a loop or a symlink in the
-        // walking fallback (ELOOP), a socket (ENXIO): all "not here".
-        Errno::XDEV | Errno::LOOP | Errno::NXIO => (404, "Not Found"),
-        Errno::ACCESS | Errno::PERM => (403, "Forbidden"),
-        // Out of descriptors, for the process or the system: a moment's
-        // overload that passes as responses finish (RFC 9110 §15.6.4).
-        Errno::MFILE | Errno::NFILE => (503, "Service Unavailable"),
-        _ => (500, "Internal Server Error"),
-    }
-}
-
-/// The flags for the final component: read-only; non-blocking so opening a
-/// FIFO with no writer returns at once instead of stalling the request (it
-/// is then refused as not a regular file); no controlling terminal even if a
-/// tty device is somehow under the root. O_NONBLOCK has no effect on reads of
-/// regular files.
-fn final_open_flags() -> OFlags {
-    OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK
-}
-
-/// Open with the kernel enforcing `resolve` (always with `BENEATH`, so
-/// resolution stays beneath `root`).
-fn open_resolving(
-    root: BorrowedFd<'_>,
-    relative: &str,
-    resolve: ResolveFlags,
-) -> Result<OwnedFd, Errno> {
-    let mut attempt = 1;
-    loop {
-        let result =
-            rustix::fs::openat2(root, relative, final_open_flags(), Mode::empty(), resolve);
-        match result {
-            Err(Errno::AGAIN) | Err(Errno::INTR) if attempt < OPEN_ATTEMPTS => attempt += 1,
-            other => return other,
-        }
-    }
-}
-
-/// Open relative to `root` following every symlink (`--symlinks follow`).
-/// `relative` comes from a [`RelativePath`], so it has no `..` and is not
-/// absolute; only symlinks can lead out, which is what this policy allows.
-fn open_following(root: BorrowedFd<'_>, relative: &str) -> Result<OwnedFd, Errno> {
-    if relative.split('/').any(|component| component == "..") || relative.starts_with('/') {
-        return Err(Errno::XDEV);
-    }
-    rustix::fs::openat(root, relative, final_open_flags(), Mode::empty())
-}
-
-/// Open by walking one component at a time, refusing every symlink: the
-/// fallback where `openat2` is unavailable.
-fn open_by_walking(root: BorrowedFd<'_>, relative: &str) -> Result<OwnedFd, Errno> {
-    let mut components = relative.split('/').peekable();
-    let mut directory: Option<OwnedFd> = None;
-    while let Some(component) = components.next() {
-        // RelativePath never yields `..`; refuse it anyway rather than let
-        // a future caller walk out of the root.
-        if component == ".." {
-            return Err(Errno::XDEV);
-        }
-        let at = directory.as_ref().map_or(root, |fd| fd.as_fd());
-        if components.peek().is_none() {
-            return rustix::fs::openat(
-                at,
-                component,
-                final_open_flags() | OFlags::NOFOLLOW,
-                Mode::empty(),
-            );
-        }
-        // O_DIRECTORY with O_NOFOLLOW: a symlink here fails with ENOTDIR.
-        directory = Some(rustix::fs::openat(
-            at,
-            component,
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        )?);
-    }
-    // `relative` is never empty (the root is "."), so the loop returned.
-    Err(Errno::NOENT)
 }
 
 /// The fields of a 304 (RFC 9110 §15.4.5): those a 200 would carry that
@@ -737,39 +566,6 @@ fn last_modified(stat: &FileFacts) -> Option<String> {
     Some(String::from_utf8_lossy(&date).into_owned())
 }
 
-/// 301 to the same path with a trailing slash, keeping the query, so
-/// relative links inside the directory's index resolve against it.
-fn redirect_to_directory(raw_path: &[u8], query: Option<&[u8]>) -> Response {
-    Response::text(301, "Moved Permanently")
-        .with_field("Location", directory_location(raw_path, query))
-}
-
-/// The `Location` for a directory redirect: a relative reference (RFC 9110
-/// §10.2.2 allows one), the raw last segment of the path plus `/`, and the
-/// query if any. Resolved against the request's own URL it names the same
-/// path with a slash added, and it can never name another host: it starts
-/// with neither `/` nor `\` (which some browsers read as `/`), and a colon
-/// in it gets a `./` in front so it cannot read as a scheme (RFC 3986
-/// §4.2). Bytes that are not URI characters are percent-encoded, so the
-/// value is always a valid field value (RFC 9110 §5.5) and a `#` or `\`
-/// cannot change its meaning, whatever the parser let through.
-fn directory_location(raw_path: &[u8], query: Option<&[u8]>) -> String {
-    let last = raw_path.rsplit(|&b| b == b'/').next().unwrap_or_default();
-    let mut location = String::with_capacity(last.len() + 4 + query.map_or(0, <[u8]>::len));
-    if last.is_empty() || last.contains(&b':') {
-        location.push_str("./");
-    }
-    percent_encode(&mut location, last, UriPart::SentPathOrQuery);
-    if !last.is_empty() {
-        location.push('/');
-    }
-    if let Some(query) = query {
-        location.push('?');
-        percent_encode(&mut location, query, UriPart::SentPathOrQuery);
-    }
-    location
-}
-
 /// A fixed short `text/plain` error for a refused path.
 fn error_response(status: u16) -> Response {
     match status {
@@ -779,18 +575,14 @@ fn error_response(status: u16) -> Response {
     }
 }
 
-fn open_error_response(errno: Errno) -> Response {
-    match status_for_open_error(errno) {
-        // Files close within moments of a response; ask for a retry soon.
-        (503, text) => Response::text(503, text).with_field("Retry-After", "1"),
-        (status, text) => Response::text(status, text),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::service::Part;
+    use open::{open_by_walking, open_following};
+    use rustix::fd::AsFd;
+    use rustix::fs::Mode;
+    use rustix::io::Errno;
     use std::os::unix::fs::symlink;
     use std::os::unix::fs::FileExt;
     use std::path::Path;
@@ -896,35 +688,6 @@ mod tests {
             let response = get(&files, target);
             assert_eq!(response.status, 301, "{target}");
             assert_eq!(response.field("Location"), Some(location), "{target}");
-        }
-    }
-
-    #[test]
-    fn location_never_names_another_host_nor_breaks_the_field() {
-        // (raw path, query, Location)
-        type Case<'a> = (&'a [u8], Option<&'a [u8]>, &'a str);
-        let cases: &[Case] = &[
-            (b"//evil.example", None, "evil.example/"),
-            (b"////evil.example", Some(b"a=b"), "evil.example/?a=b"),
-            (b"/%2F%2Fevil.example", None, "%2F%2Fevil.example/"),
-            (b"/x/%2F%2Fevil.example", None, "%2F%2Fevil.example/"),
-            // Backslashes read as slashes in browsers: never sent raw.
-            (b"/\\evil.example", None, "%5Cevil.example/"),
-            // A colon would make the first segment a scheme.
-            (b"/javascript:alert(1)", None, "./javascript:alert(1)/"),
-            (b"/http:", Some(b"x"), "./http:/?x"),
-            (b"/a#b", Some(b"c#d"), "a%23b/?c%23d"),
-            (b"/a b", None, "a%20b/"),
-            (b"/a\r\nSet-Cookie: x", None, "./a%0D%0ASet-Cookie:%20x/"),
-            (b"/caf\xc3\xa9", Some(b"q=\xff"), "caf%C3%A9/?q=%FF"),
-            (b"/", None, "./"),
-        ];
-        for (path, query, want) in cases {
-            let location = directory_location(path, *query);
-            assert_eq!(location, *want);
-            assert!(!location.starts_with('/') && !location.starts_with('\\'));
-            let first_segment = location.split(['/', '?']).next().unwrap_or_default();
-            assert!(!first_segment.contains(':'), "{location}");
         }
     }
 
@@ -1061,30 +824,6 @@ mod tests {
             open_by_walking(walking.root.as_fd(), "docs/../../secret.txt").err(),
             Some(Errno::XDEV)
         );
-    }
-
-    #[test]
-    fn open_errors_map_to_fixed_statuses() {
-        // Tests run as root, which ignores permission bits, so 403 is checked
-        // here rather than with a chmod-ed file.
-        let cases = [
-            (Errno::NOENT, 404, "Not Found"),
-            (Errno::NOTDIR, 404, "Not Found"),
-            (Errno::NAMETOOLONG, 404, "Not Found"),
-            (Errno::XDEV, 404, "Not Found"),
-            (Errno::LOOP, 404, "Not Found"),
-            (Errno::NXIO, 404, "Not Found"),
-            (Errno::ACCESS, 403, "Forbidden"),
-            (Errno::PERM, 403, "Forbidden"),
-            (Errno::IO, 500, "Internal Server Error"),
-            (Errno::MFILE, 503, "Service Unavailable"),
-            (Errno::NFILE, 503, "Service Unavailable"),
-        ];
-        for (errno, status, text) in cases {
-            assert_eq!(status_for_open_error(errno), (status, text), "{errno:?}");
-        }
-        let busy = open_error_response(Errno::MFILE);
-        assert_eq!(busy.field("Retry-After"), Some("1"));
     }
 
     #[test]
