@@ -4,9 +4,8 @@
 //! until a whole head is present, then the head and how many bytes it used.
 //! Bytes after the head (a body, or pipelined requests) are left untouched.
 
-use super::fields::{
-    comma_list, is_field_value, is_ows, is_tchar, trim_ows, weighted_list, Weighted,
-};
+use super::fields::{is_field_value, is_ows, is_tchar, trim_ows};
+pub use super::fields::{FieldLines, FoundFields};
 use super::{authority, Error, Limits};
 use std::ops::Range;
 
@@ -131,36 +130,28 @@ impl RequestHead {
     /// The lines of the field `name`: the one way to read a field that may
     /// be sent more than once (see [`FieldLines`]).
     pub fn field_lines<'a>(&'a self, name: &'a str) -> FieldLines<'a> {
-        let [lines] = self.find_fields([name]);
-        lines
+        FieldLines::find(self, name)
     }
 
     /// The lines of each field in `names`, found in one pass over the head
-    /// (a browser sends a dozen fields; one pass per name would read them
-    /// once per name).
-    pub fn find_fields<'a, const N: usize>(&'a self, names: [&'a str; N]) -> [FieldLines<'a>; N] {
-        let mut found = names.map(|name| FieldLines {
-            head: self,
-            name,
-            first: 0,
-            last: 0,
-            count: 0,
-        });
-        for (index, field) in self.fields.iter().enumerate() {
-            let field_name = self.slice(&field.name);
-            for lines in found.iter_mut() {
-                if lines.name.len() == field_name.len()
-                    && field_name.eq_ignore_ascii_case(lines.name.as_bytes())
-                {
-                    if lines.count == 0 {
-                        lines.first = index;
-                    }
-                    lines.last = index;
-                    lines.count += 1;
-                }
-            }
-        }
-        found
+    /// (see [`FoundFields`]).
+    pub fn find_fields<'a, const N: usize>(
+        &'a self,
+        names: &'a [&'a str; N],
+    ) -> FoundFields<'a, N> {
+        FoundFields::find(self, names)
+    }
+
+    /// The name and value of the field line at `index` (in the order of
+    /// [`RequestHead::fields`]), for [`FieldLines`].
+    pub(super) fn field_line(&self, index: usize) -> (&[u8], &[u8]) {
+        let field = &self.fields[index];
+        (self.slice(&field.name), self.slice(&field.value))
+    }
+
+    /// Every field name, in order: what [`FoundFields`] searches.
+    pub(super) fn field_names(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.fields.iter().map(move |f| self.slice(&f.name))
     }
 
     /// Every field as (name, value), in order.
@@ -237,71 +228,6 @@ impl RequestHead {
             version: Version::Http11,
             fields: field_ranges,
         }
-    }
-}
-
-/// The lines of one field of a head, found by name (case-insensitive).
-///
-/// A field sent on several lines is one field whose value is the lines
-/// joined by commas (RFC 9110 §5.3), so every reader of a field that may
-/// repeat asks this one type, in one of three ways: [`FieldLines::single`]
-/// for a field defined to appear once (a repeated one is invalid and
-/// ignored), [`FieldLines::lines`] for a list whose elements may hold
-/// commas (entity tags), [`FieldLines::elements`] or
-/// [`FieldLines::weighted`] for a plain or weighted list. None of them
-/// copies a byte.
-#[derive(Debug, Clone, Copy)]
-pub struct FieldLines<'a> {
-    head: &'a RequestHead,
-    name: &'a str,
-    /// Indexes of the first and last line in the head (when `count > 0`).
-    first: usize,
-    last: usize,
-    count: usize,
-}
-
-impl<'a> FieldLines<'a> {
-    /// Whether the field was sent at all (perhaps with an empty value).
-    pub fn is_present(&self) -> bool {
-        self.count > 0
-    }
-
-    /// How many lines carry the field.
-    pub fn count(&self) -> usize {
-        self.count
-    }
-
-    /// The value of a field defined to appear once: `None` when it is
-    /// absent or sent on more than one line.
-    pub fn single(&self) -> Option<&'a [u8]> {
-        match self.count {
-            1 => Some(self.head.slice(&self.head.fields[self.first].value)),
-            _ => None,
-        }
-    }
-
-    /// Every line's value, in order.
-    pub fn lines(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
-        let (head, name) = (self.head, self.name);
-        let span = match self.count {
-            0 => &[][..],
-            _ => &head.fields[self.first..=self.last],
-        };
-        span.iter()
-            .filter(move |f| head.slice(&f.name).eq_ignore_ascii_case(name.as_bytes()))
-            .map(move |f| head.slice(&f.value))
-    }
-
-    /// The field's value as one comma-separated list: the non-empty
-    /// elements of every line, in order.
-    pub fn elements(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.lines().flat_map(comma_list)
-    }
-
-    /// The field's value as one weighted list (`Accept*`, RFC 9110
-    /// §12.4.2); see [`weighted_list`].
-    pub fn weighted(&self) -> impl Iterator<Item = Weighted<'a>> + 'a {
-        self.lines().flat_map(weighted_list)
     }
 }
 
@@ -1163,72 +1089,6 @@ mod tests {
         let (head, _) = parse_ok(b"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: x\r\na: 2\r\n\r\n");
         let values: Vec<_> = head.fields_named("A").collect();
         assert_eq!(values, vec![&b"1"[..], b"2"]);
-    }
-
-    #[test]
-    fn a_repeated_field_reads_the_same_whichever_way() {
-        let head = RequestHead::for_test(
-            "GET",
-            "/",
-            &[
-                ("Accept", "text/html;q=0.5"),
-                ("Host", "h"),
-                ("accept", "application/json, , */*;q=0.1"),
-                ("Range", "bytes=0-1"),
-                ("X-Empty", ""),
-            ],
-        );
-        // (name, count, single, lines, elements)
-        type Case<'a> = (
-            &'a str,
-            usize,
-            Option<&'a str>,
-            &'a [&'a str],
-            &'a [&'a str],
-        );
-        let cases: &[Case] = &[
-            (
-                "Accept",
-                2,
-                None,
-                &["text/html;q=0.5", "application/json, , */*;q=0.1"],
-                &["text/html;q=0.5", "application/json", "*/*;q=0.1"],
-            ),
-            (
-                "RANGE",
-                1,
-                Some("bytes=0-1"),
-                &["bytes=0-1"],
-                &["bytes=0-1"],
-            ),
-            ("x-empty", 1, Some(""), &[""], &[]),
-            ("Accept-Encoding", 0, None, &[], &[]),
-        ];
-        let strings = |values: Vec<&[u8]>| -> Vec<String> {
-            values
-                .into_iter()
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-                .collect()
-        };
-        for (name, count, single, lines, elements) in cases {
-            let found = head.field_lines(name);
-            assert_eq!(found.count(), *count, "{name}");
-            assert_eq!(found.is_present(), *count > 0, "{name}");
-            assert_eq!(found.single(), single.map(str::as_bytes), "{name}");
-            assert_eq!(strings(found.lines().collect()), *lines, "{name}");
-            assert_eq!(strings(found.elements().collect()), *elements, "{name}");
-            // The one-pass search finds the same lines as the single search,
-            // and the same lines as `fields_named`.
-            let [same, _] = head.find_fields([name, "Host"]);
-            assert_eq!(strings(same.lines().collect()), *lines, "{name}");
-            assert_eq!(strings(head.fields_named(name).collect()), *lines, "{name}");
-        }
-        let weights: Vec<u16> = head
-            .field_lines("Accept")
-            .weighted()
-            .map(|w| w.weight)
-            .collect();
-        assert_eq!(weights, [500, 1000, 100]);
     }
 
     #[test]

@@ -68,7 +68,8 @@ pub const CONDITION_FIELDS: [&str; 4] = [
 impl<'a> Conditions<'a> {
     /// Read the precondition fields of `head`.
     pub fn from_head(head: &'a RequestHead) -> Conditions<'a> {
-        Conditions::from_lines(head.find_fields(CONDITION_FIELDS))
+        let found = head.find_fields(&CONDITION_FIELDS);
+        Conditions::from_lines([0, 1, 2, 3].map(|index| found.lines(index)))
     }
 
     /// The conditions from the lines of the [`CONDITION_FIELDS`], found by
@@ -81,15 +82,6 @@ impl<'a> Conditions<'a> {
             if_modified_since: single_date(&if_modified_since),
             if_unmodified_since: single_date(&if_unmodified_since),
         }
-    }
-
-    /// Whether any precondition field was sent: without one there is
-    /// nothing to evaluate.
-    pub fn any(&self) -> bool {
-        self.if_match.is_present()
-            || self.if_none_match.is_present()
-            || self.if_modified_since.is_some()
-            || self.if_unmodified_since.is_some()
     }
 }
 

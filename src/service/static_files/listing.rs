@@ -4,7 +4,8 @@
 //! Rendering is pure ([`render_html`], [`render_json`], [`wants_json`] and
 //! the escaping helpers take values and return text); [`read_entries`] is the
 //! one function that reads the file system, from a directory fd `mod.rs`
-//! already opened beneath the root.
+//! already opened beneath the root; `representation` puts the rendered
+//! form and its fields together for the answerer.
 //!
 //! **What is listed** is what the server would serve, so no link is a 404:
 //! - Regular files and directories. FIFOs, sockets and devices (404 when
@@ -44,19 +45,20 @@
 //! **Validation.** Each form carries a strong `ETag` computed from the bytes
 //! rendered ([`content_entity_tag`]), so the HTML and the JSON of one
 //! directory have different tags and any change a client could see changes
-//! the tag. The preconditions are evaluated as for files
-//! ([`super::conditional`], 304 or 412); a listing has no `Last-Modified`
+//! the tag. It is answered as any representation
+//! ([`super::representation`]: preconditions, 304 or 412; no ranges); a
+//! listing has no `Last-Modified`
 //! (the directory's mtime misses changes to its entries' sizes and times),
 //! so `If-Modified-Since` and `If-Unmodified-Since` are ignored.
 
-use super::conditional::{content_entity_tag, evaluate_preconditions, Conditions, Validators};
-use super::open::{open_error_response, FileFacts};
+use super::conditional::content_entity_tag;
+use super::open::FileFacts;
 use super::path::{join_name, percent_encode, RelativePath, UriPart};
-use super::{precondition_answer, StaticOptions};
+use super::representation::{Content, Metadata, Representation};
+use super::StaticOptions;
 use crate::proto::date::{format_http_date, format_log_time};
 use crate::proto::fields::Weighted;
-use crate::proto::{Method, RequestHead};
-use crate::service::{Body, Response};
+use crate::proto::RequestHead;
 use bytes::Bytes;
 use rustix::fd::OwnedFd;
 use rustix::fs::{AtFlags, Dir, FileType};
@@ -92,24 +94,23 @@ pub struct Listing {
     pub omitted: usize,
 }
 
-/// Answer a listing of the directory open as `directory`, at `relative`
-/// beneath the root. `resolve` opens a path relative to the root exactly as
-/// a request for it would be (same symlink policy), and is used for
-/// symlinks.
-pub(super) fn respond<R>(
+/// The listing of the directory open as `directory`, at `relative`
+/// beneath the root, in the form `head` asks for, as a representation for
+/// [`answer`](super::representation::answer). `resolve` opens a path
+/// relative to the root exactly as a request for it would be (same symlink
+/// policy), and is used for symlinks. An error reading the directory is
+/// returned for the caller to answer.
+pub(super) fn representation<R>(
     directory: OwnedFd,
     relative: &RelativePath,
     head: &RequestHead,
     options: &StaticOptions,
     resolve: R,
-) -> Response
+) -> Result<Representation, Errno>
 where
     R: Fn(&str) -> Result<(OwnedFd, FileFacts), Errno>,
 {
-    let listing = match read_entries(directory, relative, options, resolve, MAX_LISTED_ENTRIES) {
-        Ok(listing) => listing,
-        Err(errno) => return open_error_response(errno),
-    };
+    let listing = read_entries(directory, relative, options, resolve, MAX_LISTED_ENTRIES)?;
     let (content_type, body) = if wants_json(head.field_lines("Accept").weighted()) {
         ("application/json", render_json(&listing.entries))
     } else {
@@ -124,31 +125,27 @@ where
         )
     };
     let etag = content_entity_tag(body.as_bytes());
-    let validators = Validators {
-        etag: &etag,
-        last_modified: None,
-    };
-    let is_get_or_head = matches!(head.method(), Method::Get | Method::Head);
-    let precondition = evaluate_preconditions(
-        &Conditions::from_head(head),
-        is_get_or_head,
-        Some(&validators),
-    );
-    let mut fields = vec![
+    let fields = vec![
         ("Content-Type", Cow::Borrowed(content_type)),
         ("ETag", Cow::Owned(etag)),
         ("Cache-Control", Cow::Borrowed("no-cache")),
         ("Vary", Cow::Borrowed("Accept")),
         ("X-Content-Type-Options", Cow::Borrowed("nosniff")),
     ];
-    if let Some(answer) = precondition_answer(precondition, &mut fields) {
-        return answer;
-    }
-    Response {
-        status: 200,
-        fields,
-        body: Body::Bytes(Bytes::from(body)),
-    }
+    Ok(Representation {
+        metadata: Metadata {
+            fields,
+            // The directory's mtime misses changes to its entries' sizes
+            // and times: no date validator (see the module docs).
+            last_modified: None,
+            media_type: content_type,
+            // Small and rendered for each request: ranges are not offered
+            // (no `Accept-Ranges`), so `Range` is ignored (RFC 9110 §14.2).
+            accepts_ranges: false,
+            varies_on_coding: false,
+        },
+        content: Content::Memory(Bytes::from(body)),
+    })
 }
 
 /// A name kept while reading, before its size and time are known.

@@ -1,10 +1,18 @@
 //! Static files under the document root: GET and HEAD.
 //!
-//! This module is the file-system glue; the decisions that need no file
-//! system live in [`path`] (URL path → safe relative path), [`mime`]
-//! (extension → media type), [`encoding`] (`Accept-Encoding` → which
-//! sidecar to try) and [`navigation`] (which misses get the `--spa` file).
-//! [`options`] holds what flags configure.
+//! This module is the dispatch: it resolves the request path once, finds
+//! what it names beneath the root (a `Target`: a file, a directory to
+//! redirect or list, a miss, a refusal), picks the representation (the file
+//! or a sidecar, a listing, the `--spa` file) and hands it to
+//! [`representation::answer`], the one function that turns a
+//! representation and a request into a response. The other concepts have
+//! files of their own: `open` (opening beneath the root), `redirect`,
+//! [`representation`], [`listing`], [`hot_cache`]; the decisions that need
+//! no file system live in [`path`] (URL path → safe relative path),
+//! [`mime`] (extension → media type), [`encoding`] (`Accept-Encoding` →
+//! which sidecar to try), [`navigation`] (which misses get the `--spa`
+//! file), [`conditional`] and [`range`]. [`options`] holds what flags
+//! configure.
 //!
 //! Containment is enforced twice. [`path::resolve_path`] refuses `..` and
 //! backslashes before the file system is touched (and the hidden-file
@@ -64,11 +72,12 @@
 //!
 //! **Validators, preconditions, ranges, caching.** Every file response
 //! carries a strong `ETag`, `Last-Modified`, `Accept-Ranges: bytes` and the
-//! `Cache-Control` of the [`cache`] policy. Preconditions are evaluated first
-//! ([`conditional`]: 304 or 412), then, for GET only, `If-Range` and `Range`
-//! ([`range`]: 206, multipart 206, or 416). HEAD ignores `Range` (RFC 9110
-//! §14.2 allows it) and gets the fields a plain GET would. A listing has an
-//! `ETag` from its bytes and the same preconditions ([`listing`]).
+//! `Cache-Control` of the [`cache`] policy. [`representation::answer`]
+//! evaluates the preconditions first ([`conditional`]: 304 or 412), then,
+//! for GET only, `If-Range` and `Range` ([`range`]: 206, multipart 206, or
+//! 416). HEAD ignores `Range` (RFC 9110 §14.2 allows it) and gets the
+//! fields a plain GET would. A listing has an `ETag` from its bytes and the
+//! same preconditions, and no ranges ([`listing`]).
 
 pub mod cache;
 pub mod conditional;
@@ -82,17 +91,17 @@ pub mod options;
 pub mod path;
 pub mod range;
 mod redirect;
+pub mod representation;
 
 pub use options::{StaticOptions, SymlinkPolicy};
 
 use super::{Body, Response};
-use crate::proto::{Method, RequestHead};
-use conditional::{evaluate_preconditions, if_range_allows, Conditions, Precondition, Validators};
-use encoding::{negotiate, Candidate, ContentCoding};
+use crate::proto::RequestHead;
+use encoding::{Candidate, ContentCoding};
 use open::{open_error_response, open_root, status_for_open_error, FileFacts, Resolver};
-use path::{join_name, resolve_path, RelativePath};
-use range::{evaluate_range, RangeOutcome};
+use path::{join_name, resolve_path, PathError, RelativePath};
 use redirect::redirect_to_directory;
+use representation::{answer, Asked, Content, Metadata, Representation};
 use rustix::fd::OwnedFd;
 use rustix::fs::FileType;
 use std::borrow::Cow;
@@ -111,6 +120,39 @@ pub struct StaticFiles {
     options: StaticOptions,
     /// Small hot files kept in memory; see [`hot_cache`].
     hot_cache: hot_cache::HotCache,
+}
+
+/// What a request path names beneath the root: found once, then answered.
+enum Target<'a> {
+    /// A regular file to serve: the path itself, or a directory's index.
+    File {
+        fd: OwnedFd,
+        facts: FileFacts,
+        /// Its path under the root, which also names its media type.
+        path: Cow<'a, str>,
+    },
+    /// A directory named without its trailing slash: redirected.
+    DirectoryWithoutSlash,
+    /// A directory with its slash, no servable index, and `--listing`.
+    Listing(OwnedFd),
+    /// Nothing to serve: the `--spa` file or a 404 answers. A refused
+    /// hidden name is not a miss for the SPA to answer (`spa_allowed`).
+    Missing { spa_allowed: bool },
+    /// Refused with the status of this fixed answer (400, 403, 500, 503).
+    Refused(Response),
+}
+
+/// What answered a request, for the hot cache to know what it may keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Served {
+    /// A representation of the regular file that the path names (itself or
+    /// as its directory's index), whose source is `source_len` bytes.
+    File { source_len: u64 },
+    /// The fixed-text 404, depending on no request field.
+    Missing,
+    /// Anything else: a redirect, a listing, the `--spa` file, `404.html`,
+    /// an error, or an answer that varies on `Accept`.
+    Other,
 }
 
 impl StaticFiles {
@@ -149,88 +191,129 @@ impl StaticFiles {
     }
 
     /// Answer a GET or HEAD for `head.path()` (the driver drops the body of
-    /// a HEAD response, so both get the same answer).
+    /// a HEAD response, so both get the same answer), without the hot cache.
     pub fn serve(&self, head: &RequestHead) -> Response {
-        let response = self.serve_path(head);
-        if response.status != 404 {
-            return response;
-        }
-        // A dotfile refused for want of --hidden is not a miss for the SPA
-        // to answer: it stays a 404, as documented.
-        let refused_hidden =
-            resolve_path(head.path()).is_ok_and(|relative| self.options.hides(&relative));
-        self.not_found(head, !refused_hidden)
+        let asked = Asked::of(head);
+        let resolved = resolve_path(head.path());
+        self.serve_resolved(head, &asked, resolved.as_ref()).0
     }
 
-    fn serve_path(&self, head: &RequestHead) -> Response {
-        let raw_path = head.path();
-        let relative = match resolve_path(raw_path) {
-            Ok(relative) => relative,
-            Err(error) => return error_response(error.status()),
-        };
-        if self.options.hides(&relative) {
-            return error_response(path::PathError::Hidden.status());
+    /// The answer for the path of `head`, resolved once as `resolved`, and
+    /// what gave it.
+    fn serve_resolved(
+        &self,
+        head: &RequestHead,
+        asked: &Asked<'_>,
+        resolved: Result<&RelativePath, &PathError>,
+    ) -> (Response, Served) {
+        let relative = resolved.ok();
+        match self.locate(resolved) {
+            Target::File { fd, facts, path } => {
+                let served = u64::try_from(facts.size)
+                    .map_or(Served::Other, |source_len| Served::File { source_len });
+                (self.serve_file(asked, fd, facts, &path), served)
+            }
+            Target::DirectoryWithoutSlash => (
+                redirect_to_directory(head.path(), head.query()),
+                Served::Other,
+            ),
+            Target::Listing(fd) => {
+                let relative = relative.expect("a listing is of a resolved path");
+                let listed = listing::representation(fd, relative, head, &self.options, |path| {
+                    self.open_and_stat(path)
+                });
+                match listed {
+                    Ok(representation) => (answer(representation, asked), Served::Other),
+                    // Gone since it was opened: a miss like any other.
+                    Err(errno) if status_for_open_error(errno).0 == 404 => {
+                        self.not_found(head, asked, Some(relative))
+                    }
+                    Err(errno) => (open_error_response(errno), Served::Other),
+                }
+            }
+            Target::Missing { spa_allowed } => {
+                self.not_found(head, asked, relative.filter(|_| spa_allowed))
+            }
+            Target::Refused(response) => (response, Served::Other),
         }
-        let (fd, stat) = match self.open_and_stat(relative.as_str()) {
-            Ok(opened) => opened,
-            Err(errno) => return open_error_response(errno),
+    }
+
+    /// What `resolved` names beneath the root: one `open` and `fstat` (more
+    /// for a directory's index names).
+    fn locate<'a>(&self, resolved: Result<&'a RelativePath, &PathError>) -> Target<'a> {
+        let relative = match resolved {
+            Ok(relative) => relative,
+            // `..` or a backslash: a miss, but not one the SPA may answer.
+            Err(error) if error.status() == 404 => return Target::Missing { spa_allowed: false },
+            Err(error) => return Target::Refused(error_response(error.status())),
         };
-        match stat.file_type {
+        if self.options.hides(relative) {
+            return Target::Missing { spa_allowed: false };
+        }
+        let (fd, facts) = match self.open_and_stat(relative.as_str()) {
+            Ok(opened) => opened,
+            Err(errno) if status_for_open_error(errno).0 == 404 => {
+                return Target::Missing { spa_allowed: true }
+            }
+            Err(errno) => return Target::Refused(open_error_response(errno)),
+        };
+        match facts.file_type {
             // `/file.txt/` names a directory that is not there (ENOTDIR, as
             // nginx answers): serving the file would misplace its relative links.
-            FileType::RegularFile if relative.has_trailing_slash() => error_response(404),
-            FileType::RegularFile => self.serve_file(head, fd, stat, relative.as_str()),
-            FileType::Directory if !relative.has_trailing_slash() => {
-                redirect_to_directory(raw_path, head.query())
+            FileType::RegularFile if relative.has_trailing_slash() => {
+                Target::Missing { spa_allowed: true }
             }
-            FileType::Directory => match self.serve_index(head, &relative) {
-                // No servable index: list the directory if asked to.
-                response if response.status == 404 && self.options.listing => {
-                    listing::respond(fd, &relative, head, &self.options, |path| {
-                        self.open_and_stat(path)
-                    })
-                }
-                response => response,
+            FileType::RegularFile => Target::File {
+                fd,
+                facts,
+                path: Cow::Borrowed(relative.as_str()),
             },
+            FileType::Directory if !relative.has_trailing_slash() => Target::DirectoryWithoutSlash,
+            FileType::Directory => self.locate_index(relative, fd),
             // FIFOs, sockets and devices are not documents.
-            _ => error_response(404),
+            _ => Target::Missing { spa_allowed: true },
         }
     }
 
-    /// Serve the first `--index` name of a directory requested with a
-    /// trailing slash that is a regular file.
-    fn serve_index(&self, head: &RequestHead, directory: &RelativePath) -> Response {
+    /// The first `--index` name of `directory` (open as `fd`, requested
+    /// with a trailing slash) that is a regular file; else its listing, if
+    /// asked for, or a miss.
+    fn locate_index<'a>(&self, directory: &RelativePath, fd: OwnedFd) -> Target<'a> {
         for name in &self.options.index_names {
-            let index_path = join_name(directory.as_str(), name);
-            match self.open_and_stat(&index_path) {
-                Ok((fd, stat)) if stat.file_type == FileType::RegularFile => {
-                    return self.serve_file(head, fd, stat, &index_path)
+            let path = join_name(directory.as_str(), name);
+            match self.open_and_stat(&path) {
+                Ok((fd, facts)) if facts.file_type == FileType::RegularFile => {
+                    return Target::File {
+                        fd,
+                        facts,
+                        path: Cow::Owned(path),
+                    }
                 }
                 // A directory (or FIFO...) named index.html is not an index.
                 Ok(_) => continue,
                 Err(errno) if status_for_open_error(errno).0 == 404 => continue,
-                Err(errno) => return open_error_response(errno),
+                Err(errno) => return Target::Refused(open_error_response(errno)),
             }
         }
-        error_response(404)
+        match self.options.listing {
+            true => Target::Listing(fd),
+            false => Target::Missing { spa_allowed: true },
+        }
     }
 
-    /// Serve a regular file opened as `relative`: for a compressible type,
-    /// pick the representation first (a sidecar or the file itself), then
-    /// answer as for any file.
-    fn serve_file(
-        &self,
-        head: &RequestHead,
-        fd: OwnedFd,
-        stat: FileFacts,
-        relative: &str,
-    ) -> Response {
-        let compressible = mime::is_compressible(mime::media_type_for(relative));
-        let (fd, stat) = match compressible {
-            true => self.select_representation(head, fd, stat, relative),
-            false => (fd, stat),
+    /// Answer with the regular file `fd` opened as `name`: for a
+    /// compressible type, pick the representation first (a sidecar or the
+    /// file itself), then answer as for any representation.
+    fn serve_file(&self, asked: &Asked<'_>, fd: OwnedFd, facts: FileFacts, name: &str) -> Response {
+        let compressible = mime::is_compressible(mime::media_type_for(name));
+        let (fd, facts) = match compressible {
+            true => self.select_representation(asked, fd, facts, name),
+            false => (fd, facts),
         };
-        self.file_response(head, fd, &stat, relative, compressible)
+        match self.file_representation(fd, &facts, name, compressible) {
+            Some(representation) => answer(representation, asked),
+            None => error_response(500),
+        }
     }
 
     /// The representation to serve: the first candidate of the client's
@@ -239,20 +322,20 @@ impl StaticFiles {
     /// refuses identity and no sidecar fits.
     fn select_representation(
         &self,
-        head: &RequestHead,
+        asked: &Asked<'_>,
         fd: OwnedFd,
-        stat: FileFacts,
+        facts: FileFacts,
         relative: &str,
     ) -> (OwnedFd, FileFacts) {
-        for candidate in accept_encoding_candidates(head) {
+        for candidate in asked.coding_candidates() {
             let Candidate::Coded(coding) = candidate else {
                 break;
             };
-            if let Some(sidecar) = self.usable_sidecar(relative, coding, &stat) {
+            if let Some(sidecar) = self.usable_sidecar(relative, coding, &facts) {
                 return sidecar;
             }
         }
-        (fd, stat)
+        (fd, facts)
     }
 
     /// The sidecar of `relative` for `coding` (`relative` plus `.br`,
@@ -278,11 +361,16 @@ impl StaticFiles {
     }
 
     /// The answer when the path matched nothing: the `--spa` file for a
-    /// navigation, else a 404 whose body is `404.html` if the root has one.
-    fn not_found(&self, head: &RequestHead, spa_allowed: bool) -> Response {
+    /// navigation to `spa_path` (the path, if the SPA may answer it), else
+    /// a 404 whose body is `404.html` if the root has one.
+    fn not_found(
+        &self,
+        head: &RequestHead,
+        asked: &Asked<'_>,
+        spa_path: Option<&RelativePath>,
+    ) -> (Response, Served) {
         let mut vary_accept = false;
-        let spa = self.options.spa.as_ref().filter(|_| spa_allowed);
-        if let (Some(spa), Ok(relative)) = (spa, resolve_path(head.path())) {
+        if let (Some(spa), Some(relative)) = (&self.options.spa, spa_path) {
             let last_segment = match relative.has_trailing_slash() {
                 true => "",
                 false => relative.segments().last().unwrap_or_default(),
@@ -290,226 +378,91 @@ impl StaticFiles {
             // Whether the answer depended on Accept, for caches.
             vary_accept = navigation::has_extension(last_segment);
             if navigation::is_navigation(last_segment, head.field_lines("Accept").weighted()) {
-                if let Ok((fd, stat)) = self.open_and_stat(spa) {
-                    if stat.file_type == FileType::RegularFile {
-                        let response = self.serve_file(head, fd, stat, spa);
-                        return match vary_accept {
-                            true => response.with_field("Vary", "Accept"),
-                            false => response,
-                        };
+                if let Ok((fd, facts)) = self.open_and_stat(spa) {
+                    if facts.file_type == FileType::RegularFile {
+                        let response = self.serve_file(asked, fd, facts, spa);
+                        return (with_vary_accept(response, vary_accept), Served::Other);
                     }
                 }
             }
         }
-        let response = match self.open_and_stat(NOT_FOUND_PAGE) {
-            Ok((fd, stat)) if stat.file_type == FileType::RegularFile => not_found_page(fd, &stat),
-            _ => error_response(404),
+        let (response, served) = match self.open_and_stat(NOT_FOUND_PAGE) {
+            Ok((fd, facts)) if facts.file_type == FileType::RegularFile => {
+                (not_found_page(fd, &facts), Served::Other)
+            }
+            _ => (error_response(404), Served::Missing),
         };
         match vary_accept {
-            true => response.with_field("Vary", "Accept"),
-            false => response,
+            true => (with_vary_accept(response, true), Served::Other),
+            false => (response, served),
         }
     }
-}
 
-/// The representations `head`'s `Accept-Encoding` (all its lines) asks
-/// for, most preferred first ([`negotiate`]).
-pub(crate) fn accept_encoding_candidates(head: &RequestHead) -> Vec<Candidate> {
-    let accept_encoding = head.field_lines("Accept-Encoding");
-    let elements = accept_encoding
-        .is_present()
-        .then(|| accept_encoding.weighted());
-    negotiate(elements).candidates
-}
+    /// The representation of the regular file `fd` described by `facts`,
+    /// named `name` (its path under the root, or the index name); `None`
+    /// if its size is not a size.
+    fn file_representation(
+        &self,
+        fd: OwnedFd,
+        facts: &FileFacts,
+        name: &str,
+        compressible: bool,
+    ) -> Option<Representation> {
+        let len = u64::try_from(facts.size).ok()?;
+        Some(Representation {
+            metadata: self.file_metadata(facts, name, compressible),
+            content: Content::File {
+                file: File::from(fd),
+                offset: 0,
+                len,
+            },
+        })
+    }
 
-/// The fields of a 304 (RFC 9110 §15.4.5): those a 200 would carry that
-/// help a cache update its stored response; no content fields.
-const NOT_MODIFIED_FIELDS: &[&str] = &[
-    "ETag",
-    "Last-Modified",
-    "Cache-Control",
-    "Expires",
-    "Vary",
-    "Content-Location",
-];
-
-impl StaticFiles {
-    /// The fields of a whole 200 answer with the file described by `stat`,
-    /// named `name` (its path under the root, or the index name): the
-    /// fields every answer for it starts from. For a `compressible` type
-    /// they end with `Content-Encoding` (a sidecar) and `Vary`.
-    fn representation_fields(&self, stat: &FileFacts, name: &str, compressible: bool) -> Fields {
-        let mut fields: Fields = Vec::with_capacity(8);
-        fields.push(("Content-Type", Cow::Borrowed(mime::media_type_for(name))));
+    /// What describes the file `facts`, named `name`, whether it is the
+    /// file itself or a copy of it in memory (the hot cache's): the fields
+    /// of a whole 200 and the validators. For a `compressible` type the
+    /// fields end with `Content-Encoding` (a sidecar) and `Vary`.
+    fn file_metadata(&self, facts: &FileFacts, name: &str, compressible: bool) -> Metadata {
+        let media_type = mime::media_type_for(name);
+        let mut fields: representation::Fields = Vec::with_capacity(8);
+        fields.push(("Content-Type", Cow::Borrowed(media_type)));
         // Browsers must not sniff a type other than the one we chose.
         fields.push(("X-Content-Type-Options", Cow::Borrowed("nosniff")));
-        fields.push(("ETag", Cow::Owned(entity_tag(stat))));
-        if let Some(last_modified) = last_modified(stat) {
-            fields.push(("Last-Modified", Cow::Owned(last_modified)));
+        fields.push(("ETag", Cow::Owned(entity_tag(facts))));
+        let last_modified = u64::try_from(facts.mtime_secs).ok();
+        if let Some(secs) = last_modified {
+            let date = crate::proto::date::format_http_date(secs);
+            let date = String::from_utf8_lossy(&date).into_owned();
+            fields.push(("Last-Modified", Cow::Owned(date)));
         }
         let file_name = name.rsplit('/').next().unwrap_or(name);
         if let Some(cache_control) = self.options.cache.cache_control(file_name) {
             fields.push(("Cache-Control", Cow::Owned(cache_control)));
         }
         fields.push(("Accept-Ranges", Cow::Borrowed("bytes")));
-        if let Some(coding) = stat.coding {
+        if let Some(coding) = facts.coding {
             fields.push(("Content-Encoding", Cow::Borrowed(coding.token())));
         }
         if compressible {
             fields.push(("Vary", Cow::Borrowed("Accept-Encoding")));
         }
-        fields
-    }
-
-    /// Answer for the open regular file `fd`, named `name` (see
-    /// [`StaticFiles::representation_fields`]): preconditions, then ranges,
-    /// then 200.
-    fn file_response(
-        &self,
-        head: &RequestHead,
-        fd: OwnedFd,
-        stat: &FileFacts,
-        name: &str,
-        compressible: bool,
-    ) -> Response {
-        let Ok(len) = u64::try_from(stat.size) else {
-            return error_response(500);
-        };
-        let mut fields = self.representation_fields(stat, name, compressible);
-        // Errors answer no representation: they carry only `Vary`, which
-        // still tells caches that the status depended on the coding asked.
-        let vary = |response: Response| match compressible {
-            true => response.with_field("Vary", "Accept-Encoding"),
-            false => response,
-        };
-        let etag = field_value(&fields, "ETag");
-        let validators = Validators {
-            etag,
-            last_modified: u64::try_from(stat.mtime_secs).ok(),
-        };
-        let is_get_or_head = matches!(head.method(), Method::Get | Method::Head);
-        let precondition = evaluate_preconditions(
-            &Conditions::from_head(head),
-            is_get_or_head,
-            Some(&validators),
-        );
-        match precondition {
-            Precondition::Proceed => {}
-            Precondition::NotModified => return not_modified(fields),
-            Precondition::Failed => return vary(Response::text(412, "Precondition Failed")),
-        }
-        let outcome = requested_range(head, len, &validators);
-        let boundary = range::boundary_for(etag);
-        let file = File::from(fd);
-        match outcome {
-            RangeOutcome::Full => whole_file(fields, file, len),
-            RangeOutcome::Single(range) => {
-                fields.push(("Content-Range", Cow::Owned(range.content_range(len))));
-                Response {
-                    status: 206,
-                    fields,
-                    body: Body::File {
-                        file,
-                        offset: range.start,
-                        len: range.len,
-                    },
-                }
-            }
-            RangeOutcome::Multiple(ranges) => {
-                let content_type = mime::media_type_for(name);
-                match range::multipart_body(&ranges, len, content_type, &boundary) {
-                    Some(parts) => {
-                        // The parts carry the file's type; the whole is multipart.
-                        fields[0].1 =
-                            Cow::Owned(format!("multipart/byteranges; boundary={boundary}"));
-                        Response {
-                            status: 206,
-                            fields,
-                            body: Body::Parts { file, parts },
-                        }
-                    }
-                    // Larger than the file itself: send the file.
-                    None => whole_file(fields, file, len),
-                }
-            }
-            RangeOutcome::Unsatisfiable => vary(
-                Response::text(416, "Range Not Satisfiable")
-                    .with_field("Content-Range", range::unsatisfied_content_range(len))
-                    .with_field("Accept-Ranges", "bytes"),
-            ),
+        Metadata {
+            fields,
+            last_modified,
+            media_type,
+            accepts_ranges: true,
+            varies_on_coding: compressible,
         }
     }
 }
 
-/// A response's fields.
-type Fields = Vec<(&'static str, Cow<'static, str>)>;
-
-/// The value of the first field named `name` (as this module spells it).
-fn field_value<'a>(fields: &'a Fields, name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or("", |(_, value)| value.as_ref())
-}
-
-/// 200 with all `len` bytes of `file`.
-fn whole_file(fields: Fields, file: File, len: u64) -> Response {
-    Response {
-        status: 200,
-        fields,
-        body: Body::File {
-            file,
-            offset: 0,
-            len,
-        },
-    }
-}
-
-/// What the `Range` field asks of a file of `len` bytes, once `If-Range`
-/// agrees (RFC 9110 §13.1.5). `Full` unless the method is GET with exactly
-/// one `Range` field; a repeated `If-Range` never matches.
-fn requested_range(head: &RequestHead, len: u64, validators: &Validators<'_>) -> RangeOutcome {
-    if head.method() != Method::Get {
-        return RangeOutcome::Full;
-    }
-    let [range, if_range] = head.find_fields(["Range", "If-Range"]);
-    let Some(range) = range.single() else {
-        return RangeOutcome::Full;
-    };
-    if if_range.is_present() {
-        match if_range.single() {
-            Some(value) if if_range_allows(value, validators, now_secs()) => {}
-            _ => return RangeOutcome::Full,
-        }
-    }
-    evaluate_range(range, len)
-}
-
-/// Seconds since the Unix epoch, for telling a strong `Last-Modified`.
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
-}
-
-/// The answer when the preconditions do not let the request proceed: 304
-/// with the validator and cache fields of `fields` (those of the 200 it
-/// replaces), or 412. `None` to proceed. Files and listings both use it.
-fn precondition_answer(precondition: Precondition, fields: &mut Fields) -> Option<Response> {
-    match precondition {
-        Precondition::Proceed => None,
-        Precondition::NotModified => Some(not_modified(std::mem::take(fields))),
-        Precondition::Failed => Some(Response::text(412, "Precondition Failed")),
-    }
-}
-
-/// 304 with the validator and cache fields of `fields`, and no body.
-fn not_modified(mut fields: Fields) -> Response {
-    fields.retain(|(name, _)| NOT_MODIFIED_FIELDS.contains(name));
-    Response {
-        status: 304,
-        fields,
-        body: Body::Empty,
+/// `response` with `Vary: Accept` added when `vary` (an answer chosen by
+/// the `--spa` navigation test).
+fn with_vary_accept(response: Response, vary: bool) -> Response {
+    match vary {
+        true => response.with_field("Vary", "Accept"),
+        false => response,
     }
 }
 
@@ -556,14 +509,6 @@ fn not_found_page(fd: OwnedFd, stat: &FileFacts) -> Response {
             len,
         },
     }
-}
-
-/// The `Last-Modified` value (IMF-fixdate, RFC 9110 §8.8.2), or none for a
-/// file dated before 1970.
-fn last_modified(stat: &FileFacts) -> Option<String> {
-    let secs = u64::try_from(stat.mtime_secs).ok()?;
-    let date = crate::proto::date::format_http_date(secs);
-    Some(String::from_utf8_lossy(&date).into_owned())
 }
 
 /// A fixed short `text/plain` error for a refused path.

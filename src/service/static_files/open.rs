@@ -154,8 +154,9 @@ pub(super) fn open_resolving(
 }
 
 /// Open relative to `root` following every symlink (`--symlinks follow`).
-/// `relative` comes from a [`RelativePath`], so it has no `..` and is not
-/// absolute; only symlinks can lead out, which is what this policy allows.
+/// `relative` comes from a [`RelativePath`](super::path::RelativePath), so
+/// it has no `..` and is not absolute; only symlinks can lead out, which is
+/// what this policy allows.
 pub(super) fn open_following(root: BorrowedFd<'_>, relative: &str) -> Result<OwnedFd, Errno> {
     if relative.split('/').any(|component| component == "..") || relative.starts_with('/') {
         return Err(Errno::XDEV);
