@@ -555,7 +555,6 @@ fn read_settled(
 mod tests {
     use super::*;
     use crate::service::static_files::StaticOptions;
-    use crate::service::Part;
     use proptest::prelude::*;
     use std::fs::File;
     use std::path::Path;
@@ -578,29 +577,7 @@ mod tests {
 
     /// The bytes a response's body puts on the wire.
     fn body_bytes(response: &Response) -> Vec<u8> {
-        match &response.body {
-            Body::Empty => Vec::new(),
-            Body::Bytes(bytes) => bytes.to_vec(),
-            Body::File { file, offset, len } => {
-                let mut bytes = vec![0; usize::try_from(*len).unwrap()];
-                file.read_exact_at(&mut bytes, *offset).unwrap();
-                bytes
-            }
-            Body::Parts { file, parts } => {
-                let mut bytes = Vec::new();
-                for part in parts {
-                    match part {
-                        Part::Bytes(header) => bytes.extend_from_slice(header),
-                        Part::File { offset, len } => {
-                            let start = bytes.len();
-                            bytes.resize(start + usize::try_from(*len).unwrap(), 0);
-                            file.read_exact_at(&mut bytes[start..], *offset).unwrap();
-                        }
-                    }
-                }
-                bytes
-            }
-        }
+        super::super::representation::tests::body_bytes(&response.body)
     }
 
     fn is_from_memory(response: &Response) -> bool {

@@ -523,13 +523,11 @@ fn error_response(status: u16) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::Part;
     use open::{open_by_walking, open_following};
     use rustix::fd::AsFd;
     use rustix::fs::Mode;
     use rustix::io::Errno;
     use std::os::unix::fs::symlink;
-    use std::os::unix::fs::FileExt;
     use std::path::Path;
 
     /// A root with a file, a directory with an index, and one without.
@@ -557,27 +555,7 @@ mod tests {
     }
 
     fn body_bytes(response: Response) -> Vec<u8> {
-        fn read_range(file: &File, offset: u64, len: u64, out: &mut Vec<u8>) {
-            let start = out.len();
-            out.resize(start + len as usize, 0);
-            file.read_exact_at(&mut out[start..], offset)
-                .expect("read body file");
-        }
-        let mut out = Vec::new();
-        match response.body {
-            Body::Empty => {}
-            Body::Bytes(bytes) => out.extend_from_slice(&bytes),
-            Body::File { file, offset, len } => read_range(&file, offset, len, &mut out),
-            Body::Parts { file, parts } => {
-                for part in parts {
-                    match part {
-                        Part::Bytes(bytes) => out.extend_from_slice(&bytes),
-                        Part::File { offset, len } => read_range(&file, offset, len, &mut out),
-                    }
-                }
-            }
-        }
-        out
+        representation::tests::body_bytes(&response.body)
     }
 
     fn root_path(dir: &tempfile::TempDir) -> std::path::PathBuf {
@@ -1076,5 +1054,88 @@ mod tests {
             serve("/app.js", &two_codings).field("Content-Encoding"),
             Some("br")
         );
+    }
+
+    /// A [`Target`] in words, for tables.
+    fn describe(target: Target<'_>) -> String {
+        match target {
+            Target::File { path, .. } => format!("file {path}"),
+            Target::DirectoryWithoutSlash => "redirect".to_owned(),
+            Target::Listing(_) => "listing".to_owned(),
+            Target::Missing { spa_allowed: true } => "miss".to_owned(),
+            Target::Missing { spa_allowed: false } => "miss, not for the SPA".to_owned(),
+            Target::Refused(response) => format!("refused {}", response.status),
+        }
+    }
+
+    #[test]
+    fn issue_12_a_path_is_resolved_once_into_a_target() {
+        let (dir, files) = fixture();
+        std::fs::write(root_path(&dir).join(".env"), b"KEY=1").expect("file");
+        let listing = with_options(
+            &dir,
+            StaticOptions {
+                listing: true,
+                ..StaticOptions::default()
+            },
+        );
+        // (target, what it names, what it names with --listing)
+        let cases = [
+            ("/hello.txt", "file hello.txt", "file hello.txt"),
+            ("/", "file index.html", "file index.html"),
+            ("/docs/", "file docs/index.html", "file docs/index.html"),
+            ("/docs", "redirect", "redirect"),
+            ("/empty/", "miss", "listing"),
+            ("/hello.txt/", "miss", "miss"),
+            ("/missing", "miss", "miss"),
+            ("/.env", "miss, not for the SPA", "miss, not for the SPA"),
+            ("/../x", "miss, not for the SPA", "miss, not for the SPA"),
+            ("/%zz", "refused 400", "refused 400"),
+        ];
+        for (target, want, want_listing) in cases {
+            let resolved = resolve_path(target.as_bytes());
+            assert_eq!(describe(files.locate(resolved.as_ref())), want, "{target}");
+            let listed = describe(listing.locate(resolved.as_ref()));
+            assert_eq!(listed, want_listing, "{target} --listing");
+        }
+    }
+
+    #[test]
+    fn issue_12_what_answered_tells_the_hot_cache_what_it_may_keep() {
+        let (dir, _files) = fixture();
+        let spa = with_options(
+            &dir,
+            StaticOptions {
+                spa: Some("index.html".to_owned()),
+                listing: true,
+                ..StaticOptions::default()
+            },
+        );
+        let served = |files: &StaticFiles, target: &str| {
+            let head = RequestHead::for_test("GET", target, &[("Accept", "text/html")]);
+            let resolved = resolve_path(head.path());
+            files
+                .serve_resolved(&head, &Asked::of(&head), resolved.as_ref())
+                .1
+        };
+        // (target, what answered), with --spa and --listing
+        let cases = [
+            ("/hello.txt", Served::File { source_len: 6 }),
+            ("/docs/", Served::File { source_len: 13 }),
+            ("/docs", Served::Other),
+            ("/empty/", Served::Other),
+            ("/users/42", Served::Other),
+            ("/missing.css", Served::Other),
+            ("/../x", Served::Missing),
+            ("/%zz", Served::Other),
+        ];
+        for (target, want) in cases {
+            assert_eq!(served(&spa, target), want, "{target}");
+        }
+        // Without the SPA a miss is the fixed 404, until a 404.html exists.
+        let (dir, files) = fixture();
+        assert_eq!(served(&files, "/missing.css"), Served::Missing);
+        std::fs::write(root_path(&dir).join(NOT_FOUND_PAGE), b"gone").expect("file");
+        assert_eq!(served(&files, "/missing.css"), Served::Other);
     }
 }

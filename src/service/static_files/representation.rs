@@ -371,7 +371,7 @@ fn now_secs() -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use std::io::Write;
     use std::os::unix::fs::FileExt;
@@ -430,27 +430,34 @@ mod tests {
         [from_file, in_memory]
     }
 
-    /// What goes on the wire for a response: status, fields, body bytes.
-    fn wire(response: Response) -> (u16, Vec<(&'static str, String)>, Vec<u8>) {
+    /// The bytes a body puts on the wire, whatever its kind: for every
+    /// test of static files.
+    pub(in crate::service::static_files) fn body_bytes(body: &Body) -> Vec<u8> {
         let read = |file: &File, offset: u64, len: u64, out: &mut Vec<u8>| {
             let start = out.len();
             out.resize(start + len as usize, 0);
             file.read_exact_at(&mut out[start..], offset).expect("read");
         };
-        let mut body = Vec::new();
-        match response.body {
+        let mut bytes = Vec::new();
+        match body {
             Body::Empty => {}
-            Body::Bytes(bytes) => body.extend_from_slice(&bytes),
-            Body::File { file, offset, len } => read(&file, offset, len, &mut body),
+            Body::Bytes(memory) => bytes.extend_from_slice(memory),
+            Body::File { file, offset, len } => read(file, *offset, *len, &mut bytes),
             Body::Parts { file, parts } => {
                 for part in parts {
                     match part {
-                        Part::Bytes(bytes) => body.extend_from_slice(&bytes),
-                        Part::File { offset, len } => read(&file, offset, len, &mut body),
+                        Part::Bytes(memory) => bytes.extend_from_slice(memory),
+                        Part::File { offset, len } => read(file, *offset, *len, &mut bytes),
                     }
                 }
             }
         }
+        bytes
+    }
+
+    /// What goes on the wire for a response: status, fields, body bytes.
+    fn wire(response: Response) -> (u16, Vec<(&'static str, String)>, Vec<u8>) {
+        let body = body_bytes(&response.body);
         let fields = response
             .fields
             .into_iter()
