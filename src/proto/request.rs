@@ -5,6 +5,7 @@
 //! Bytes after the head (a body, or pipelined requests) are left untouched.
 
 use super::fields::{is_field_value, is_ows, is_tchar};
+pub use super::fields::{FieldLines, FoundFields};
 use super::{authority, Error, Limits};
 use std::ops::Range;
 
@@ -167,6 +168,33 @@ impl RequestHead {
             .iter()
             .filter(move |f| self.slice(&f.name).eq_ignore_ascii_case(name.as_bytes()))
             .map(move |f| self.slice(&f.value))
+    }
+
+    /// The lines of the field `name`: the one way to read a field that may
+    /// be sent more than once (see [`FieldLines`]).
+    pub fn field_lines<'a>(&'a self, name: &'a str) -> FieldLines<'a> {
+        FieldLines::find(self, name)
+    }
+
+    /// The lines of each field in `names`, found in one pass over the head
+    /// (see [`FoundFields`]).
+    pub fn find_fields<'a, const N: usize>(
+        &'a self,
+        names: &'a [&'a str; N],
+    ) -> FoundFields<'a, N> {
+        FoundFields::find(self, names)
+    }
+
+    /// The name and value of the field line at `index` (in the order of
+    /// [`RequestHead::fields`]), for [`FieldLines`].
+    pub(super) fn field_line(&self, index: usize) -> (&[u8], &[u8]) {
+        let field = &self.fields[index];
+        (self.slice(&field.name), self.slice(&field.value))
+    }
+
+    /// Every field name, in order: what [`FoundFields`] searches.
+    pub(super) fn field_names(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.fields.iter().map(move |f| self.slice(&f.name))
     }
 
     /// Every field as (name, value), in order.

@@ -31,6 +31,7 @@
 
 use crate::proto::date::parse_http_date;
 use crate::proto::fields::trim_ows;
+use crate::proto::request::FieldLines;
 use crate::proto::RequestHead;
 
 /// The validators of the selected representation.
@@ -43,32 +44,43 @@ pub struct Validators<'a> {
 }
 
 /// The precondition fields of a request, read once from its head.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Conditions<'a> {
-    /// Every non-empty `If-Match` field line (a list may span lines).
-    pub if_match: Vec<&'a [u8]>,
-    /// Every non-empty `If-None-Match` field line.
-    pub if_none_match: Vec<&'a [u8]>,
+    /// `If-Match`, every line (a list may span lines).
+    pub if_match: FieldLines<'a>,
+    /// `If-None-Match`, every line.
+    pub if_none_match: FieldLines<'a>,
     /// `If-Modified-Since`, if present once with a valid HTTP-date.
     pub if_modified_since: Option<u64>,
     /// `If-Unmodified-Since`, if present once with a valid HTTP-date.
     pub if_unmodified_since: Option<u64>,
 }
 
+/// The names of the precondition fields, in the order
+/// [`Conditions::from_lines`] takes them.
+pub const CONDITION_FIELDS: [&str; 4] = [
+    "If-Match",
+    "If-None-Match",
+    "If-Modified-Since",
+    "If-Unmodified-Since",
+];
+
 impl<'a> Conditions<'a> {
     /// Read the precondition fields of `head`.
     pub fn from_head(head: &'a RequestHead) -> Conditions<'a> {
-        let non_empty_lines = |name| {
-            head.fields_named(name)
-                .map(trim_ows)
-                .filter(|value| !value.is_empty())
-                .collect()
-        };
+        let found = head.find_fields(&CONDITION_FIELDS);
+        Conditions::from_lines([0, 1, 2, 3].map(|index| found.lines(index)))
+    }
+
+    /// The conditions from the lines of the [`CONDITION_FIELDS`], found by
+    /// a caller that reads other fields in the same pass.
+    pub fn from_lines(lines: [FieldLines<'a>; 4]) -> Conditions<'a> {
+        let [if_match, if_none_match, if_modified_since, if_unmodified_since] = lines;
         Conditions {
-            if_match: non_empty_lines("If-Match"),
-            if_none_match: non_empty_lines("If-None-Match"),
-            if_modified_since: single_date(head, "If-Modified-Since"),
-            if_unmodified_since: single_date(head, "If-Unmodified-Since"),
+            if_match,
+            if_none_match,
+            if_modified_since: single_date(&if_modified_since),
+            if_unmodified_since: single_date(&if_unmodified_since),
         }
     }
 }
@@ -96,7 +108,7 @@ pub fn evaluate_preconditions(
 ) -> Precondition {
     let etag = current.map(|current| current.etag);
     let last_modified = current.and_then(|current| current.last_modified);
-    if !conditions.if_match.is_empty() {
+    if has_a_value(&conditions.if_match) {
         let matches = etag
             .is_some_and(|etag| any_line_matches(&conditions.if_match, etag, Comparison::Strong));
         if !matches {
@@ -107,7 +119,7 @@ pub fn evaluate_preconditions(
             return Precondition::Failed;
         }
     }
-    if !conditions.if_none_match.is_empty() {
+    if has_a_value(&conditions.if_none_match) {
         let matches = etag.is_some_and(|etag| {
             any_line_matches(&conditions.if_none_match, etag, Comparison::Weak)
         });
@@ -195,15 +207,22 @@ impl EntityTag<'_> {
     }
 }
 
-/// Whether any of the field lines, each `"*"` or a list of entity tags,
-/// matches `current`. A malformed line matches nothing.
-fn any_line_matches(lines: &[&[u8]], current: &str, comparison: Comparison) -> bool {
+/// Whether any line of a tag-list field is not empty: a field sent with
+/// only empty lines counts as absent.
+fn has_a_value(lines: &FieldLines<'_>) -> bool {
+    lines.lines().any(|line| !trim_ows(line).is_empty())
+}
+
+/// Whether any of the non-empty field lines, each `"*"` or a list of entity
+/// tags, matches `current`. A malformed line matches nothing.
+fn any_line_matches(lines: &FieldLines<'_>, current: &str, comparison: Comparison) -> bool {
+    let mut lines = lines.lines().map(trim_ows).filter(|line| !line.is_empty());
     let Some((current, [])) = parse_entity_tag(current.as_bytes()) else {
         // Our own tag is always well formed; if not, only `*` can match.
-        return lines.iter().any(|line| *line == b"*");
+        return lines.any(|line| line == b"*");
     };
-    lines.iter().any(|line| {
-        *line == b"*"
+    lines.any(|line| {
+        line == b"*"
             || parse_tag_list(line)
                 .is_some_and(|tags| tags.iter().any(|tag| tag.matches(&current, comparison)))
     })
@@ -265,16 +284,11 @@ fn is_etagc(b: u8) -> bool {
     b == 0x21 || (0x23..=0x7E).contains(&b) || b >= 0x80
 }
 
-/// The date in the field `name`, if it appears exactly once and is a valid
+/// The date in a field, if it appears exactly once and is a valid
 /// HTTP-date; `None` if absent, repeated (a list of dates is invalid) or
 /// invalid, all of which mean "ignore the field".
-fn single_date(head: &RequestHead, name: &str) -> Option<u64> {
-    let mut values = head.fields_named(name);
-    let value = values.next()?;
-    if values.next().is_some() {
-        return None;
-    }
-    parse_http_date(trim_ows(value))
+fn single_date(lines: &FieldLines<'_>) -> Option<u64> {
+    parse_http_date(trim_ows(lines.single()?))
 }
 
 #[cfg(test)]

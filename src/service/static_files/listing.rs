@@ -4,7 +4,8 @@
 //! Rendering is pure ([`render_html`], [`render_json`], [`wants_json`] and
 //! the escaping helpers take values and return text); [`read_entries`] is the
 //! one function that reads the file system, from a directory fd `mod.rs`
-//! already opened beneath the root.
+//! already opened beneath the root; `representation` puts the rendered
+//! form and its fields together for the answerer.
 //!
 //! **What is listed** is what the server would serve, so no link is a 404:
 //! - Regular files and directories. FIFOs, sockets and devices (404 when
@@ -44,18 +45,20 @@
 //! **Validation.** Each form carries a strong `ETag` computed from the bytes
 //! rendered ([`content_entity_tag`]), so the HTML and the JSON of one
 //! directory have different tags and any change a client could see changes
-//! the tag. The preconditions are evaluated as for files
-//! ([`super::conditional`], 304 or 412); a listing has no `Last-Modified`
+//! the tag. It is answered as any representation
+//! ([`super::representation`]: preconditions, 304 or 412; no ranges); a
+//! listing has no `Last-Modified`
 //! (the directory's mtime misses changes to its entries' sizes and times),
 //! so `If-Modified-Since` and `If-Unmodified-Since` are ignored.
 
-use super::conditional::{content_entity_tag, evaluate_preconditions, Conditions, Validators};
-use super::path::RelativePath;
-use super::{open_error_response, precondition_answer, FileFacts, StaticOptions};
+use super::conditional::content_entity_tag;
+use super::open::FileFacts;
+use super::path::{join_name, percent_encode, RelativePath, UriPart};
+use super::representation::{Content, Metadata, Representation};
+use super::StaticOptions;
 use crate::proto::date::{format_http_date, format_log_time};
-use crate::proto::fields::{comma_list, trim_ows, weight_of};
-use crate::proto::{Method, RequestHead};
-use crate::service::{Body, Response};
+use crate::proto::fields::Weighted;
+use crate::proto::RequestHead;
 use bytes::Bytes;
 use rustix::fd::OwnedFd;
 use rustix::fs::{AtFlags, Dir, FileType};
@@ -91,25 +94,24 @@ pub struct Listing {
     pub omitted: usize,
 }
 
-/// Answer a listing of the directory open as `directory`, at `relative`
-/// beneath the root. `resolve` opens a path relative to the root exactly as
-/// a request for it would be (same symlink policy), and is used for
-/// symlinks.
-pub(super) fn respond<R>(
+/// The listing of the directory open as `directory`, at `relative`
+/// beneath the root, in the form `head` asks for, as a representation for
+/// [`answer`](super::representation::answer). `resolve` opens a path
+/// relative to the root exactly as a request for it would be (same symlink
+/// policy), and is used for symlinks. An error reading the directory is
+/// returned for the caller to answer.
+pub(super) fn representation<R>(
     directory: OwnedFd,
     relative: &RelativePath,
     head: &RequestHead,
     options: &StaticOptions,
     resolve: R,
-) -> Response
+) -> Result<Representation, Errno>
 where
     R: Fn(&str) -> Result<(OwnedFd, FileFacts), Errno>,
 {
-    let listing = match read_entries(directory, relative, options, resolve, MAX_LISTED_ENTRIES) {
-        Ok(listing) => listing,
-        Err(errno) => return open_error_response(errno),
-    };
-    let (content_type, body) = if wants_json(head.fields_named("Accept")) {
+    let listing = read_entries(directory, relative, options, resolve, MAX_LISTED_ENTRIES)?;
+    let (content_type, body) = if wants_json(head.field_lines("Accept").weighted()) {
         ("application/json", render_json(&listing.entries))
     } else {
         let shown_path = if relative.is_root() {
@@ -123,31 +125,27 @@ where
         )
     };
     let etag = content_entity_tag(body.as_bytes());
-    let validators = Validators {
-        etag: &etag,
-        last_modified: None,
-    };
-    let is_get_or_head = matches!(head.method(), Method::Get | Method::Head);
-    let precondition = evaluate_preconditions(
-        &Conditions::from_head(head),
-        is_get_or_head,
-        Some(&validators),
-    );
-    let mut fields = vec![
+    let fields = vec![
         ("Content-Type", Cow::Borrowed(content_type)),
         ("ETag", Cow::Owned(etag)),
         ("Cache-Control", Cow::Borrowed("no-cache")),
         ("Vary", Cow::Borrowed("Accept")),
         ("X-Content-Type-Options", Cow::Borrowed("nosniff")),
     ];
-    if let Some(answer) = precondition_answer(precondition, &mut fields) {
-        return answer;
-    }
-    Response {
-        status: 200,
-        fields,
-        body: Body::Bytes(Bytes::from(body)),
-    }
+    Ok(Representation {
+        metadata: Metadata {
+            fields,
+            // The directory's mtime misses changes to its entries' sizes
+            // and times: no date validator (see the module docs).
+            last_modified: None,
+            media_type: content_type,
+            // Small and rendered for each request: ranges are not offered
+            // (no `Accept-Ranges`), so `Range` is ignored (RFC 9110 §14.2).
+            accepts_ranges: false,
+            varies_on_coding: false,
+        },
+        content: Content::Memory(Bytes::from(body)),
+    })
 }
 
 /// A name kept while reading, before its size and time are known.
@@ -197,11 +195,7 @@ where
             FileType::Directory => candidate(name, EntryKind::Directory, None),
             FileType::RegularFile => candidate(name, EntryKind::File, None),
             FileType::Symlink => {
-                let target = if relative.is_root() {
-                    name.to_owned()
-                } else {
-                    format!("{}/{name}", relative.as_str())
-                };
+                let target = join_name(relative.as_str(), name);
                 // Listed only if a request for it would be served.
                 match resolve(&target) {
                     Ok((_, facts)) => match kind_of(facts.file_type) {
@@ -293,23 +287,19 @@ pub fn is_listable_name(name: &str) -> bool {
     !matches!(name, "" | "." | "..") && !name.contains('\\')
 }
 
-/// Whether the `Accept` field values ask for JSON: `application/json` is
-/// present with a q-value above 0 and not below that of `text/html`
-/// (RFC 9110 §12.5.1). Wildcards do not count: browsers send `*/*` and want
-/// HTML. A malformed q-value drops its element.
-pub fn wants_json<'a>(accept_values: impl Iterator<Item = &'a [u8]>) -> bool {
+/// Whether the `Accept` field (the weighted elements of all its lines)
+/// asks for JSON: `application/json` is present with a q-value above 0 and
+/// not below that of `text/html` (RFC 9110 §12.5.1). Wildcards do not
+/// count: browsers send `*/*` and want HTML. A malformed q-value drops its
+/// element.
+pub fn wants_json<'a>(accept: impl IntoIterator<Item = Weighted<'a>>) -> bool {
     let mut json_q = 0;
     let mut html_q = 0;
-    for value in accept_values {
-        for element in comma_list(value) {
-            let mut parts = element.split(|&b| b == b';');
-            let range = trim_ows(parts.next().unwrap_or_default());
-            let Some(q) = weight_of(parts) else { continue };
-            if range.eq_ignore_ascii_case(b"application/json") {
-                json_q = json_q.max(q);
-            } else if range.eq_ignore_ascii_case(b"text/html") {
-                html_q = html_q.max(q);
-            }
+    for Weighted { item, weight } in accept {
+        if item.eq_ignore_ascii_case(b"application/json") {
+            json_q = json_q.max(weight);
+        } else if item.eq_ignore_ascii_case(b"text/html") {
+            html_q = html_q.max(weight);
         }
     }
     json_q > 0 && json_q >= html_q
@@ -359,7 +349,7 @@ pub fn render_html(shown_path: &str, listing: &Listing) -> String {
         };
         let time = entry.modified.map_or_else(|| "-".to_owned(), utc_minutes);
         out.push_str("<tr><td><a href=\"");
-        out.push_str(&percent_encode_name(&entry.name));
+        percent_encode(&mut out, entry.name.as_bytes(), UriPart::Segment);
         out.push_str(slash);
         out.push_str("\">");
         out.push_str(&escape_html(&entry.name));
@@ -404,25 +394,6 @@ pub fn render_json(entries: &[Entry]) -> String {
         ));
     }
     out.push(']');
-    out
-}
-
-/// `name` as one path segment of a relative URL: every byte but the
-/// unreserved characters (RFC 3986 §2.3) percent-encoded, UTF-8 bytes
-/// included. Encoding `:` also keeps a name like `mailto:x` from reading as
-/// a scheme; encoding `/`, `?` and `#` keeps it one segment.
-pub fn percent_encode_name(name: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(name.len());
-    for &byte in name.as_bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
-    }
     out
 }
 
@@ -473,6 +444,7 @@ fn utc_minutes(unix_secs: u64) -> String {
 mod tests {
     use super::super::{path::resolve_path, StaticFiles, StaticOptions};
     use super::*;
+    use crate::proto::fields::weighted_list;
     use rustix::fs::{Mode, OFlags};
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::symlink;
@@ -492,29 +464,6 @@ mod tests {
             kind: EntryKind::Directory,
             size: 0,
             modified: Some(0),
-        }
-    }
-
-    #[test]
-    fn names_are_percent_encoded_as_one_segment() {
-        let cases = [
-            ("plain-name_1.0~x.txt", "plain-name_1.0~x.txt"),
-            ("a b.txt", "a%20b.txt"),
-            ("c#d.txt", "c%23d.txt"),
-            ("q?x.txt", "q%3Fx.txt"),
-            ("50%.txt", "50%25.txt"),
-            ("\"quoted\".txt", "%22quoted%22.txt"),
-            ("it's", "it%27s"),
-            ("<tag>.txt", "%3Ctag%3E.txt"),
-            ("a&b", "a%26b"),
-            ("\u{fc}n\u{ef}.txt", "%C3%BCn%C3%AF.txt"),
-            ("\u{65e5}", "%E6%97%A5"),
-            ("line\nbreak", "line%0Abreak"),
-            ("mailto:x", "mailto%3Ax"),
-            ("a+b=c;d,e", "a%2Bb%3Dc%3Bd%2Ce"),
-        ];
-        for (name, want) in cases {
-            assert_eq!(percent_encode_name(name), want, "{name:?}");
         }
     }
 
@@ -576,34 +525,8 @@ mod tests {
             (&["application/jsonx"], false),
         ];
         for (values, want) in cases {
-            let got = wants_json(values.iter().map(|v| v.as_bytes()));
+            let got = wants_json(values.iter().flat_map(|v| weighted_list(v.as_bytes())));
             assert_eq!(got, *want, "{values:?}");
-        }
-    }
-
-    #[test]
-    fn qvalues_parse_in_thousandths() {
-        let cases: &[(&str, Option<u16>)] = &[
-            ("0", Some(0)),
-            ("0.", Some(0)),
-            ("0.5", Some(500)),
-            ("0.25", Some(250)),
-            ("0.125", Some(125)),
-            ("1", Some(1000)),
-            ("1.0", Some(1000)),
-            ("1.000", Some(1000)),
-            ("1.5", None),
-            ("0.1234", None),
-            ("", None),
-            ("-0", None),
-            (".5", None),
-        ];
-        for (text, want) in cases {
-            assert_eq!(
-                crate::proto::fields::parse_qvalue(text.as_bytes()),
-                *want,
-                "{text:?}"
-            );
         }
     }
 
@@ -635,7 +558,8 @@ mod tests {
                 assert_eq!(listed, want, "{name:?} in {directory:?}, {options:?}");
                 // A listed name is one a request can reach, under the same options.
                 if listed {
-                    let raw = format!("/{}/{}", directory.as_str(), percent_encode_name(name));
+                    let mut raw = format!("/{}/", directory.as_str());
+                    percent_encode(&mut raw, name.as_bytes(), UriPart::Segment);
                     let path = resolve_path(raw.as_bytes()).expect("resolves");
                     assert!(!options.hides(&path), "{raw}, {options:?}");
                 }

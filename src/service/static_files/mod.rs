@@ -1,10 +1,18 @@
 //! Static files under the document root: GET and HEAD.
 //!
-//! This module is the file-system glue; the decisions that need no file
-//! system live in [`path`] (URL path → safe relative path), [`mime`]
-//! (extension → media type), [`encoding`] (`Accept-Encoding` → which
-//! sidecar to try) and [`navigation`] (which misses get the `--spa` file).
-//! [`options`] holds what flags configure.
+//! This module is the dispatch: it resolves the request path once, finds
+//! what it names beneath the root (a `Target`: a file, a directory to
+//! redirect or list, a miss, a refusal), picks the representation (the file
+//! or a sidecar, a listing, the `--spa` file) and hands it to
+//! [`representation::answer`], the one function that turns a
+//! representation and a request into a response. The other concepts have
+//! files of their own: `open` (opening beneath the root), `redirect`,
+//! [`representation`], [`listing`], [`hot_cache`]; the decisions that need
+//! no file system live in [`path`] (URL path → safe relative path),
+//! [`mime`] (extension → media type), [`encoding`] (`Accept-Encoding` →
+//! which sidecar to try), [`navigation`] (which misses get the `--spa`
+//! file), [`conditional`] and [`range`]. [`options`] holds what flags
+//! configure.
 //!
 //! Containment is enforced twice. [`path::resolve_path`] refuses `..` and
 //! backslashes before the file system is touched (and the hidden-file
@@ -64,11 +72,12 @@
 //!
 //! **Validators, preconditions, ranges, caching.** Every file response
 //! carries a strong `ETag`, `Last-Modified`, `Accept-Ranges: bytes` and the
-//! `Cache-Control` of the [`cache`] policy. Preconditions are evaluated first
-//! ([`conditional`]: 304 or 412), then, for GET only, `If-Range` and `Range`
-//! ([`range`]: 206, multipart 206, or 416). HEAD ignores `Range` (RFC 9110
-//! §14.2 allows it) and gets the fields a plain GET would. A listing has an
-//! `ETag` from its bytes and the same preconditions ([`listing`]).
+//! `Cache-Control` of the [`cache`] policy. [`representation::answer`]
+//! evaluates the preconditions first ([`conditional`]: 304 or 412), then,
+//! for GET only, `If-Range` and `Range` ([`range`]: 206, multipart 206, or
+//! 416). HEAD ignores `Range` (RFC 9110 §14.2 allows it) and gets the
+//! fields a plain GET would. A listing has an `ETag` from its bytes and the
+//! same preconditions, and no ranges ([`listing`]).
 
 pub mod cache;
 pub mod conditional;
@@ -77,32 +86,30 @@ pub mod hot_cache;
 pub mod listing;
 pub mod mime;
 pub mod navigation;
+mod open;
 pub mod options;
 pub mod path;
 pub mod range;
+mod redirect;
+pub mod representation;
 
 pub use options::{StaticOptions, SymlinkPolicy};
 
 use super::{Body, Response};
-use crate::proto::{Method, RequestHead};
-use conditional::{evaluate_preconditions, if_range_allows, Conditions, Precondition, Validators};
-use encoding::{negotiate, Candidate, ContentCoding};
-use path::{resolve_path, RelativePath};
-use range::{evaluate_range, RangeOutcome};
-use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{FileType, Mode, OFlags, ResolveFlags};
-use rustix::io::Errno;
+use crate::proto::RequestHead;
+use encoding::{Candidate, ContentCoding};
+use open::{open_error_response, open_root, status_for_open_error, FileFacts, Resolver};
+use path::{join_name, resolve_path, PathError, RelativePath};
+use redirect::redirect_to_directory;
+use representation::{answer, Asked, Content, Metadata, Representation};
+use rustix::fd::OwnedFd;
+use rustix::fs::FileType;
 use std::borrow::Cow;
 use std::fs::File;
 use std::path::PathBuf;
 
 /// The file at the root whose contents are the body of a 404, if present.
 pub(crate) const NOT_FOUND_PAGE: &str = "404.html";
-
-/// How many times an `openat2` that failed with `EAGAIN` or `EINTR` is
-/// retried: the kernel answers `EAGAIN` when a concurrent rename made it
-/// unsure a `..` in a symlink stayed beneath the root, and says to retry.
-const OPEN_ATTEMPTS: usize = 3;
 
 /// Serves files from one root directory.
 pub struct StaticFiles {
@@ -115,13 +122,37 @@ pub struct StaticFiles {
     hot_cache: hot_cache::HotCache,
 }
 
-/// How paths under the root are resolved; chosen once at start-up.
+/// What a request path names beneath the root: found once, then answered.
+enum Target<'a> {
+    /// A regular file to serve: the path itself, or a directory's index.
+    File {
+        fd: OwnedFd,
+        facts: FileFacts,
+        /// Its path under the root, which also names its media type.
+        path: Cow<'a, str>,
+    },
+    /// A directory named without its trailing slash: redirected.
+    DirectoryWithoutSlash,
+    /// A directory with its slash, no servable index, and `--listing`.
+    Listing(OwnedFd),
+    /// Nothing to serve: the `--spa` file or a 404 answers. A refused
+    /// hidden name is not a miss for the SPA to answer (`spa_allowed`).
+    Missing { spa_allowed: bool },
+    /// Refused with the status of this fixed answer (400, 403, 500, 503).
+    Refused(Response),
+}
+
+/// What answered a request, for the hot cache to know what it may keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Resolver {
-    /// `openat2` with `RESOLVE_BENEATH`: the kernel enforces containment.
-    Beneath,
-    /// One `openat(O_NOFOLLOW)` per component: symlinks are refused.
-    Walk,
+enum Served {
+    /// A representation of the regular file that the path names (itself or
+    /// as its directory's index), whose source is `source_len` bytes.
+    File { source_len: u64 },
+    /// The fixed-text 404, depending on no request field.
+    Missing,
+    /// Anything else: a redirect, a listing, the `--spa` file, `404.html`,
+    /// an error, or an answer that varies on `Accept`.
+    Other,
 }
 
 impl StaticFiles {
@@ -129,27 +160,7 @@ impl StaticFiles {
     /// With `options.spa`, that file must be a regular file under the root
     /// now (it is opened again for each request that needs it).
     pub fn new(root: PathBuf, options: StaticOptions) -> std::io::Result<StaticFiles> {
-        // O_PATH: we only ever look up names relative to this fd, which needs
-        // search permission, not read permission.
-        let root = rustix::fs::open(
-            &root,
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )?;
-        let probe = rustix::fs::openat2(
-            &root,
-            ".",
-            OFlags::PATH | OFlags::CLOEXEC,
-            Mode::empty(),
-            ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
-        );
-        let resolver = match probe {
-            Ok(_) => Resolver::Beneath,
-            // Old kernels answer ENOSYS; some container seccomp profiles
-            // answer EPERM for syscalls they do not know.
-            Err(Errno::NOSYS) | Err(Errno::PERM) => Resolver::Walk,
-            Err(other) => return Err(other.into()),
-        };
+        let (root, resolver) = open_root(&root)?;
         let files = StaticFiles {
             root,
             resolver,
@@ -180,92 +191,129 @@ impl StaticFiles {
     }
 
     /// Answer a GET or HEAD for `head.path()` (the driver drops the body of
-    /// a HEAD response, so both get the same answer).
+    /// a HEAD response, so both get the same answer), without the hot cache.
     pub fn serve(&self, head: &RequestHead) -> Response {
-        let response = self.serve_path(head);
-        if response.status != 404 {
-            return response;
-        }
-        // A dotfile refused for want of --hidden is not a miss for the SPA
-        // to answer: it stays a 404, as documented.
-        let refused_hidden =
-            resolve_path(head.path()).is_ok_and(|relative| self.options.hides(&relative));
-        self.not_found(head, !refused_hidden)
+        let asked = Asked::of(head);
+        let resolved = resolve_path(head.path());
+        self.serve_resolved(head, &asked, resolved.as_ref()).0
     }
 
-    fn serve_path(&self, head: &RequestHead) -> Response {
-        let raw_path = head.path();
-        let relative = match resolve_path(raw_path) {
-            Ok(relative) => relative,
-            Err(error) => return error_response(error.status()),
-        };
-        if self.options.hides(&relative) {
-            return error_response(path::PathError::Hidden.status());
+    /// The answer for the path of `head`, resolved once as `resolved`, and
+    /// what gave it.
+    fn serve_resolved(
+        &self,
+        head: &RequestHead,
+        asked: &Asked<'_>,
+        resolved: Result<&RelativePath, &PathError>,
+    ) -> (Response, Served) {
+        let relative = resolved.ok();
+        match self.locate(resolved) {
+            Target::File { fd, facts, path } => {
+                let served = u64::try_from(facts.size)
+                    .map_or(Served::Other, |source_len| Served::File { source_len });
+                (self.serve_file(asked, fd, facts, &path), served)
+            }
+            Target::DirectoryWithoutSlash => (
+                redirect_to_directory(head.path(), head.query()),
+                Served::Other,
+            ),
+            Target::Listing(fd) => {
+                let relative = relative.expect("a listing is of a resolved path");
+                let listed = listing::representation(fd, relative, head, &self.options, |path| {
+                    self.open_and_stat(path)
+                });
+                match listed {
+                    Ok(representation) => (answer(representation, asked), Served::Other),
+                    // Gone since it was opened: a miss like any other.
+                    Err(errno) if status_for_open_error(errno).0 == 404 => {
+                        self.not_found(head, asked, Some(relative))
+                    }
+                    Err(errno) => (open_error_response(errno), Served::Other),
+                }
+            }
+            Target::Missing { spa_allowed } => {
+                self.not_found(head, asked, relative.filter(|_| spa_allowed))
+            }
+            Target::Refused(response) => (response, Served::Other),
         }
-        let (fd, stat) = match self.open_and_stat(relative.as_str()) {
-            Ok(opened) => opened,
-            Err(errno) => return open_error_response(errno),
+    }
+
+    /// What `resolved` names beneath the root: one `open` and `fstat` (more
+    /// for a directory's index names).
+    fn locate<'a>(&self, resolved: Result<&'a RelativePath, &PathError>) -> Target<'a> {
+        let relative = match resolved {
+            Ok(relative) => relative,
+            // `..` or a backslash: a miss, but not one the SPA may answer.
+            Err(error) if error.status() == 404 => return Target::Missing { spa_allowed: false },
+            Err(error) => return Target::Refused(error_response(error.status())),
         };
-        match stat.file_type {
+        if self.options.hides(relative) {
+            return Target::Missing { spa_allowed: false };
+        }
+        let (fd, facts) = match self.open_and_stat(relative.as_str()) {
+            Ok(opened) => opened,
+            Err(errno) if status_for_open_error(errno).0 == 404 => {
+                return Target::Missing { spa_allowed: true }
+            }
+            Err(errno) => return Target::Refused(open_error_response(errno)),
+        };
+        match facts.file_type {
             // `/file.txt/` names a directory that is not there (ENOTDIR, as
             // nginx answers): serving the file would misplace its relative links.
-            FileType::RegularFile if relative.has_trailing_slash() => error_response(404),
-            FileType::RegularFile => self.serve_file(head, fd, stat, relative.as_str()),
-            FileType::Directory if !relative.has_trailing_slash() => {
-                redirect_to_directory(raw_path, head.query())
+            FileType::RegularFile if relative.has_trailing_slash() => {
+                Target::Missing { spa_allowed: true }
             }
-            FileType::Directory => match self.serve_index(head, &relative) {
-                // No servable index: list the directory if asked to.
-                response if response.status == 404 && self.options.listing => {
-                    listing::respond(fd, &relative, head, &self.options, |path| {
-                        self.open_and_stat(path)
-                    })
-                }
-                response => response,
+            FileType::RegularFile => Target::File {
+                fd,
+                facts,
+                path: Cow::Borrowed(relative.as_str()),
             },
+            FileType::Directory if !relative.has_trailing_slash() => Target::DirectoryWithoutSlash,
+            FileType::Directory => self.locate_index(relative, fd),
             // FIFOs, sockets and devices are not documents.
-            _ => error_response(404),
+            _ => Target::Missing { spa_allowed: true },
         }
     }
 
-    /// Serve the first `--index` name of a directory requested with a
-    /// trailing slash that is a regular file.
-    fn serve_index(&self, head: &RequestHead, directory: &RelativePath) -> Response {
+    /// The first `--index` name of `directory` (open as `fd`, requested
+    /// with a trailing slash) that is a regular file; else its listing, if
+    /// asked for, or a miss.
+    fn locate_index<'a>(&self, directory: &RelativePath, fd: OwnedFd) -> Target<'a> {
         for name in &self.options.index_names {
-            let index_path = if directory.is_root() {
-                name.clone()
-            } else {
-                format!("{}/{name}", directory.as_str())
-            };
-            match self.open_and_stat(&index_path) {
-                Ok((fd, stat)) if stat.file_type == FileType::RegularFile => {
-                    return self.serve_file(head, fd, stat, &index_path)
+            let path = join_name(directory.as_str(), name);
+            match self.open_and_stat(&path) {
+                Ok((fd, facts)) if facts.file_type == FileType::RegularFile => {
+                    return Target::File {
+                        fd,
+                        facts,
+                        path: Cow::Owned(path),
+                    }
                 }
                 // A directory (or FIFO...) named index.html is not an index.
                 Ok(_) => continue,
                 Err(errno) if status_for_open_error(errno).0 == 404 => continue,
-                Err(errno) => return open_error_response(errno),
+                Err(errno) => return Target::Refused(open_error_response(errno)),
             }
         }
-        error_response(404)
+        match self.options.listing {
+            true => Target::Listing(fd),
+            false => Target::Missing { spa_allowed: true },
+        }
     }
 
-    /// Serve a regular file opened as `relative`: for a compressible type,
-    /// pick the representation first (a sidecar or the file itself), then
-    /// answer as for any file.
-    fn serve_file(
-        &self,
-        head: &RequestHead,
-        fd: OwnedFd,
-        stat: FileFacts,
-        relative: &str,
-    ) -> Response {
-        let compressible = mime::is_compressible(mime::media_type_for(relative));
-        let (fd, stat) = match compressible {
-            true => self.select_representation(head, fd, stat, relative),
-            false => (fd, stat),
+    /// Answer with the regular file `fd` opened as `name`: for a
+    /// compressible type, pick the representation first (a sidecar or the
+    /// file itself), then answer as for any representation.
+    fn serve_file(&self, asked: &Asked<'_>, fd: OwnedFd, facts: FileFacts, name: &str) -> Response {
+        let compressible = mime::is_compressible(mime::media_type_for(name));
+        let (fd, facts) = match compressible {
+            true => self.select_representation(asked, fd, facts, name),
+            false => (fd, facts),
         };
-        self.file_response(head, fd, &stat, relative, compressible)
+        match self.file_representation(fd, &facts, name, compressible) {
+            Some(representation) => answer(representation, asked),
+            None => error_response(500),
+        }
     }
 
     /// The representation to serve: the first candidate of the client's
@@ -274,21 +322,20 @@ impl StaticFiles {
     /// refuses identity and no sidecar fits.
     fn select_representation(
         &self,
-        head: &RequestHead,
+        asked: &Asked<'_>,
         fd: OwnedFd,
-        stat: FileFacts,
+        facts: FileFacts,
         relative: &str,
     ) -> (OwnedFd, FileFacts) {
-        let accept_encoding = joined_field(head, "Accept-Encoding");
-        for candidate in negotiate(accept_encoding.as_deref()).candidates {
+        for candidate in asked.coding_candidates() {
             let Candidate::Coded(coding) = candidate else {
                 break;
             };
-            if let Some(sidecar) = self.usable_sidecar(relative, coding, &stat) {
+            if let Some(sidecar) = self.usable_sidecar(relative, coding, &facts) {
                 return sidecar;
             }
         }
-        (fd, stat)
+        (fd, facts)
     }
 
     /// The sidecar of `relative` for `coding` (`relative` plus `.br`,
@@ -314,382 +361,108 @@ impl StaticFiles {
     }
 
     /// The answer when the path matched nothing: the `--spa` file for a
-    /// navigation, else a 404 whose body is `404.html` if the root has one.
-    fn not_found(&self, head: &RequestHead, spa_allowed: bool) -> Response {
+    /// navigation to `spa_path` (the path, if the SPA may answer it), else
+    /// a 404 whose body is `404.html` if the root has one.
+    fn not_found(
+        &self,
+        head: &RequestHead,
+        asked: &Asked<'_>,
+        spa_path: Option<&RelativePath>,
+    ) -> (Response, Served) {
         let mut vary_accept = false;
-        let spa = self.options.spa.as_ref().filter(|_| spa_allowed);
-        if let (Some(spa), Ok(relative)) = (spa, resolve_path(head.path())) {
+        if let (Some(spa), Some(relative)) = (&self.options.spa, spa_path) {
             let last_segment = match relative.has_trailing_slash() {
                 true => "",
                 false => relative.segments().last().unwrap_or_default(),
             };
             // Whether the answer depended on Accept, for caches.
             vary_accept = navigation::has_extension(last_segment);
-            if navigation::is_navigation(last_segment, head.field("Accept")) {
-                if let Ok((fd, stat)) = self.open_and_stat(spa) {
-                    if stat.file_type == FileType::RegularFile {
-                        let response = self.serve_file(head, fd, stat, spa);
-                        return match vary_accept {
-                            true => response.with_field("Vary", "Accept"),
-                            false => response,
-                        };
+            if navigation::is_navigation(last_segment, head.field_lines("Accept").weighted()) {
+                if let Ok((fd, facts)) = self.open_and_stat(spa) {
+                    if facts.file_type == FileType::RegularFile {
+                        let response = self.serve_file(asked, fd, facts, spa);
+                        return (with_vary_accept(response, vary_accept), Served::Other);
                     }
                 }
             }
         }
-        let response = match self.open_and_stat(NOT_FOUND_PAGE) {
-            Ok((fd, stat)) if stat.file_type == FileType::RegularFile => not_found_page(fd, &stat),
-            _ => error_response(404),
+        let (response, served) = match self.open_and_stat(NOT_FOUND_PAGE) {
+            Ok((fd, facts)) if facts.file_type == FileType::RegularFile => {
+                (not_found_page(fd, &facts), Served::Other)
+            }
+            _ => (error_response(404), Served::Missing),
         };
         match vary_accept {
-            true => response.with_field("Vary", "Accept"),
-            false => response,
+            true => (with_vary_accept(response, true), Served::Other),
+            false => (response, served),
         }
     }
 
-    /// Open `relative` (from a [`RelativePath`]) beneath the root for
-    /// reading, under the symlink policy, and fstat the same fd.
-    fn open_and_stat(&self, relative: &str) -> Result<(OwnedFd, FileFacts), Errno> {
-        let root = self.root.as_fd();
-        let fd = match (self.options.symlinks, self.resolver) {
-            (SymlinkPolicy::Follow, _) => open_following(root, relative)?,
-            (_, Resolver::Walk) => open_by_walking(root, relative)?,
-            (SymlinkPolicy::WithinRoot, Resolver::Beneath) => open_resolving(
-                root,
-                relative,
-                ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
-            )?,
-            (SymlinkPolicy::Deny, Resolver::Beneath) => open_resolving(
-                root,
-                relative,
-                ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS,
-            )?,
-        };
-        let stat = FileFacts::from_stat(&rustix::fs::fstat(&fd)?);
-        Ok((fd, stat))
-    }
-}
-
-/// All field lines named `name` joined with `,` (RFC 9110 §5.3), without
-/// copying in the usual case of one line.
-pub(crate) fn joined_field<'a>(head: &'a RequestHead, name: &'a str) -> Option<Cow<'a, [u8]>> {
-    let mut lines = head.fields_named(name);
-    let first = lines.next()?;
-    let mut joined: Option<Vec<u8>> = None;
-    for line in lines {
-        let buffer = joined.get_or_insert_with(|| first.to_vec());
-        buffer.push(b',');
-        buffer.extend_from_slice(line);
-    }
-    Some(joined.map_or(Cow::Borrowed(first), Cow::Owned))
-}
-
-/// What we use from `fstat`, in fixed types: the `Stat` field types differ
-/// between architectures (`c_long` here, `i64` there).
-struct FileFacts {
-    file_type: FileType,
-    size: i64,
-    mtime_secs: i64,
-    mtime_nanos: u64,
-    inode: u64,
-    /// The content coding when this is a sidecar: it suffixes the ETag.
-    coding: Option<ContentCoding>,
-}
-
-impl FileFacts {
-    // The conversions are no-ops on x86_64 but not on every target.
-    #[allow(clippy::useless_conversion)]
-    fn from_stat(stat: &rustix::fs::Stat) -> FileFacts {
-        FileFacts {
-            file_type: FileType::from_raw_mode(stat.st_mode),
-            size: i64::from(stat.st_size),
-            mtime_secs: i64::from(stat.st_mtime),
-            mtime_nanos: u64::from(stat.st_mtime_nsec),
-            inode: u64::from(stat.st_ino),
-            coding: None,
-        }
+    /// The representation of the regular file `fd` described by `facts`,
+    /// named `name` (its path under the root, or the index name); `None`
+    /// if its size is not a size.
+    fn file_representation(
+        &self,
+        fd: OwnedFd,
+        facts: &FileFacts,
+        name: &str,
+        compressible: bool,
+    ) -> Option<Representation> {
+        let len = u64::try_from(facts.size).ok()?;
+        Some(Representation {
+            metadata: self.file_metadata(facts, name, compressible),
+            content: Content::File {
+                file: File::from(fd),
+                offset: 0,
+                len,
+            },
+        })
     }
 
-    /// Whether this file was modified before `other` (a stale sidecar).
-    fn is_older_than(&self, other: &FileFacts) -> bool {
-        (self.mtime_secs, self.mtime_nanos) < (other.mtime_secs, other.mtime_nanos)
-    }
-}
-
-/// The status and fixed text for an error from opening a file. Nothing of
-/// the OS message reaches the client.
-fn status_for_open_error(errno: Errno) -> (u16, &'static str) {
-    match errno {
-        // Missing, or a path through something that is not a directory.
-        Errno::NOENT | Errno::NOTDIR | Errno::NAMETOOLONG => (404, "Not Found"),
-        // A symlink that leaves the root (EXDEV), a loop or a symlink in the
-        // walking fallback (ELOOP), a socket (ENXIO): all "not here".
-        Errno::XDEV | Errno::LOOP | Errno::NXIO => (404, "Not Found"),
-        Errno::ACCESS | Errno::PERM => (403, "Forbidden"),
-        // Out of descriptors, for the process or the system: a moment's
-        // overload that passes as responses finish (RFC 9110 §15.6.4).
-        Errno::MFILE | Errno::NFILE => (503, "Service Unavailable"),
-        _ => (500, "Internal Server Error"),
-    }
-}
-
-/// The flags for the final component: read-only; non-blocking so opening a
-/// FIFO with no writer returns at once instead of stalling the request (it
-/// is then refused as not a regular file); no controlling terminal even if a
-/// tty device is somehow under the root. O_NONBLOCK has no effect on reads of
-/// regular files.
-fn final_open_flags() -> OFlags {
-    OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK
-}
-
-/// Open with the kernel enforcing `resolve` (always with `BENEATH`, so
-/// resolution stays beneath `root`).
-fn open_resolving(
-    root: BorrowedFd<'_>,
-    relative: &str,
-    resolve: ResolveFlags,
-) -> Result<OwnedFd, Errno> {
-    let mut attempt = 1;
-    loop {
-        let result =
-            rustix::fs::openat2(root, relative, final_open_flags(), Mode::empty(), resolve);
-        match result {
-            Err(Errno::AGAIN) | Err(Errno::INTR) if attempt < OPEN_ATTEMPTS => attempt += 1,
-            other => return other,
-        }
-    }
-}
-
-/// Open relative to `root` following every symlink (`--symlinks follow`).
-/// `relative` comes from a [`RelativePath`], so it has no `..` and is not
-/// absolute; only symlinks can lead out, which is what this policy allows.
-fn open_following(root: BorrowedFd<'_>, relative: &str) -> Result<OwnedFd, Errno> {
-    if relative.split('/').any(|component| component == "..") || relative.starts_with('/') {
-        return Err(Errno::XDEV);
-    }
-    rustix::fs::openat(root, relative, final_open_flags(), Mode::empty())
-}
-
-/// Open by walking one component at a time, refusing every symlink: the
-/// fallback where `openat2` is unavailable.
-fn open_by_walking(root: BorrowedFd<'_>, relative: &str) -> Result<OwnedFd, Errno> {
-    let mut components = relative.split('/').peekable();
-    let mut directory: Option<OwnedFd> = None;
-    while let Some(component) = components.next() {
-        // RelativePath never yields `..`; refuse it anyway rather than let
-        // a future caller walk out of the root.
-        if component == ".." {
-            return Err(Errno::XDEV);
-        }
-        let at = directory.as_ref().map_or(root, |fd| fd.as_fd());
-        if components.peek().is_none() {
-            return rustix::fs::openat(
-                at,
-                component,
-                final_open_flags() | OFlags::NOFOLLOW,
-                Mode::empty(),
-            );
-        }
-        // O_DIRECTORY with O_NOFOLLOW: a symlink here fails with ENOTDIR.
-        directory = Some(rustix::fs::openat(
-            at,
-            component,
-            OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        )?);
-    }
-    // `relative` is never empty (the root is "."), so the loop returned.
-    Err(Errno::NOENT)
-}
-
-/// The fields of a 304 (RFC 9110 §15.4.5): those a 200 would carry that
-/// help a cache update its stored response; no content fields.
-const NOT_MODIFIED_FIELDS: &[&str] = &[
-    "ETag",
-    "Last-Modified",
-    "Cache-Control",
-    "Expires",
-    "Vary",
-    "Content-Location",
-];
-
-impl StaticFiles {
-    /// The fields of a whole 200 answer with the file described by `stat`,
-    /// named `name` (its path under the root, or the index name): the
-    /// fields every answer for it starts from. For a `compressible` type
-    /// they end with `Content-Encoding` (a sidecar) and `Vary`.
-    fn representation_fields(&self, stat: &FileFacts, name: &str, compressible: bool) -> Fields {
-        let mut fields: Fields = Vec::with_capacity(8);
-        fields.push(("Content-Type", Cow::Borrowed(mime::media_type_for(name))));
+    /// What describes the file `facts`, named `name`, whether it is the
+    /// file itself or a copy of it in memory (the hot cache's): the fields
+    /// of a whole 200 and the validators. For a `compressible` type the
+    /// fields end with `Content-Encoding` (a sidecar) and `Vary`.
+    fn file_metadata(&self, facts: &FileFacts, name: &str, compressible: bool) -> Metadata {
+        let media_type = mime::media_type_for(name);
+        let mut fields: representation::Fields = Vec::with_capacity(8);
+        fields.push(("Content-Type", Cow::Borrowed(media_type)));
         // Browsers must not sniff a type other than the one we chose.
         fields.push(("X-Content-Type-Options", Cow::Borrowed("nosniff")));
-        fields.push(("ETag", Cow::Owned(entity_tag(stat))));
-        if let Some(last_modified) = last_modified(stat) {
-            fields.push(("Last-Modified", Cow::Owned(last_modified)));
+        fields.push(("ETag", Cow::Owned(entity_tag(facts))));
+        let last_modified = u64::try_from(facts.mtime_secs).ok();
+        if let Some(secs) = last_modified {
+            let date = crate::proto::date::format_http_date(secs);
+            let date = String::from_utf8_lossy(&date).into_owned();
+            fields.push(("Last-Modified", Cow::Owned(date)));
         }
         let file_name = name.rsplit('/').next().unwrap_or(name);
         if let Some(cache_control) = self.options.cache.cache_control(file_name) {
             fields.push(("Cache-Control", Cow::Owned(cache_control)));
         }
         fields.push(("Accept-Ranges", Cow::Borrowed("bytes")));
-        if let Some(coding) = stat.coding {
+        if let Some(coding) = facts.coding {
             fields.push(("Content-Encoding", Cow::Borrowed(coding.token())));
         }
         if compressible {
             fields.push(("Vary", Cow::Borrowed("Accept-Encoding")));
         }
-        fields
-    }
-
-    /// Answer for the open regular file `fd`, named `name` (see
-    /// [`StaticFiles::representation_fields`]): preconditions, then ranges,
-    /// then 200.
-    fn file_response(
-        &self,
-        head: &RequestHead,
-        fd: OwnedFd,
-        stat: &FileFacts,
-        name: &str,
-        compressible: bool,
-    ) -> Response {
-        let Ok(len) = u64::try_from(stat.size) else {
-            return error_response(500);
-        };
-        let mut fields = self.representation_fields(stat, name, compressible);
-        // Errors answer no representation: they carry only `Vary`, which
-        // still tells caches that the status depended on the coding asked.
-        let vary = |response: Response| match compressible {
-            true => response.with_field("Vary", "Accept-Encoding"),
-            false => response,
-        };
-        let etag = field_value(&fields, "ETag");
-        let validators = Validators {
-            etag,
-            last_modified: u64::try_from(stat.mtime_secs).ok(),
-        };
-        let is_get_or_head = matches!(head.method(), Method::Get | Method::Head);
-        let precondition = evaluate_preconditions(
-            &Conditions::from_head(head),
-            is_get_or_head,
-            Some(&validators),
-        );
-        match precondition {
-            Precondition::Proceed => {}
-            Precondition::NotModified => return not_modified(fields),
-            Precondition::Failed => return vary(Response::text(412, "Precondition Failed")),
-        }
-        let outcome = requested_range(head, len, &validators);
-        let boundary = range::boundary_for(etag);
-        let file = File::from(fd);
-        match outcome {
-            RangeOutcome::Full => whole_file(fields, file, len),
-            RangeOutcome::Single(range) => {
-                fields.push(("Content-Range", Cow::Owned(range.content_range(len))));
-                Response {
-                    status: 206,
-                    fields,
-                    body: Body::File {
-                        file,
-                        offset: range.start,
-                        len: range.len,
-                    },
-                }
-            }
-            RangeOutcome::Multiple(ranges) => {
-                let content_type = mime::media_type_for(name);
-                match range::multipart_body(&ranges, len, content_type, &boundary) {
-                    Some(parts) => {
-                        // The parts carry the file's type; the whole is multipart.
-                        fields[0].1 =
-                            Cow::Owned(format!("multipart/byteranges; boundary={boundary}"));
-                        Response {
-                            status: 206,
-                            fields,
-                            body: Body::Parts { file, parts },
-                        }
-                    }
-                    // Larger than the file itself: send the file.
-                    None => whole_file(fields, file, len),
-                }
-            }
-            RangeOutcome::Unsatisfiable => vary(
-                Response::text(416, "Range Not Satisfiable")
-                    .with_field("Content-Range", range::unsatisfied_content_range(len))
-                    .with_field("Accept-Ranges", "bytes"),
-            ),
+        Metadata {
+            fields,
+            last_modified,
+            media_type,
+            accepts_ranges: true,
+            varies_on_coding: compressible,
         }
     }
 }
 
-/// A response's fields.
-type Fields = Vec<(&'static str, Cow<'static, str>)>;
-
-/// The value of the first field named `name` (as this module spells it).
-fn field_value<'a>(fields: &'a Fields, name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or("", |(_, value)| value.as_ref())
-}
-
-/// 200 with all `len` bytes of `file`.
-fn whole_file(fields: Fields, file: File, len: u64) -> Response {
-    Response {
-        status: 200,
-        fields,
-        body: Body::File {
-            file,
-            offset: 0,
-            len,
-        },
-    }
-}
-
-/// What the `Range` field asks of a file of `len` bytes, once `If-Range`
-/// agrees (RFC 9110 §13.1.5). `Full` unless the method is GET with exactly
-/// one `Range` field; a repeated `If-Range` never matches.
-fn requested_range(head: &RequestHead, len: u64, validators: &Validators<'_>) -> RangeOutcome {
-    if head.method() != Method::Get {
-        return RangeOutcome::Full;
-    }
-    let mut ranges = head.fields_named("Range");
-    let (Some(range), None) = (ranges.next(), ranges.next()) else {
-        return RangeOutcome::Full;
-    };
-    let mut if_range = head.fields_named("If-Range");
-    match (if_range.next(), if_range.next()) {
-        (None, _) => {}
-        (Some(value), None) if if_range_allows(value, validators, now_secs()) => {}
-        _ => return RangeOutcome::Full,
-    }
-    evaluate_range(range, len)
-}
-
-/// Seconds since the Unix epoch, for telling a strong `Last-Modified`.
-fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
-}
-
-/// The answer when the preconditions do not let the request proceed: 304
-/// with the validator and cache fields of `fields` (those of the 200 it
-/// replaces), or 412. `None` to proceed. Files and listings both use it.
-fn precondition_answer(precondition: Precondition, fields: &mut Fields) -> Option<Response> {
-    match precondition {
-        Precondition::Proceed => None,
-        Precondition::NotModified => Some(not_modified(std::mem::take(fields))),
-        Precondition::Failed => Some(Response::text(412, "Precondition Failed")),
-    }
-}
-
-/// 304 with the validator and cache fields of `fields`, and no body.
-fn not_modified(mut fields: Fields) -> Response {
-    fields.retain(|(name, _)| NOT_MODIFIED_FIELDS.contains(name));
-    Response {
-        status: 304,
-        fields,
-        body: Body::Empty,
+/// `response` with `Vary: Accept` added when `vary` (an answer chosen by
+/// the `--spa` navigation test).
+fn with_vary_accept(response: Response, vary: bool) -> Response {
+    match vary {
+        true => response.with_field("Vary", "Accept"),
+        false => response,
     }
 }
 
@@ -738,65 +511,6 @@ fn not_found_page(fd: OwnedFd, stat: &FileFacts) -> Response {
     }
 }
 
-/// The `Last-Modified` value (IMF-fixdate, RFC 9110 §8.8.2), or none for a
-/// file dated before 1970.
-fn last_modified(stat: &FileFacts) -> Option<String> {
-    let secs = u64::try_from(stat.mtime_secs).ok()?;
-    let date = crate::proto::date::format_http_date(secs);
-    Some(String::from_utf8_lossy(&date).into_owned())
-}
-
-/// 301 to the same path with a trailing slash, keeping the query, so
-/// relative links inside the directory's index resolve against it.
-fn redirect_to_directory(raw_path: &[u8], query: Option<&[u8]>) -> Response {
-    Response::text(301, "Moved Permanently")
-        .with_field("Location", directory_location(raw_path, query))
-}
-
-/// The `Location` for a directory redirect: a relative reference (RFC 9110
-/// §10.2.2 allows one), the raw last segment of the path plus `/`, and the
-/// query if any. Resolved against the request's own URL it names the same
-/// path with a slash added, and it can never name another host: it starts
-/// with neither `/` nor `\` (which some browsers read as `/`), and a colon
-/// in it gets a `./` in front so it cannot read as a scheme (RFC 3986
-/// §4.2). Bytes that are not URI characters are percent-encoded, so the
-/// value is always a valid field value (RFC 9110 §5.5) and a `#` or `\`
-/// cannot change its meaning, whatever the parser let through.
-fn directory_location(raw_path: &[u8], query: Option<&[u8]>) -> String {
-    let last = raw_path.rsplit(|&b| b == b'/').next().unwrap_or_default();
-    let mut location = String::with_capacity(last.len() + 4 + query.map_or(0, <[u8]>::len));
-    if last.is_empty() || last.contains(&b':') {
-        location.push_str("./");
-    }
-    push_uri_chars(&mut location, last);
-    if !last.is_empty() {
-        location.push('/');
-    }
-    if let Some(query) = query {
-        location.push('?');
-        push_uri_chars(&mut location, query);
-    }
-    location
-}
-
-/// Append `bytes`, percent-encoding all but the characters a path segment
-/// or query may hold as they are (RFC 3986 §3.3, §3.4: unreserved,
-/// sub-delims, `:`, `@`, `/`, `?`) and `%`, which is kept so escapes the
-/// client sent stay escapes.
-fn push_uri_chars(out: &mut String, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &byte in bytes {
-        let keep = byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&byte);
-        if keep {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0xf)]));
-        }
-    }
-}
-
 /// A fixed short `text/plain` error for a refused path.
 fn error_response(status: u16) -> Response {
     match status {
@@ -806,20 +520,14 @@ fn error_response(status: u16) -> Response {
     }
 }
 
-fn open_error_response(errno: Errno) -> Response {
-    match status_for_open_error(errno) {
-        // Files close within moments of a response; ask for a retry soon.
-        (503, text) => Response::text(503, text).with_field("Retry-After", "1"),
-        (status, text) => Response::text(status, text),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::Part;
+    use open::{open_by_walking, open_following};
+    use rustix::fd::AsFd;
+    use rustix::fs::Mode;
+    use rustix::io::Errno;
     use std::os::unix::fs::symlink;
-    use std::os::unix::fs::FileExt;
     use std::path::Path;
 
     /// A root with a file, a directory with an index, and one without.
@@ -847,27 +555,7 @@ mod tests {
     }
 
     fn body_bytes(response: Response) -> Vec<u8> {
-        fn read_range(file: &File, offset: u64, len: u64, out: &mut Vec<u8>) {
-            let start = out.len();
-            out.resize(start + len as usize, 0);
-            file.read_exact_at(&mut out[start..], offset)
-                .expect("read body file");
-        }
-        let mut out = Vec::new();
-        match response.body {
-            Body::Empty => {}
-            Body::Bytes(bytes) => out.extend_from_slice(&bytes),
-            Body::File { file, offset, len } => read_range(&file, offset, len, &mut out),
-            Body::Parts { file, parts } => {
-                for part in parts {
-                    match part {
-                        Part::Bytes(bytes) => out.extend_from_slice(&bytes),
-                        Part::File { offset, len } => read_range(&file, offset, len, &mut out),
-                    }
-                }
-            }
-        }
-        out
+        representation::tests::body_bytes(&response.body)
     }
 
     fn root_path(dir: &tempfile::TempDir) -> std::path::PathBuf {
@@ -923,35 +611,6 @@ mod tests {
             let response = get(&files, target);
             assert_eq!(response.status, 301, "{target}");
             assert_eq!(response.field("Location"), Some(location), "{target}");
-        }
-    }
-
-    #[test]
-    fn location_never_names_another_host_nor_breaks_the_field() {
-        // (raw path, query, Location)
-        type Case<'a> = (&'a [u8], Option<&'a [u8]>, &'a str);
-        let cases: &[Case] = &[
-            (b"//evil.example", None, "evil.example/"),
-            (b"////evil.example", Some(b"a=b"), "evil.example/?a=b"),
-            (b"/%2F%2Fevil.example", None, "%2F%2Fevil.example/"),
-            (b"/x/%2F%2Fevil.example", None, "%2F%2Fevil.example/"),
-            // Backslashes read as slashes in browsers: never sent raw.
-            (b"/\\evil.example", None, "%5Cevil.example/"),
-            // A colon would make the first segment a scheme.
-            (b"/javascript:alert(1)", None, "./javascript:alert(1)/"),
-            (b"/http:", Some(b"x"), "./http:/?x"),
-            (b"/a#b", Some(b"c#d"), "a%23b/?c%23d"),
-            (b"/a b", None, "a%20b/"),
-            (b"/a\r\nSet-Cookie: x", None, "./a%0D%0ASet-Cookie:%20x/"),
-            (b"/caf\xc3\xa9", Some(b"q=\xff"), "caf%C3%A9/?q=%FF"),
-            (b"/", None, "./"),
-        ];
-        for (path, query, want) in cases {
-            let location = directory_location(path, *query);
-            assert_eq!(location, *want);
-            assert!(!location.starts_with('/') && !location.starts_with('\\'));
-            let first_segment = location.split(['/', '?']).next().unwrap_or_default();
-            assert!(!first_segment.contains(':'), "{location}");
         }
     }
 
@@ -1088,30 +747,6 @@ mod tests {
             open_by_walking(walking.root.as_fd(), "docs/../../secret.txt").err(),
             Some(Errno::XDEV)
         );
-    }
-
-    #[test]
-    fn open_errors_map_to_fixed_statuses() {
-        // Tests run as root, which ignores permission bits, so 403 is checked
-        // here rather than with a chmod-ed file.
-        let cases = [
-            (Errno::NOENT, 404, "Not Found"),
-            (Errno::NOTDIR, 404, "Not Found"),
-            (Errno::NAMETOOLONG, 404, "Not Found"),
-            (Errno::XDEV, 404, "Not Found"),
-            (Errno::LOOP, 404, "Not Found"),
-            (Errno::NXIO, 404, "Not Found"),
-            (Errno::ACCESS, 403, "Forbidden"),
-            (Errno::PERM, 403, "Forbidden"),
-            (Errno::IO, 500, "Internal Server Error"),
-            (Errno::MFILE, 503, "Service Unavailable"),
-            (Errno::NFILE, 503, "Service Unavailable"),
-        ];
-        for (errno, status, text) in cases {
-            assert_eq!(status_for_open_error(errno), (status, text), "{errno:?}");
-        }
-        let busy = open_error_response(Errno::MFILE);
-        assert_eq!(busy.field("Retry-After"), Some("1"));
     }
 
     #[test]
@@ -1382,5 +1017,125 @@ mod tests {
             assert_eq!(response.status, *status, "{target}");
             assert_eq!(body_bytes(response), *body, "{target}");
         }
+    }
+
+    #[test]
+    fn issue_12_a_field_sent_twice_reads_as_one_list_everywhere() {
+        let (dir, _files) = fixture();
+        let root = root_path(&dir);
+        std::fs::write(root.join("app.js"), b"let a = 1;\n").expect("file");
+        std::fs::write(root.join("app.js.br"), b"BR").expect("file");
+        std::fs::create_dir(root.join("list")).expect("dir");
+        let files = with_options(
+            &dir,
+            StaticOptions {
+                spa: Some("index.html".to_owned()),
+                listing: true,
+                ..StaticOptions::default()
+            },
+        );
+        let serve = |target: &str, fields: &[(&str, &str)]| {
+            files.serve(&RequestHead::for_test("GET", target, fields))
+        };
+        // The SPA's navigation test sees the second Accept line, as the
+        // listing's form choice does: both read the whole list.
+        let two_accepts = [("Accept", "application/json"), ("Accept", "text/html")];
+        let spa = serve("/report.2025", &two_accepts);
+        assert_eq!(spa.status, 200);
+        assert_eq!(body_bytes(spa), b"<h1>root</h1>");
+        let listing = serve(
+            "/list/",
+            &[("Accept", "text/html"), ("Accept", "application/json")],
+        );
+        assert_eq!(listing.field("Content-Type"), Some("application/json"));
+        // Accept-Encoding on two lines is one list too.
+        let two_codings = [("Accept-Encoding", "gzip"), ("Accept-Encoding", "br")];
+        assert_eq!(
+            serve("/app.js", &two_codings).field("Content-Encoding"),
+            Some("br")
+        );
+    }
+
+    /// A [`Target`] in words, for tables.
+    fn describe(target: Target<'_>) -> String {
+        match target {
+            Target::File { path, .. } => format!("file {path}"),
+            Target::DirectoryWithoutSlash => "redirect".to_owned(),
+            Target::Listing(_) => "listing".to_owned(),
+            Target::Missing { spa_allowed: true } => "miss".to_owned(),
+            Target::Missing { spa_allowed: false } => "miss, not for the SPA".to_owned(),
+            Target::Refused(response) => format!("refused {}", response.status),
+        }
+    }
+
+    #[test]
+    fn issue_12_a_path_is_resolved_once_into_a_target() {
+        let (dir, files) = fixture();
+        std::fs::write(root_path(&dir).join(".env"), b"KEY=1").expect("file");
+        let listing = with_options(
+            &dir,
+            StaticOptions {
+                listing: true,
+                ..StaticOptions::default()
+            },
+        );
+        // (target, what it names, what it names with --listing)
+        let cases = [
+            ("/hello.txt", "file hello.txt", "file hello.txt"),
+            ("/", "file index.html", "file index.html"),
+            ("/docs/", "file docs/index.html", "file docs/index.html"),
+            ("/docs", "redirect", "redirect"),
+            ("/empty/", "miss", "listing"),
+            ("/hello.txt/", "miss", "miss"),
+            ("/missing", "miss", "miss"),
+            ("/.env", "miss, not for the SPA", "miss, not for the SPA"),
+            ("/../x", "miss, not for the SPA", "miss, not for the SPA"),
+            ("/%zz", "refused 400", "refused 400"),
+        ];
+        for (target, want, want_listing) in cases {
+            let resolved = resolve_path(target.as_bytes());
+            assert_eq!(describe(files.locate(resolved.as_ref())), want, "{target}");
+            let listed = describe(listing.locate(resolved.as_ref()));
+            assert_eq!(listed, want_listing, "{target} --listing");
+        }
+    }
+
+    #[test]
+    fn issue_12_what_answered_tells_the_hot_cache_what_it_may_keep() {
+        let (dir, _files) = fixture();
+        let spa = with_options(
+            &dir,
+            StaticOptions {
+                spa: Some("index.html".to_owned()),
+                listing: true,
+                ..StaticOptions::default()
+            },
+        );
+        let served = |files: &StaticFiles, target: &str| {
+            let head = RequestHead::for_test("GET", target, &[("Accept", "text/html")]);
+            let resolved = resolve_path(head.path());
+            files
+                .serve_resolved(&head, &Asked::of(&head), resolved.as_ref())
+                .1
+        };
+        // (target, what answered), with --spa and --listing
+        let cases = [
+            ("/hello.txt", Served::File { source_len: 6 }),
+            ("/docs/", Served::File { source_len: 13 }),
+            ("/docs", Served::Other),
+            ("/empty/", Served::Other),
+            ("/users/42", Served::Other),
+            ("/missing.css", Served::Other),
+            ("/../x", Served::Missing),
+            ("/%zz", Served::Other),
+        ];
+        for (target, want) in cases {
+            assert_eq!(served(&spa, target), want, "{target}");
+        }
+        // Without the SPA a miss is the fixed 404, until a 404.html exists.
+        let (dir, files) = fixture();
+        assert_eq!(served(&files, "/missing.css"), Served::Missing);
+        std::fs::write(root_path(&dir).join(NOT_FOUND_PAGE), b"gone").expect("file");
+        assert_eq!(served(&files, "/missing.css"), Served::Other);
     }
 }

@@ -9,13 +9,15 @@
 //! `/report.2025` sends `Accept: text/html,...`; `fetch` and `<script>` send
 //! `*/*` or a specific type).
 
-use crate::proto::fields::weight_of;
-use crate::proto::fields::{comma_list, trim_ows};
+use crate::proto::fields::Weighted;
 
 /// Whether a request whose decoded last path segment is `last_segment`
-/// (empty for a path ending in `/`) and whose `Accept` value is `accept` is
-/// a navigation.
-pub fn is_navigation(last_segment: &str, accept: Option<&[u8]>) -> bool {
+/// (empty for a path ending in `/`) and whose `Accept` field has the
+/// weighted elements `accept` (all its lines) is a navigation.
+pub fn is_navigation<'a>(
+    last_segment: &str,
+    accept: impl IntoIterator<Item = Weighted<'a>>,
+) -> bool {
     !has_extension(last_segment) || accepts_html(accept)
 }
 
@@ -27,20 +29,16 @@ pub fn has_extension(segment: &str) -> bool {
 
 /// Whether `Accept` names `text/html` with a non-zero weight. Wildcards do
 /// not count: every asset request accepts `*/*`.
-fn accepts_html(accept: Option<&[u8]>) -> bool {
-    let Some(accept) = accept else {
-        return false;
-    };
-    comma_list(accept).any(|element| {
-        let mut parts = element.split(|&b| b == b';');
-        let media_range = trim_ows(parts.next().unwrap_or_default());
-        media_range.eq_ignore_ascii_case(b"text/html") && weight_of(parts).is_some_and(|q| q > 0)
-    })
+fn accepts_html<'a>(accept: impl IntoIterator<Item = Weighted<'a>>) -> bool {
+    accept
+        .into_iter()
+        .any(|element| element.item.eq_ignore_ascii_case(b"text/html") && element.weight > 0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::fields::weighted_list;
 
     const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
@@ -66,8 +64,9 @@ mod tests {
             ("page.html", Some("text/*"), false),
         ];
         for (segment, accept, want) in cases {
+            let elements = accept.iter().flat_map(|a| weighted_list(a.as_bytes()));
             assert_eq!(
-                is_navigation(segment, accept.map(str::as_bytes)),
+                is_navigation(segment, elements),
                 *want,
                 "{segment:?} Accept: {accept:?}"
             );

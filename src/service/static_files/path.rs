@@ -164,6 +164,50 @@ pub fn resolve_path(raw_path: &[u8]) -> Result<RelativePath, PathError> {
     })
 }
 
+/// The path of the entry `name` of the directory at `directory` (a
+/// [`RelativePath::as_str`], `.` for the root): `name` alone in the root,
+/// `directory/name` elsewhere. The one "directory + name" join, for index
+/// files, listed symlinks and the hot cache's index entries.
+pub fn join_name(directory: &str, name: &str) -> String {
+    match directory {
+        "." => name.to_owned(),
+        _ => format!("{directory}/{name}"),
+    }
+}
+
+/// What a percent-encoded piece of a URL keeps as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UriPart {
+    /// One path segment made from a name: only the unreserved characters
+    /// (RFC 3986 §2.3), so `/`, `?`, `#` keep it one segment and `:` cannot
+    /// make it read as a scheme.
+    Segment,
+    /// A path or query as the client sent it: also the sub-delims, `:`,
+    /// `@`, `/`, `?` (RFC 3986 §3.3, §3.4) and `%`, so escapes the client
+    /// sent stay escapes.
+    SentPathOrQuery,
+}
+
+/// Append `bytes` to `out`, percent-encoding (upper-case hex) every byte
+/// that `part` does not keep: the one percent-encoder. Whatever `bytes`
+/// holds, what is appended is URI characters only, so it is also a valid
+/// field value (RFC 9110 §5.5) and valid in an HTML attribute.
+pub fn percent_encode(out: &mut String, bytes: &[u8], part: UriPart) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &byte in bytes {
+        let unreserved = byte.is_ascii_alphanumeric() || b"-._~".contains(&byte);
+        let keep =
+            unreserved || (part == UriPart::SentPathOrQuery && b"!$&'()*+,;=:@/?%".contains(&byte));
+        if keep {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
+    }
+}
+
 /// Decode `%XX` escapes once. Other bytes are copied as they are.
 fn percent_decode(raw: &[u8]) -> Result<Vec<u8>, PathError> {
     let mut out = Vec::with_capacity(raw.len());
@@ -331,6 +375,68 @@ mod tests {
         let nested = resolve_path(b"/a//b/c").expect("resolves");
         assert!(!nested.is_root());
         assert_eq!(nested.segments().collect::<Vec<_>>(), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn entries_join_their_directory() {
+        let cases = [
+            (".", "index.html", "index.html"),
+            ("docs", "index.html", "docs/index.html"),
+            ("a/b", "c d", "a/b/c d"),
+        ];
+        for (directory, name, want) in cases {
+            assert_eq!(join_name(directory, name), want);
+        }
+        // Joined paths resolve to themselves: the join agrees with the
+        // resolver's own spelling.
+        for (directory, name, want) in cases {
+            let resolved =
+                resolve_path(format!("/{directory}/{name}").as_bytes()).expect("resolves");
+            assert_eq!(resolved.as_str(), want, "{directory} {name}");
+        }
+    }
+
+    #[test]
+    fn names_are_percent_encoded_as_one_segment() {
+        let cases = [
+            ("plain-name_1.0~x.txt", "plain-name_1.0~x.txt"),
+            ("a b.txt", "a%20b.txt"),
+            ("c#d.txt", "c%23d.txt"),
+            ("q?x.txt", "q%3Fx.txt"),
+            ("50%.txt", "50%25.txt"),
+            ("\"quoted\".txt", "%22quoted%22.txt"),
+            ("it's", "it%27s"),
+            ("<tag>.txt", "%3Ctag%3E.txt"),
+            ("a&b", "a%26b"),
+            ("\u{fc}n\u{ef}.txt", "%C3%BCn%C3%AF.txt"),
+            ("\u{65e5}", "%E6%97%A5"),
+            ("line\nbreak", "line%0Abreak"),
+            ("mailto:x", "mailto%3Ax"),
+            ("a+b=c;d,e", "a%2Bb%3Dc%3Bd%2Ce"),
+            ("a/b", "a%2Fb"),
+        ];
+        for (name, want) in cases {
+            let mut out = String::new();
+            percent_encode(&mut out, name.as_bytes(), UriPart::Segment);
+            assert_eq!(out, want, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn sent_paths_and_queries_keep_their_uri_characters_and_escapes() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"a-b._~!$&'()*+,;=:@/?%2F", "a-b._~!$&'()*+,;=:@/?%2F"),
+            (b"a b#c", "a%20b%23c"),
+            (b"\\x", "%5Cx"),
+            (b"\r\n", "%0D%0A"),
+            (b"caf\xc3\xa9\xff", "caf%C3%A9%FF"),
+            (b"\"<>[]{}|^`", "%22%3C%3E%5B%5D%7B%7D%7C%5E%60"),
+        ];
+        for (bytes, want) in cases {
+            let mut out = String::from("x");
+            percent_encode(&mut out, bytes, UriPart::SentPathOrQuery);
+            assert_eq!(out, format!("x{want}"), "{bytes:?}");
+        }
     }
 
     use proptest::prelude::*;
