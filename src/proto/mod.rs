@@ -22,6 +22,7 @@ pub mod framing;
 pub mod limits;
 pub mod persistence;
 pub mod request;
+pub mod request_line;
 pub mod response;
 
 pub use body::{BodyDecoder, BodyEvent};
