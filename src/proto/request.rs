@@ -1165,18 +1165,7 @@ mod tests {
 
     #[test]
     fn a_method_name_parses_back_to_its_method() {
-        let known = [
-            Method::Get,
-            Method::Head,
-            Method::Post,
-            Method::Put,
-            Method::Delete,
-            Method::Connect,
-            Method::Options,
-            Method::Trace,
-            Method::Patch,
-        ];
-        for method in known {
+        for method in Method::KNOWN {
             let name = method.name().expect("a known method has a name");
             assert_eq!(method_from_bytes(name.as_bytes()), method, "{name}");
         }

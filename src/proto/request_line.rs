@@ -25,6 +25,19 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method with a name of its own, that is all but [`Method::Other`].
+    pub const KNOWN: [Method; 9] = [
+        Method::Get,
+        Method::Head,
+        Method::Post,
+        Method::Put,
+        Method::Delete,
+        Method::Connect,
+        Method::Options,
+        Method::Trace,
+        Method::Patch,
+    ];
+
     /// The method's name as it is sent (methods are case-sensitive, RFC
     /// 9110 §9.1), or `None` for [`Method::Other`], whose text only the
     /// head holds.
