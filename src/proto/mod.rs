@@ -21,6 +21,7 @@ pub mod fields;
 pub mod framing;
 pub mod limits;
 pub mod persistence;
+pub mod proxy;
 pub mod request;
 pub mod response;
 
