@@ -18,6 +18,7 @@ pub mod body;
 pub mod date;
 pub mod error;
 pub mod fields;
+pub mod forwarded;
 pub mod framing;
 pub mod limits;
 pub mod persistence;
