@@ -21,6 +21,10 @@ fn main() -> ExitCode {
             return ExitCode::from(USAGE_ERROR);
         }
     };
+    if let Err(message) = cli.client_address_policy() {
+        eprintln!("httpserver: {message} (see --help)");
+        return ExitCode::from(USAGE_ERROR);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -15,6 +15,7 @@
 //! closes idle connections.
 
 pub mod access_log;
+pub mod client_address;
 mod clock;
 mod connection;
 mod listener;
