@@ -6,7 +6,10 @@
 //! `proto`, beside the code that enforces it, and filled in here: `proto`
 //! depends on nothing above it.
 
+use crate::proto::forwarded::ForwardingField;
+use crate::proto::proxy::ProxyVersions;
 pub use crate::proto::Limits;
+use crate::server::client_address::{ClientAddressPolicy, TrustedProxies};
 use crate::service::cors::CorsPolicy;
 use crate::service::extra_fields::{parse_extra_field, ExtraField};
 use crate::service::static_files::cache::CachePolicy;
@@ -93,6 +96,9 @@ pub struct Config {
     pub static_files: StaticOptions,
     /// `-H` and `--cors` fields on every routed response. Default: none.
     pub response_policy: ResponsePolicy,
+    /// Behind proxies: PROXY protocol, who is trusted, the real-IP field
+    /// (see [`ClientAddressPolicy`]). Default: the socket's peer is the client.
+    pub client_address: ClientAddressPolicy,
 }
 
 impl Config {
@@ -108,6 +114,7 @@ impl Config {
             workers: default_workers(),
             static_files: StaticOptions::default(),
             response_policy: ResponsePolicy::default(),
+            client_address: ClientAddressPolicy::default(),
         }
     }
 }
@@ -214,6 +221,23 @@ pub struct Cli {
     #[arg(long, value_name = "ORIGIN", num_args = 0..=1, default_missing_value = "*",
           value_parser = CorsPolicy::parse)]
     pub cors: Option<CorsPolicy>,
+
+    // Behind a load balancer: the client's address (issue 13.3). Validated
+    // by `Cli::client_address_policy`.
+    /// Every connection starts with a PROXY protocol header of this version
+    /// (v1, v2 or any), sent by one of --trusted-proxies; other connections
+    /// are closed [default: off]
+    #[arg(long, value_name = "v1|v2|any")]
+    pub proxy_protocol: Option<ProxyVersions>,
+    /// Who may send PROXY headers and forwarded fields: comma-separated
+    /// CIDR ranges or addresses (repeatable); required by --proxy-protocol
+    /// and --real-ip-header
+    #[arg(long, value_name = "CIDR,...")]
+    pub trusted_proxies: Vec<TrustedProxies>,
+    /// On connections from --trusted-proxies, the client is the rightmost
+    /// address in this field that is not a trusted proxy [default: off]
+    #[arg(long, value_name = "x-forwarded-for|forwarded")]
+    pub real_ip_header: Option<ForwardingField>,
 }
 
 /// A configuration mistake, reported as one line on stderr.
@@ -232,6 +256,7 @@ impl Cli {
     /// Check every value and build the [`Config`].
     pub fn into_config(self) -> Result<Config, ConfigError> {
         let root = validate_root(&self.root)?;
+        let client_address = self.client_address_policy().map_err(ConfigError)?;
         let seconds = |name: &str, value: f64| -> Result<Duration, ConfigError> {
             Duration::try_from_secs_f64(value)
                 .ok()
@@ -285,6 +310,7 @@ impl Cli {
                 cache: self.cache,
                 listing: self.listing,
             },
+            client_address,
             response_policy: ResponsePolicy {
                 extra_fields: self.headers,
                 cors: self.cors,
@@ -306,4 +332,32 @@ pub fn validate_root(root: &std::path::Path) -> Result<PathBuf, ConfigError> {
     }
     root.canonicalize()
         .map_err(|e| ConfigError(format!("cannot resolve root {shown}: {e}")))
+}
+
+impl Cli {
+    /// The flags that say how the client's address is learned, checked
+    /// together: `--proxy-protocol` and `--real-ip-header` each need
+    /// `--trusted-proxies` (believing anyone would let any client choose
+    /// the address it is logged under). The error is a usage error: `main`
+    /// asks before anything else and exits 2 with it.
+    pub fn client_address_policy(&self) -> Result<ClientAddressPolicy, String> {
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .cloned()
+            .fold(TrustedProxies::default(), TrustedProxies::merged);
+        if trusted_proxies.is_empty() {
+            if self.proxy_protocol.is_some() {
+                return Err("--proxy-protocol needs --trusted-proxies CIDR,...".to_owned());
+            }
+            if self.real_ip_header.is_some() {
+                return Err("--real-ip-header needs --trusted-proxies CIDR,...".to_owned());
+            }
+        }
+        Ok(ClientAddressPolicy {
+            proxy_protocol: self.proxy_protocol,
+            trusted_proxies,
+            real_ip_header: self.real_ip_header,
+        })
+    }
 }

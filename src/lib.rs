@@ -16,13 +16,15 @@
 //!   [`Limits`] are defined in `proto`, which enforces them).
 //! - [`proto`]: HTTP/1.1 with no I/O and nothing imported from the layers
 //!   above: head parser, body framing and decoding, persistence, response
-//!   framing and head encoding, dates, errors with their status codes.
+//!   framing and head encoding, dates, errors with their status codes, the
+//!   PROXY protocol header and forwarded-field chains.
 //! - [`service`]: what answers a request: the [`Router`] (routes with
 //!   handlers that may hold state, then static files), `/echo`, static
 //!   files.
 //! - [`server`]: the only code that owns sockets, tasks and timers:
 //!   listeners each paired with the service it serves, transports (plain
-//!   TCP), the per-connection driver, parking, shutdown and the access log.
+//!   TCP) and the PROXY preamble, the client's address behind proxies, the
+//!   per-connection driver, parking, shutdown and the access log.
 //!
 //! [`site`] is the application: its routes and files, built from a
 //! [`Config`]. `main.rs` hands it to a [`Server`] with a [`Listener`].

@@ -21,6 +21,10 @@ fn main() -> ExitCode {
             return ExitCode::from(USAGE_ERROR);
         }
     };
+    if let Err(message) = cli.client_address_policy() {
+        eprintln!("httpserver: {message} (see --help)");
+        return ExitCode::from(USAGE_ERROR);
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -42,7 +46,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let config = cli.into_config()?;
     // What the server serves, listener by listener: the site on --port.
     let site = httpserver::site(&config)?;
-    let listener = Listener::bind(config.addr, config.timeouts.defer_accept)?;
+    let listener = Listener::bind(config.addr, config.timeouts.defer_accept)?
+        .with_proxy_protocol(config.client_address.proxy_protocol);
     let server = Server::new(config, vec![(listener, site)]);
     if let Some(lowered) = server.lowered_connection_cap() {
         eprintln!("httpserver: {lowered}");

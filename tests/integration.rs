@@ -26,8 +26,12 @@ mod listing;
 mod policies;
 #[path = "integration/protocol_errors.rs"]
 mod protocol_errors;
+#[path = "integration/proxy_protocol.rs"]
+mod proxy_protocol;
 #[path = "integration/ranges.rs"]
 mod ranges;
+#[path = "integration/real_ip.rs"]
+mod real_ip;
 #[path = "integration/refused_uploads.rs"]
 mod refused_uploads;
 #[path = "integration/services.rs"]

@@ -13,6 +13,7 @@
 //! counted and dropped, and the count is reported on stderr, rather than
 //! letting memory grow without bound or stalling the server.
 
+use super::client_address::ClientAddress;
 use crate::proto::response::encode_decimal;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -35,7 +36,13 @@ const FLUSH_BYTES: usize = 256 * 1024;
 pub struct LogRecord<'a> {
     /// Local time, `YYYY-MM-DD HH:MM:SS`.
     pub time: [u8; 19],
+    /// The socket's peer: the client, or the load balancer in front of it.
+    /// Not in the line format; for diagnostics and metrics.
     pub peer: SocketAddr,
+    /// Whom the request is from: the peer, a PROXY header's source, or the
+    /// address a trusted proxy's forwarded field names (whose port may be
+    /// unknown). The line names it.
+    pub client: ClientAddress,
     /// The method and target as sent, or `None` when the request was rejected
     /// before they could be read.
     pub request: Option<(&'a [u8], &'a [u8])>,
@@ -49,7 +56,8 @@ pub struct LogRecord<'a> {
 
 impl LogRecord<'_> {
     /// Append the line, newline included:
-    /// `[2025-01-10 14:32:01] 192.168.1.5:52341 - GET /index.html - 200 - 2ms`.
+    /// `[2025-01-10 14:32:01] 192.168.1.5:52341 - GET /index.html - 200 - 2ms`
+    /// (the client's address alone when its port is unknown).
     pub fn format(&self, out: &mut Vec<u8>) {
         // Written straight into `out` (io::Write for Vec cannot fail): no
         // temporary String per line.
@@ -60,7 +68,7 @@ impl LogRecord<'_> {
         // an IPv4-mapped IPv6 address.
         // IPv4 by hand: `write!` through the formatting machinery was a
         // tenth of a short connection's instructions.
-        match self.peer.ip().to_canonical() {
+        match self.client.ip.to_canonical() {
             IpAddr::V4(ip) => {
                 for (i, octet) in ip.octets().into_iter().enumerate() {
                     if i > 0 {
@@ -74,8 +82,10 @@ impl LogRecord<'_> {
                 let _ = write!(out, "[{ip}]");
             }
         }
-        out.push(b':');
-        encode_decimal(u64::from(self.peer.port()), out);
+        if let Some(port) = self.client.port {
+            out.push(b':');
+            encode_decimal(u64::from(port), out);
+        }
         out.extend_from_slice(b" - ");
         match self.request {
             Some((method, target)) => {
@@ -255,9 +265,11 @@ mod tests {
 
     fn line(request: Option<(&[u8], &[u8])>, peer: &str) -> String {
         let mut out = Vec::new();
+        let peer: SocketAddr = peer.parse().unwrap();
         LogRecord {
             time: *b"2025-01-10 14:32:01",
-            peer: peer.parse().unwrap(),
+            peer,
+            client: ClientAddress::from(peer),
             request,
             status: 200,
             duration: Duration::from_micros(2_700),
@@ -294,12 +306,49 @@ mod tests {
         assert!(line(None, "[::1]:65535").contains("] [::1]:65535 - "));
     }
 
+    /// Issue 13.3: behind a balancer the line names the client, not the
+    /// socket's peer, and a client whose port no one said has none shown.
+    #[test]
+    fn the_line_names_the_client_not_the_peer() {
+        let format = |client: ClientAddress| {
+            let mut out = Vec::new();
+            LogRecord {
+                time: *b"2025-01-10 14:32:01",
+                peer: "10.0.0.2:40000".parse().unwrap(),
+                client,
+                request: Some((b"GET", b"/")),
+                status: 200,
+                duration: Duration::ZERO,
+                bytes_sent: 0,
+            }
+            .format(&mut out);
+            String::from_utf8(out).unwrap()
+        };
+        let from_header = format(ClientAddress::from(
+            "203.0.113.7:51234".parse::<SocketAddr>().unwrap(),
+        ));
+        assert_eq!(
+            from_header,
+            "[2025-01-10 14:32:01] 203.0.113.7:51234 - GET / - 200 - 0ms\n"
+        );
+        let without_port = |ip: &str| {
+            format(ClientAddress {
+                ip: ip.parse().unwrap(),
+                port: None,
+            })
+        };
+        assert!(without_port("203.0.113.7").contains("] 203.0.113.7 - GET / - "));
+        assert!(without_port("2001:db8::7").contains("] [2001:db8::7] - GET / - "));
+        assert!(without_port("::ffff:203.0.113.7").contains("] 203.0.113.7 - GET / - "));
+    }
+
     #[test]
     fn numbers_are_written_whole() {
         let mut out = Vec::new();
         LogRecord {
             time: *b"2025-01-10 14:32:01",
             peer: "0.0.0.0:0".parse().unwrap(),
+            client: ClientAddress::from("0.0.0.0:0".parse::<SocketAddr>().unwrap()),
             request: Some((b"GET", b"/")),
             status: 505,
             duration: Duration::from_secs(100_000),
@@ -341,6 +390,7 @@ mod tests {
             log.record(&LogRecord {
                 time: *b"2025-01-10 14:32:01",
                 peer: "127.0.0.1:1".parse().unwrap(),
+                client: ClientAddress::from("127.0.0.1:1".parse::<SocketAddr>().unwrap()),
                 request: Some((b"GET", b"/")),
                 status: 200,
                 duration: Duration::ZERO,

@@ -7,6 +7,7 @@
 //! order of events and the clocks.
 
 use super::access_log::{AccessLog, LogRecord};
+use super::client_address::ClientAddress;
 use super::clock;
 use super::shutdown::ShutdownSignal;
 use super::transmit::{coalesced_len, send_response};
@@ -100,6 +101,7 @@ pub async fn serve_connection<T: Transport>(
     let mut connection = Connection {
         transport: accepted.transport,
         peer: accepted.peer,
+        client: accepted.client,
         context,
         shutdown,
         input: accepted.preread,
@@ -115,7 +117,10 @@ pub async fn serve_connection<T: Transport>(
 
 struct Connection<T> {
     transport: T,
+    /// The socket's peer.
     peer: SocketAddr,
+    /// Whom the connection speaks for: a PROXY header's source, or `peer`.
+    client: SocketAddr,
     context: Arc<ConnectionContext>,
     shutdown: ShutdownSignal,
     /// Received bytes not yet parsed: the rest of a head, body bytes, or
@@ -461,9 +466,15 @@ impl<T: Transport> Connection<T> {
             persistence != Persistence::KeepAlive,
         )
         .await;
+        let policy = &self.context.config.client_address;
+        let client = match head {
+            Some(head) => policy.request_client(self.client, head),
+            None => ClientAddress::from(self.client),
+        };
         self.context.log.record(&LogRecord {
             time: clock::log_time_now(),
             peer: self.peer,
+            client,
             request: head.map(|h| (h.method_bytes(), h.target())),
             status,
             duration: started.elapsed(),
@@ -653,6 +664,7 @@ mod tests {
             let accepted = Accepted {
                 transport: PlainTcp::new(tokio::net::TcpStream::from_std(server).unwrap()),
                 peer,
+                client: peer,
                 preread: BytesMut::from(&preread[..]),
             };
             let idle = serve_connection(accepted, context, shutdown).await;
@@ -700,6 +712,7 @@ mod tests {
             let accepted = Accepted {
                 transport,
                 peer: "127.0.0.1:1".parse().unwrap(),
+                client: "127.0.0.1:1".parse().unwrap(),
                 preread: BytesMut::new(),
             };
             serve_connection(accepted, context, shutdown).await

@@ -1,5 +1,6 @@
 //! The listening socket and the process limits it depends on.
 
+use crate::proto::proxy::ProxyVersions;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpListener};
@@ -16,6 +17,9 @@ const LISTEN_BACKLOG: i32 = 4096;
 pub struct Listener {
     socket: TcpListener,
     local_addr: SocketAddr,
+    /// Whether its connections start with a PROXY header (and of which
+    /// versions); see [`Listener::with_proxy_protocol`].
+    proxy_protocol: Option<ProxyVersions>,
 }
 
 impl Listener {
@@ -26,7 +30,27 @@ impl Listener {
         let local_addr = socket
             .local_addr()
             .map_err(|source| ListenError { addr, source })?;
-        Ok(Listener { socket, local_addr })
+        Ok(Listener {
+            socket,
+            local_addr,
+            proxy_protocol: None,
+        })
+    }
+
+    /// Require a PROXY protocol header of `versions` before HTTP on this
+    /// listener's connections (`None`: plain HTTP, the default). A property
+    /// of the listener, as haproxy's `accept-proxy` is of a `bind`: the
+    /// site's listener may sit behind a balancer while an admin listener
+    /// does not. Who may send the header is the configuration's
+    /// `client_address.trusted_proxies`.
+    pub fn with_proxy_protocol(mut self, versions: Option<ProxyVersions>) -> Listener {
+        self.proxy_protocol = versions;
+        self
+    }
+
+    /// The PROXY protocol versions this listener requires, if any.
+    pub fn proxy_protocol(&self) -> Option<ProxyVersions> {
+        self.proxy_protocol
     }
 
     /// The address actually bound (with the real port when 0 was asked for).

@@ -15,6 +15,7 @@
 //! closes idle connections.
 
 pub mod access_log;
+pub mod client_address;
 mod clock;
 mod connection;
 mod listener;
@@ -41,6 +42,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use transport::proxy::{ProxyPreamble, ProxyRejections};
 use transport::{Accepted, PlainTcp, Transport};
 
 /// After `accept` fails for lack of file descriptors, wait this long before
@@ -53,6 +55,7 @@ pub struct Server {
     services: Vec<(Listener, Arc<Router>)>,
     config: Arc<Config>,
     lowered_cap: Option<LoweredCap>,
+    proxy_rejections: Arc<ProxyRejections>,
 }
 
 /// A serving server: its workers run until [`RunningServer::shutdown`].
@@ -62,6 +65,7 @@ pub struct RunningServer {
     workers: Vec<JoinHandle<()>>,
     log_writer: LogWriter,
     tracker: Arc<ConnectionTracker>,
+    proxy_rejections: Arc<ProxyRejections>,
 }
 
 impl Server {
@@ -86,6 +90,7 @@ impl Server {
                 .collect(),
             config: Arc::new(config),
             lowered_cap,
+            proxy_rejections: Arc::default(),
         }
     }
 
@@ -94,7 +99,8 @@ impl Server {
     /// [`Server::new`].
     pub fn bind(config: Config) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
         let site = crate::site(&config)?;
-        let listener = Listener::bind(config.addr, config.timeouts.defer_accept)?;
+        let listener = Listener::bind(config.addr, config.timeouts.defer_accept)?
+            .with_proxy_protocol(config.client_address.proxy_protocol);
         Ok(Server::new(config, vec![(listener, site)]))
     }
 
@@ -124,6 +130,13 @@ impl Server {
         self.lowered_cap.as_ref()
     }
 
+    /// Connections closed before HTTP on listeners that require a PROXY
+    /// header, by reason; shared with the running server, so a service
+    /// built before [`Server::start`] (metrics) can hold it.
+    pub fn proxy_rejections(&self) -> Arc<ProxyRejections> {
+        Arc::clone(&self.proxy_rejections)
+    }
+
     /// Start the worker threads; access-log lines go to `log_sink`.
     pub fn start(self, log_sink: Box<dyn Write + Send>) -> io::Result<RunningServer> {
         let local_addrs = self.local_addrs();
@@ -140,14 +153,32 @@ impl Server {
                 })
             })
             .collect();
+        // One per listener that requires a PROXY header, shared by workers.
+        let preambles: Vec<Option<Arc<ProxyPreamble>>> = self
+            .services
+            .iter()
+            .map(|(listener, _)| {
+                listener.proxy_protocol().map(|versions| {
+                    Arc::new(ProxyPreamble::new(
+                        versions,
+                        self.config.client_address.trusted_proxies.clone(),
+                        self.config.timeouts.header_read,
+                        Arc::clone(&self.proxy_rejections),
+                    ))
+                })
+            })
+            .collect();
         let slots = Arc::new(Semaphore::new(self.config.max_connections));
         let tracker = Arc::new(ConnectionTracker::default());
         let mut workers = Vec::with_capacity(self.config.workers);
         for index in 0..self.config.workers {
             let mut acceptors = Vec::with_capacity(self.services.len());
-            for ((listener, _), context) in self.services.iter().zip(&contexts) {
+            for (((listener, _), context), proxy) in
+                self.services.iter().zip(&contexts).zip(&preambles)
+            {
                 let acceptor = Acceptor {
                     context: Arc::clone(context),
+                    proxy: proxy.clone(),
                     slots: Arc::clone(&slots),
                     tracker: Arc::clone(&tracker),
                     shutdown: signal.clone(),
@@ -170,6 +201,7 @@ impl Server {
             workers,
             log_writer,
             tracker,
+            proxy_rejections: self.proxy_rejections,
         })
     }
 
@@ -219,6 +251,12 @@ impl RunningServer {
         self.tracker.open_count()
     }
 
+    /// Connections closed before HTTP for want of a valid PROXY header from
+    /// a trusted address, by reason (see [`Server::proxy_rejections`]).
+    pub fn proxy_rejections(&self) -> &ProxyRejections {
+        &self.proxy_rejections
+    }
+
     /// Stop accepting, let in-flight requests finish (within the grace
     /// period), close idle connections, flush the access log, and return.
     pub fn shutdown(self) {
@@ -242,6 +280,8 @@ struct Worker {
 /// with its service, parking them when idle.
 struct Acceptor {
     context: Arc<ConnectionContext>,
+    /// Set when the listener requires a PROXY header before HTTP.
+    proxy: Option<Arc<ProxyPreamble>>,
     slots: Arc<Semaphore>,
     tracker: Arc<ConnectionTracker>,
     shutdown: ShutdownSignal,
@@ -292,9 +332,10 @@ impl Acceptor {
             let accepted = Accepted {
                 transport: woken.transport,
                 peer: woken.peer,
+                client: woken.client,
                 preread: BytesMut::new(),
             };
-            self.spawn_connection(accepted, woken.hold, &parking)
+            self.spawn_connection(accepted, woken.hold, &parking, None)
         });
         tokio::join!(self.accept_until_shutdown(&listener, &parking), parked);
     }
@@ -330,6 +371,13 @@ impl Acceptor {
                     continue;
                 }
             };
+            // Only a trusted balancer may speak for others: anyone else is
+            // closed at once (dropping the socket, and with it the slot).
+            if let Some(preamble) = &self.proxy {
+                if !preamble.admits(peer) {
+                    continue;
+                }
+            }
             // TCP_NODELAY comes from the listener (see listener::bind).
             let hold = Hold {
                 _slot: slot,
@@ -338,25 +386,44 @@ impl Acceptor {
             let accepted = Accepted {
                 transport: PlainTcp::new(stream),
                 peer,
+                client: peer,
                 preread: BytesMut::new(),
             };
-            self.spawn_connection(accepted, hold, parking);
+            self.spawn_connection(accepted, hold, parking, self.proxy.clone());
         }
     }
 
     /// Serve a connection in a task of its own; if it goes idle, park it.
+    /// With `preamble`, the task first reads the connection's PROXY header;
+    /// a connection without a valid one, or still without one at shutdown,
+    /// is closed unanswered.
     fn spawn_connection<T: Transport>(
         &self,
         accepted: Accepted<T>,
         hold: Hold,
         parking: &Arc<Parking<T, Hold>>,
+        preamble: Option<Arc<ProxyPreamble>>,
     ) {
         let context = Arc::clone(&self.context);
         let signal = self.shutdown.clone();
         let parking = Arc::clone(parking);
         tokio::spawn(async move {
-            let peer = accepted.peer;
             let mut accepted = accepted;
+            if let Some(preamble) = preamble {
+                let mut shutdown = signal.clone();
+                // Boxed: its state exists only while the header is read,
+                // not in every connection's task.
+                let read = Box::pin(preamble.read_header(accepted.transport, accepted.peer));
+                accepted = tokio::select! {
+                    biased;
+                    () = shutdown.triggered() => return,
+                    read = read => match read {
+                        Ok(accepted) => accepted,
+                        Err(_) => return,
+                    },
+                };
+            }
+            let (peer, client) = (accepted.peer, accepted.client);
             let mut hold = hold;
             // A connection whose bytes arrive just as it parks comes back.
             while let Some(idle) =
@@ -365,6 +432,7 @@ impl Acceptor {
                 let parked = Parked {
                     transport: idle.transport,
                     peer,
+                    client,
                     hold,
                     deadline: idle.deadline,
                 };
@@ -374,6 +442,7 @@ impl Acceptor {
                         accepted = Accepted {
                             transport: back.transport,
                             peer,
+                            client,
                             preread: BytesMut::new(),
                         };
                     }

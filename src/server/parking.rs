@@ -30,6 +30,8 @@ use tokio::time::Instant;
 pub struct Parked<T, H> {
     pub transport: T,
     pub peer: SocketAddr,
+    /// Whom the connection speaks for (see `Accepted::client`).
+    pub client: SocketAddr,
     pub hold: H,
     /// When the connection closes if no bytes arrive.
     pub deadline: Instant,
@@ -310,6 +312,7 @@ mod tests {
             let parked = Parked {
                 transport: PlainTcp::new(tokio::net::TcpStream::from_std(server).unwrap()),
                 peer,
+                client: peer,
                 hold: Hold(Arc::clone(&self.open)),
                 deadline: Instant::now() + lives,
             };
@@ -516,6 +519,7 @@ mod tests {
             let parked = Parked {
                 transport,
                 peer: "127.0.0.1:1".parse().unwrap(),
+                client: "127.0.0.1:1".parse().unwrap(),
                 hold: Hold(Arc::clone(&open)),
                 deadline: Instant::now() + Duration::from_secs(60),
             };

@@ -84,6 +84,18 @@ impl TestServer {
             .map_or(0, |running| running.open_connections())
     }
 
+    /// Connections closed before HTTP for want of a valid PROXY header from
+    /// a trusted address: the count for `reason` (a `Rejection::reason`).
+    pub fn proxy_rejections(&self, reason: &str) -> u64 {
+        let running = self.running.as_ref().expect("the server is running");
+        running
+            .proxy_rejections()
+            .by_reason()
+            .find(|(name, _)| *name == reason)
+            .map(|(_, count)| count)
+            .unwrap_or_else(|| panic!("no rejection reason {reason:?}"))
+    }
+
     /// Wait (at most `within`) until the server has no connection open;
     /// returns how many were still open when it gave up (0 on success).
     pub fn await_no_connections(&self, within: Duration) -> usize {

@@ -25,8 +25,11 @@
 //! driver, and the plain-TCP path costs what it did before the seam.
 //! A transport may also have read bytes before HTTP starts (a PROXY
 //! header's tail, bytes that arrived with a handshake's last flight): they
-//! travel with it in [`Accepted`] and are served first.
+//! travel with it in [`Accepted`] and are served first. The PROXY
+//! preamble (`proxy.rs`) is such a step: it reads the header from any
+//! transport and hands the connection on with its client's address.
 
+pub mod proxy;
 mod tcp;
 
 pub use tcp::PlainTcp;
@@ -97,10 +100,16 @@ pub trait Transport: Send + 'static {
 }
 
 /// A connection as the listener hands it to the driver: its transport,
-/// its peer, and the bytes already read from it before HTTP starts.
+/// its peer, whom it speaks for, and the bytes already read from it before
+/// HTTP starts.
 pub struct Accepted<T> {
     pub transport: T,
+    /// The socket's peer (a load balancer, behind one).
     pub peer: SocketAddr,
+    /// The client the connection is from: a PROXY header's source address,
+    /// or else `peer`. What the access log names, unless a request's
+    /// forwarded field names someone else (see `client_address`).
+    pub client: SocketAddr,
     /// Read before the first request (empty for plain TCP): the driver
     /// parses them before it reads the transport.
     pub preread: BytesMut,
