@@ -63,8 +63,10 @@ pub struct Server {
     lowered_cap: Option<LoweredCap>,
     trigger: ShutdownTrigger,
     signal: ShutdownSignal,
-    /// The site listeners' shared connection cap.
+    /// The site listeners' shared connection cap, and their open
+    /// connections.
     site_slots: Arc<Semaphore>,
+    site_connections: Arc<ConnectionTracker>,
     metrics: Arc<Metrics>,
 }
 
@@ -92,7 +94,8 @@ pub struct RunningServer {
     trigger: ShutdownTrigger,
     workers: Vec<JoinHandle<()>>,
     log_writer: LogWriter,
-    tracker: Arc<ConnectionTracker>,
+    /// Open connections: the site's, then the admin listener's.
+    trackers: [Arc<ConnectionTracker>; 2],
     metrics: Arc<Metrics>,
     drain_delay: Duration,
 }
@@ -125,9 +128,10 @@ impl Server {
         config.max_connections = max_connections;
         let (trigger, signal) = shutdown_channel();
         let site_slots = Arc::new(Semaphore::new(max_connections));
+        let site_connections = Arc::new(ConnectionTracker::default());
         let metrics = Arc::new(Metrics::new(
             config.workers,
-            Arc::clone(&site_slots),
+            Arc::clone(&site_connections),
             max_connections,
             signal.clone(),
         ));
@@ -145,6 +149,7 @@ impl Server {
             trigger,
             signal,
             site_slots,
+            site_connections,
             metrics,
         }
     }
@@ -227,8 +232,12 @@ impl Server {
         let (log, log_writer) = AccessLog::start(log_sink);
         self.metrics.report_access_log(log.clone());
         let admin_slots = Arc::new(Semaphore::new(admin::ADMIN_MAX_CONNECTIONS));
+        let admin_connections = Arc::new(ConnectionTracker::default());
         let log_admin = self.config.balancer.admin_access_log;
-        let tracker = Arc::new(ConnectionTracker::default());
+        let trackers = [
+            Arc::clone(&self.site_connections),
+            Arc::clone(&admin_connections),
+        ];
         let mut workers = Vec::with_capacity(self.config.workers);
         for index in 0..self.config.workers {
             // Each worker its own contexts, so that each counts into its
@@ -243,17 +252,22 @@ impl Server {
                     log: (site || log_admin).then(|| log.clone()),
                     metrics: site.then(|| Arc::clone(&worker_metrics)),
                 };
+                let (slots, tracker) = if site {
+                    (&self.site_slots, &self.site_connections)
+                } else {
+                    (&admin_slots, &admin_connections)
+                };
                 let acceptor = Acceptor {
                     context: Arc::new(context),
-                    slots: Arc::clone(if site { &self.site_slots } else { &admin_slots }),
-                    tracker: Arc::clone(&tracker),
+                    slots: Arc::clone(slots),
+                    tracker: Arc::clone(tracker),
                     shutdown: self.signal.clone(),
                 };
                 acceptors.push((served.listener.try_clone_socket()?, acceptor));
             }
             let worker = Worker {
                 acceptors,
-                tracker: Arc::clone(&tracker),
+                trackers: trackers.clone(),
                 grace: self.config.timeouts.shutdown_grace,
                 service_counters,
             };
@@ -267,7 +281,7 @@ impl Server {
             trigger: self.trigger,
             workers,
             log_writer,
-            tracker,
+            trackers,
             metrics: self.metrics,
             drain_delay: self.config.balancer.drain_delay,
         })
@@ -329,10 +343,10 @@ impl RunningServer {
     }
 
     /// How many connections are open right now (accepted and not yet
-    /// closed), across every worker. For tests and monitoring: it moves as
-    /// clients come and go.
+    /// closed), across every worker and listener. For tests and
+    /// monitoring: it moves as clients come and go.
     pub fn open_connections(&self) -> usize {
-        self.tracker.open_count()
+        self.trackers.iter().map(|t| t.open_count()).sum()
     }
 
     /// Start draining: `/readyz` answers 503 from now on, and every
@@ -367,7 +381,8 @@ impl RunningServer {
 /// listener.
 struct Worker {
     acceptors: Vec<(std::net::TcpListener, Acceptor)>,
-    tracker: Arc<ConnectionTracker>,
+    /// Open connections, the site's and the admin listener's.
+    trackers: [Arc<ConnectionTracker>; 2],
     grace: Duration,
     /// What services on this thread count (`service::counters`).
     service_counters: Arc<crate::service::counters::ServiceCounters>,
@@ -404,7 +419,9 @@ impl Worker {
             for acceptor in accepting {
                 let _ = acceptor.await;
             }
-            let _ = tokio::time::timeout(self.grace, self.tracker.all_closed()).await;
+            let [site, admin] = &self.trackers;
+            let all_closed = async { tokio::join!(site.all_closed(), admin.all_closed()) };
+            let _ = tokio::time::timeout(self.grace, all_closed).await;
         });
         // Dropping the runtime cancels connections still open after the
         // grace period, closing their sockets.

@@ -21,13 +21,12 @@ pub mod exposition;
 pub mod process;
 
 use super::access_log::AccessLog;
-use super::shutdown::{Phase, ShutdownSignal};
+use super::shutdown::{ConnectionTracker, Phase, ShutdownSignal};
 use crate::proto::Method;
 pub use crate::service::counters::OwnedCounter;
 use crate::service::counters::ServiceCounters;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 /// Methods as labelled, indexed by `Method as usize`: the standard methods
 /// (RFC 9110 §9 and PATCH), and `OTHER` for any other token.
@@ -229,8 +228,8 @@ pub enum Readiness {
 pub struct Metrics {
     workers: Vec<Arc<WorkerMetrics>>,
     services: Vec<Arc<ServiceCounters>>,
-    /// The site's connection slots: taken slots are its open connections.
-    site_slots: Arc<Semaphore>,
+    /// The site's open connections.
+    site_connections: Arc<ConnectionTracker>,
     max_connections: usize,
     phase: ShutdownSignal,
     access_log: OnceLock<AccessLog>,
@@ -238,18 +237,18 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Counters for `workers` workers, reading the site's connection slots
-    /// (`max_connections` of them) and the shutdown phase.
+    /// Counters for `workers` workers, reading the site's open connections
+    /// (at most `max_connections`) and the shutdown phase.
     pub fn new(
         workers: usize,
-        site_slots: Arc<Semaphore>,
+        site_connections: Arc<ConnectionTracker>,
         max_connections: usize,
         phase: ShutdownSignal,
     ) -> Metrics {
         Metrics {
             workers: (0..workers).map(|_| Arc::default()).collect(),
             services: (0..workers).map(|_| Arc::default()).collect(),
-            site_slots,
+            site_connections,
             max_connections,
             phase,
             access_log: OnceLock::new(),
@@ -280,7 +279,7 @@ impl Metrics {
     pub fn readiness(&self) -> Readiness {
         if self.phase.phase() != Phase::Serving {
             Readiness::Draining
-        } else if self.site_slots.available_permits() == 0 {
+        } else if self.site_connections.open_count() >= self.max_connections {
             Readiness::AtConnectionCap
         } else {
             Readiness::Ready
@@ -296,10 +295,7 @@ impl Metrics {
             readiness: self.readiness(),
             draining: self.phase.phase() != Phase::Serving,
             max_connections: self.max_connections as u64,
-            connections_open: self
-                .max_connections
-                .saturating_sub(self.site_slots.available_permits())
-                as u64,
+            connections_open: self.site_connections.open_count() as u64,
             log_lines_dropped: self.access_log.get().map_or(0, AccessLog::dropped_lines),
             ..Snapshot::default()
         };
@@ -426,8 +422,8 @@ mod tests {
     #[test]
     fn a_snapshot_sums_workers_and_its_inf_bucket_is_the_count() {
         let (trigger, signal) = shutdown_channel();
-        let slots = Arc::new(Semaphore::new(4));
-        let metrics = Metrics::new(2, Arc::clone(&slots), 4, signal);
+        let site = Arc::new(ConnectionTracker::default());
+        let metrics = Metrics::new(2, Arc::clone(&site), 4, signal);
         let (first, _) = metrics.worker(0);
         let (second, _) = metrics.worker(1);
         first.count_response(Some(Method::Get), 200, Duration::from_micros(30), 100);
@@ -436,7 +432,7 @@ mod tests {
         first.start_exchange();
         first.start_exchange();
         first.finish_exchange();
-        let _held = slots.try_acquire_many(4).unwrap();
+        let _open: Vec<_> = (0..4).map(|_| site.open()).collect();
         let snapshot = metrics.snapshot();
         assert_eq!(
             snapshot.requests,
