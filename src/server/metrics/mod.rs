@@ -450,4 +450,38 @@ mod tests {
         trigger.drain();
         assert_eq!(metrics.readiness(), Readiness::Draining);
     }
+
+    /// The hooks left for other code: the hot cache counts through
+    /// `service::counters` on a worker thread, the PROXY preamble reports
+    /// through `ProxyRejectionCounts`; a scrape sees both.
+    #[test]
+    fn hot_cache_and_proxy_counts_reach_the_snapshot() {
+        struct Rejections;
+        impl ProxyRejectionCounts for Rejections {
+            fn visit(&self, visit: &mut dyn FnMut(&'static str, u64)) {
+                visit("untrusted", 3);
+                visit("malformed", 0);
+            }
+        }
+        let (_trigger, signal) = shutdown_channel();
+        let site = Arc::new(ConnectionTracker::default());
+        let metrics = Metrics::new(2, site, 4, signal);
+        assert_eq!(metrics.snapshot().proxy_rejections, vec![]);
+        let (_, services) = metrics.worker(1);
+        std::thread::spawn(move || {
+            crate::service::counters::install(services);
+            crate::service::counters::count_hot_cache_hit();
+            crate::service::counters::count_hot_cache_hit();
+            crate::service::counters::count_hot_cache_miss();
+        })
+        .join()
+        .unwrap();
+        metrics.report_proxy_rejections(Arc::new(Rejections));
+        let snapshot = metrics.snapshot();
+        assert_eq!((snapshot.hot_cache_hits, snapshot.hot_cache_misses), (2, 1));
+        assert_eq!(
+            snapshot.proxy_rejections,
+            vec![("untrusted", 3), ("malformed", 0)]
+        );
+    }
 }
