@@ -86,6 +86,13 @@ pub fn install(counters: Arc<ServiceCounters>) {
     });
 }
 
+// TODO(lead, after the hot-cache refactor merges): in
+// `StaticFiles::serve_cached` (static_files/hot_cache.rs), call
+// `crate::service::counters::count_hot_cache_hit();` just before
+// `return hit;`, and `crate::service::counters::count_hot_cache_miss();`
+// just before `let response = self.serve(head);`. Until then both
+// counters stay at zero.
+
 /// The hot cache answered a request.
 #[inline]
 pub fn count_hot_cache_hit() {

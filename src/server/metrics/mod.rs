@@ -203,8 +203,13 @@ impl WorkerMetrics {
 
 /// Where PROXY-protocol rejections are counted, by reason. The PROXY
 /// preamble code implements it on its own counters and hands it over with
-/// [`Metrics::report_proxy_rejections`]; until it does, the family has no
-/// samples.
+/// [`Metrics::report_proxy_rejections`] (reachable as
+/// `Server::metrics()`); until it does, the family has no samples.
+///
+/// TODO(lead, after the PROXY-protocol work merges): implement this trait
+/// on its per-reason counter struct and call
+/// `server.metrics().report_proxy_rejections(Arc::clone(&counts))` where
+/// that struct is created.
 pub trait ProxyRejectionCounts: Send + Sync {
     /// Call `visit` once per reason, always the same reasons in the same
     /// order, each a fixed lowercase name (`[a-z_]+`, never from the peer),
