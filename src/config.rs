@@ -99,7 +99,65 @@ pub struct Config {
     /// Behind proxies: PROXY protocol, who is trusted, the real-IP field
     /// (see [`ClientAddressPolicy`]). Default: the socket's peer is the client.
     pub client_address: ClientAddressPolicy,
+    /// The admin listener and the drain on SIGTERM; see [`BalancerOptions`].
+    pub balancer: BalancerOptions,
 }
+
+// ---- Behind a load balancer: the admin listener and the drain (issue 13).
+
+/// Working behind a load balancer: where health and metrics are served,
+/// and how long a stopping server keeps serving while the balancer notices.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BalancerOptions {
+    /// `--admin ADDR:PORT`: a second listener answering `/livez`, `/readyz`
+    /// and `/metrics` only, with its own small connection cap, never behind
+    /// the PROXY protocol. Default: none.
+    pub admin: Option<SocketAddr>,
+    /// `--admin-access-log`: log the admin listener's requests too.
+    /// Default: off (probes every second would drown the site's lines).
+    pub admin_access_log: bool,
+    /// `--drain-delay SECONDS`: after SIGTERM or SIGINT, how long `/readyz`
+    /// answers 503 while the server still accepts and answers (each response
+    /// with `Connection: close`), before it stops accepting and finishes
+    /// in-flight requests within [`Timeouts::shutdown_grace`]. Set it above
+    /// the time the balancer takes to mark the instance down (HAProxy:
+    /// `inter` × `fall`). Default 0: stop accepting at once.
+    pub drain_delay: Duration,
+}
+
+/// The flags of [`BalancerOptions`], flattened into [`Cli`].
+#[derive(Debug, Clone, clap::Args)]
+pub struct BalancerFlags {
+    /// Serve /livez, /readyz and /metrics on ADDR:PORT (a second listener,
+    /// never behind the PROXY protocol) [default: off]
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub admin: Option<SocketAddr>,
+    /// Write access-log lines for the admin listener's requests too
+    #[arg(long)]
+    pub admin_access_log: bool,
+    /// Seconds to keep accepting and answering (with Connection: close)
+    /// after SIGTERM/SIGINT while /readyz says 503, before stopping
+    #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
+    pub drain_delay: f64,
+}
+
+impl BalancerFlags {
+    fn into_options(self) -> Result<BalancerOptions, ConfigError> {
+        let drain_delay = Duration::try_from_secs_f64(self.drain_delay).map_err(|_| {
+            ConfigError(format!(
+                "--drain-delay must be zero or a positive number of seconds, got {}",
+                self.drain_delay
+            ))
+        })?;
+        Ok(BalancerOptions {
+            admin: self.admin,
+            admin_access_log: self.admin_access_log,
+            drain_delay,
+        })
+    }
+}
+
+// ---- End of the load-balancer block.
 
 impl Config {
     /// A configuration with every default, serving `root` on `addr`.
@@ -115,6 +173,7 @@ impl Config {
             static_files: StaticOptions::default(),
             response_policy: ResponsePolicy::default(),
             client_address: ClientAddressPolicy::default(),
+            balancer: BalancerOptions::default(),
         }
     }
 }
@@ -238,6 +297,9 @@ pub struct Cli {
     /// address in this field that is not a trusted proxy [default: off]
     #[arg(long, value_name = "x-forwarded-for|forwarded")]
     pub real_ip_header: Option<ForwardingField>,
+    /// The admin listener and the drain (issue 13).
+    #[command(flatten)]
+    pub balancer: BalancerFlags,
 }
 
 /// A configuration mistake, reported as one line on stderr.
@@ -315,6 +377,7 @@ impl Cli {
                 extra_fields: self.headers,
                 cors: self.cors,
             },
+            balancer: self.balancer.into_options()?,
         })
     }
 }

@@ -2,6 +2,7 @@
 
 use clap::error::ErrorKind;
 use clap::Parser;
+use httpserver::server::Ending;
 use httpserver::{Cli, Listener, Server};
 use std::io::Write;
 use std::process::ExitCode;
@@ -26,7 +27,12 @@ fn main() -> ExitCode {
         return ExitCode::from(USAGE_ERROR);
     }
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Ending::Stopped) => ExitCode::SUCCESS,
+        Ok(Ending::Interrupted(signal)) => {
+            eprintln!("httpserver: second signal; exiting without finishing requests");
+            // The shell's convention for "killed by this signal".
+            ExitCode::from(u8::try_from(128 + signal).unwrap_or(u8::MAX))
+        }
         Err(message) => {
             eprintln!("httpserver: {message}");
             ExitCode::FAILURE
@@ -42,23 +48,35 @@ fn first_line_of(e: &clap::Error) -> String {
     format!("{line} (see --help)")
 }
 
-fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+fn run(cli: Cli) -> Result<Ending, Box<dyn std::error::Error + Send + Sync>> {
     let config = cli.into_config()?;
-    // What the server serves, listener by listener: the site on --port.
+    // What the server serves, listener by listener: the site on --port,
+    // health and metrics on --admin.
     let site = httpserver::site(&config)?;
     let listener = Listener::bind(config.addr, config.timeouts.defer_accept)?
         .with_proxy_protocol(config.client_address.proxy_protocol);
-    let server = Server::new(config, vec![(listener, site)]);
+    // Never behind the PROXY protocol: probes come from the balancer itself.
+    let admin = match config.balancer.admin {
+        Some(addr) => Some(Listener::bind(addr, std::time::Duration::ZERO)?),
+        None => None,
+    };
+    let mut server = Server::new(config, vec![(listener, site)]);
+    if let Some(admin) = admin {
+        server = server.with_admin(admin);
+    }
     if let Some(lowered) = server.lowered_connection_cap() {
         eprintln!("httpserver: {lowered}");
     }
-    server.run_until_signal(|server| {
+    let ending = server.run_until_signal(|server| {
         println!("Server listening on :{}", server.local_addr().port());
+        if let Some(admin) = server.admin_addr() {
+            println!("Admin listening on {admin}");
+        }
         println!(
             "Cache policy: {}",
             server.config().static_files.cache.describe()
         );
         let _ = std::io::stdout().flush();
     })?;
-    Ok(())
+    Ok(ending)
 }

@@ -2,6 +2,8 @@
 
 mod support;
 
+#[path = "integration/admin.rs"]
+mod admin;
 #[path = "integration/caching.rs"]
 mod caching;
 #[path = "integration/cli.rs"]
@@ -10,6 +12,8 @@ mod cli;
 mod conditional;
 #[path = "integration/connection.rs"]
 mod connection;
+#[path = "integration/drain.rs"]
+mod drain;
 #[path = "integration/echo.rs"]
 mod echo;
 #[path = "integration/file_faults.rs"]

@@ -17,6 +17,7 @@ use super::client_address::ClientAddress;
 use crate::proto::response::encode_decimal;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -134,6 +135,9 @@ struct Pending {
 struct Shared {
     pending: Mutex<Pending>,
     wake: Condvar,
+    /// Every line dropped since the start, for `/metrics`; written under
+    /// the `pending` lock.
+    dropped_total: AtomicU64,
 }
 
 /// A handle to the access log; clone it freely.
@@ -154,6 +158,7 @@ impl AccessLog {
         let shared = Arc::new(Shared {
             pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
+            dropped_total: AtomicU64::new(0),
         });
         let writer_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
@@ -180,6 +185,7 @@ impl AccessLog {
             .unwrap_or_else(|e| e.into_inner());
         if pending.lines.len() >= MAX_PENDING_BYTES {
             pending.dropped += 1;
+            self.shared.dropped_total.fetch_add(1, Ordering::Relaxed);
             return;
         }
         let before = pending.lines.len();
@@ -191,6 +197,14 @@ impl AccessLog {
         if before == 0 || crossed {
             self.shared.wake.notify_one();
         }
+    }
+}
+
+impl AccessLog {
+    /// How many lines were dropped since the log started because its
+    /// output fell behind.
+    pub fn dropped_lines(&self) -> u64 {
+        self.shared.dropped_total.load(Ordering::Relaxed)
     }
 }
 

@@ -9,6 +9,7 @@
 use super::access_log::{AccessLog, LogRecord};
 use super::client_address::ClientAddress;
 use super::clock;
+use super::metrics::WorkerMetrics;
 use super::shutdown::ShutdownSignal;
 use super::transmit::{coalesced_len, send_response};
 use super::transport::{self, Accepted, Transport};
@@ -57,12 +58,17 @@ const LINGER_STALL: Duration = Duration::from_secs(2);
 /// megabytes is discarded in a few hundred reads, not a thousand.
 const LINGER_READ_BYTES: usize = 64 * 1024;
 
-/// What every connection shares.
+/// What every connection of one listener on one worker shares.
 pub struct ConnectionContext {
     pub config: Arc<Config>,
     /// What this connection's listener serves.
     pub service: Arc<Router>,
-    pub log: AccessLog,
+    /// Where its responses are logged; `None`: not logged (the admin
+    /// listener, by default).
+    pub log: Option<AccessLog>,
+    /// The worker's counters, written only from its thread; `None`: not
+    /// counted (the admin listener).
+    pub metrics: Option<Arc<WorkerMetrics>>,
 }
 
 /// How waiting for a head (or a body) ended, when it did not end in bytes.
@@ -212,7 +218,13 @@ impl<T: Transport> Connection<T> {
             Ok(head) => head,
             Err(failure) => return self.fail(failure, None, started).await,
         };
+        if let Some(metrics) = &self.context.metrics {
+            metrics.start_exchange();
+        }
         let persistence = self.answer(&head, started).await;
+        if let Some(metrics) = &self.context.metrics {
+            metrics.finish_exchange();
+        }
         self.head_buffers = head.into_buffers();
         persistence
     }
@@ -273,10 +285,11 @@ impl<T: Transport> Connection<T> {
         } else {
             self.plan_drain(framing, expect, &mut decoder)
         };
-        // Once shutdown begins, a connection answers the requests it has
-        // already received (pipelined before the client could know) and no
-        // more; `announced_persistence` weighs that against the body.
-        let admission = if self.shutdown.is_triggered() {
+        // Once draining or shutdown begins, a connection answers the
+        // requests it has already received (pipelined before the client
+        // could know) and no more, so that its client moves to another
+        // instance; `announced_persistence` weighs that against the body.
+        let admission = if self.shutdown.is_closing() {
             Admission::Closing {
                 next_head_received: self.has_received_next_head(),
             }
@@ -466,20 +479,27 @@ impl<T: Transport> Connection<T> {
             persistence != Persistence::KeepAlive,
         )
         .await;
-        let policy = &self.context.config.client_address;
-        let client = match head {
-            Some(head) => policy.request_client(self.client, head),
-            None => ClientAddress::from(self.client),
-        };
-        self.context.log.record(&LogRecord {
-            time: clock::log_time_now(),
-            peer: self.peer,
-            client,
-            request: head.map(|h| (h.method_bytes(), h.target())),
-            status,
-            duration: started.elapsed(),
-            bytes_sent: transmitted.bytes_sent,
-        });
+        let duration = started.elapsed();
+        if let Some(metrics) = &self.context.metrics {
+            let method = head.map(RequestHead::method);
+            metrics.count_response(method, status, duration, transmitted.bytes_sent);
+        }
+        if let Some(log) = &self.context.log {
+            let policy = &self.context.config.client_address;
+            let client = match head {
+                Some(head) => policy.request_client(self.client, head),
+                None => ClientAddress::from(self.client),
+            };
+            log.record(&LogRecord {
+                time: clock::log_time_now(),
+                peer: self.peer,
+                client,
+                request: head.map(|h| (h.method_bytes(), h.target())),
+                status,
+                duration,
+                bytes_sent: transmitted.bytes_sent,
+            });
+        }
         transmitted.result
     }
 
@@ -576,7 +596,8 @@ mod tests {
                     .with_route(Method::Post, "/echo", crate::service::echo::echo)
                     .with_static_files(files),
             ),
-            log,
+            log: Some(log),
+            metrics: None,
         };
         (root, Arc::new(context), sink, writer)
     }

@@ -10,15 +10,22 @@
 //! SO_REUSEPORT listener per worker, on 2 cores with 2 workers it was as
 //! fast with keep-alive and faster for connection-per-request than the
 //! multi-threaded runtime, and within noise of SO_REUSEPORT, which would
-//! also need a probe to keep "address in use" for a second server); [`RunningServer::shutdown`] stops
+//! also need a probe to keep "address in use" for a second server); [`RunningServer::drain`]
+//! turns `/readyz` to 503 and closes each connection after its next
+//! response while still accepting; [`RunningServer::shutdown`] stops
 //! accepting, lets in-flight requests finish within the grace period, and
 //! closes idle connections.
+//!
+//! [`Server::with_admin`] adds the admin listener (`admin`): health,
+//! readiness and [`metrics`], counted per worker.
 
 pub mod access_log;
+pub mod admin;
 pub mod client_address;
 mod clock;
 mod connection;
 mod listener;
+pub mod metrics;
 mod parking;
 pub mod shutdown;
 mod transmit;
@@ -31,6 +38,7 @@ use crate::service::Router;
 use access_log::{AccessLog, LogWriter};
 use bytes::BytesMut;
 use connection::{serve_connection, ConnectionContext};
+use metrics::{Metrics, Readiness};
 use parking::{Parked, Parking};
 use shutdown::{
     shutdown_channel, ConnectionGuard, ConnectionTracker, ShutdownSignal, ShutdownTrigger,
@@ -52,10 +60,35 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// A bound server, not yet serving.
 pub struct Server {
     /// Each listener and the service it serves; never empty.
-    services: Vec<(Listener, Arc<Router>)>,
+    services: Vec<Served>,
     config: Arc<Config>,
     lowered_cap: Option<LoweredCap>,
     proxy_rejections: Arc<ProxyRejections>,
+    trigger: ShutdownTrigger,
+    signal: ShutdownSignal,
+    /// The site listeners' shared connection cap, and their open
+    /// connections.
+    site_slots: Arc<Semaphore>,
+    site_connections: Arc<ConnectionTracker>,
+    metrics: Arc<Metrics>,
+}
+
+/// One listener, what it serves, and in which role.
+struct Served {
+    listener: Listener,
+    router: Arc<Router>,
+    role: Role,
+}
+
+/// What a listener is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The application: counted in the metrics, access-logged, under the
+    /// shared connection cap.
+    Site,
+    /// Health and metrics: its own small cap, uncounted, logged only with
+    /// `--admin-access-log`.
+    Admin,
 }
 
 /// A serving server: its workers run until [`RunningServer::shutdown`].
@@ -64,8 +97,22 @@ pub struct RunningServer {
     trigger: ShutdownTrigger,
     workers: Vec<JoinHandle<()>>,
     log_writer: LogWriter,
-    tracker: Arc<ConnectionTracker>,
+    /// Open connections: the site's, then the admin listener's.
+    trackers: [Arc<ConnectionTracker>; 2],
+    metrics: Arc<Metrics>,
     proxy_rejections: Arc<ProxyRejections>,
+    drain_delay: Duration,
+}
+
+/// How [`Server::run_until_signal`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Drained and stopped: every request finished (or the grace period
+    /// ran out). Exit 0.
+    Stopped,
+    /// A second signal (its number) came before the drain was over: the
+    /// process should exit at once, non-zero.
+    Interrupted(i32),
 }
 
 impl Server {
@@ -83,39 +130,96 @@ impl Server {
         let (max_connections, lowered_cap) =
             listener::raise_open_file_limit(config.max_connections);
         config.max_connections = max_connections;
+        let (trigger, signal) = shutdown_channel();
+        let site_slots = Arc::new(Semaphore::new(max_connections));
+        let site_connections = Arc::new(ConnectionTracker::default());
+        let metrics = Arc::new(Metrics::new(
+            config.workers,
+            Arc::clone(&site_connections),
+            max_connections,
+            signal.clone(),
+        ));
+        let proxy_rejections = Arc::new(ProxyRejections::default());
+        metrics.report_proxy_rejections(Arc::clone(&proxy_rejections) as _);
         Server {
             services: services
                 .into_iter()
-                .map(|(listener, router)| (listener, Arc::new(router)))
+                .map(|(listener, router)| Served {
+                    listener,
+                    router: Arc::new(router),
+                    role: Role::Site,
+                })
                 .collect(),
             config: Arc::new(config),
             lowered_cap,
-            proxy_rejections: Arc::default(),
+            proxy_rejections,
+            trigger,
+            signal,
+            site_slots,
+            site_connections,
+            metrics,
         }
+    }
+
+    /// The same server, also answering `/livez`, `/readyz` and `/metrics`
+    /// ([`admin`]) on `listener`: its own small connection cap, its
+    /// requests neither counted in the metrics nor (unless
+    /// `--admin-access-log`) logged.
+    pub fn with_admin(mut self, listener: Listener) -> Server {
+        self.services.push(Served {
+            listener,
+            router: Arc::new(admin::router(Arc::clone(&self.metrics))),
+            role: Role::Admin,
+        });
+        self
+    }
+
+    /// What the metrics read; for the PROXY-protocol code to report its
+    /// rejections ([`Metrics::report_proxy_rejections`]).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// The site ([`crate::site`]: its routes and the root's files) on
     /// `config.addr`: checks the root, listens, and hands both to
     /// [`Server::new`].
+    /// With `config.balancer.admin`, the admin listener too.
     pub fn bind(config: Config) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
         let site = crate::site(&config)?;
         let listener = Listener::bind(config.addr, config.timeouts.defer_accept)?
             .with_proxy_protocol(config.client_address.proxy_protocol);
-        Ok(Server::new(config, vec![(listener, site)]))
+        let admin = match config.balancer.admin {
+            Some(addr) => Some(Listener::bind(addr, Duration::ZERO)?),
+            None => None,
+        };
+        let server = Server::new(config, vec![(listener, site)]);
+        Ok(match admin {
+            Some(admin) => server.with_admin(admin),
+            None => server,
+        })
     }
 
     /// The address the first listener actually bound (with the real port
     /// when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
-        self.services[0].0.local_addr()
+        self.services[0].listener.local_addr()
     }
 
-    /// Every listener's address, in the order they were handed over.
+    /// Every listener's address, in the order they were handed over (the
+    /// admin listener last).
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.services
             .iter()
-            .map(|(listener, _)| listener.local_addr())
+            .map(|served| served.listener.local_addr())
             .collect()
+    }
+
+    /// The admin listener's address, if it has one.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.services
+            .iter()
+            .find(|served| served.role == Role::Admin)
+            .map(|served| served.listener.local_addr())
     }
 
     /// The configuration in force (after the connection cap was fitted under
@@ -141,24 +245,12 @@ impl Server {
     pub fn start(self, log_sink: Box<dyn Write + Send>) -> io::Result<RunningServer> {
         let local_addrs = self.local_addrs();
         let (log, log_writer) = AccessLog::start(log_sink);
-        let (trigger, signal) = shutdown_channel();
-        let contexts: Vec<Arc<ConnectionContext>> = self
-            .services
-            .iter()
-            .map(|(_, service)| {
-                Arc::new(ConnectionContext {
-                    config: Arc::clone(&self.config),
-                    service: Arc::clone(service),
-                    log: log.clone(),
-                })
-            })
-            .collect();
         // One per listener that requires a PROXY header, shared by workers.
         let preambles: Vec<Option<Arc<ProxyPreamble>>> = self
             .services
             .iter()
-            .map(|(listener, _)| {
-                listener.proxy_protocol().map(|versions| {
+            .map(|served| {
+                served.listener.proxy_protocol().map(|versions| {
                     Arc::new(ProxyPreamble::new(
                         versions,
                         self.config.client_address.trusted_proxies.clone(),
@@ -168,27 +260,47 @@ impl Server {
                 })
             })
             .collect();
-        let slots = Arc::new(Semaphore::new(self.config.max_connections));
-        let tracker = Arc::new(ConnectionTracker::default());
+        self.metrics.report_access_log(log.clone());
+        let admin_slots = Arc::new(Semaphore::new(admin::ADMIN_MAX_CONNECTIONS));
+        let admin_connections = Arc::new(ConnectionTracker::default());
+        let log_admin = self.config.balancer.admin_access_log;
+        let trackers = [
+            Arc::clone(&self.site_connections),
+            Arc::clone(&admin_connections),
+        ];
         let mut workers = Vec::with_capacity(self.config.workers);
         for index in 0..self.config.workers {
+            // Each worker its own contexts, so that each counts into its
+            // own block of metrics.
+            let (worker_metrics, service_counters) = self.metrics.worker(index);
             let mut acceptors = Vec::with_capacity(self.services.len());
-            for (((listener, _), context), proxy) in
-                self.services.iter().zip(&contexts).zip(&preambles)
-            {
-                let acceptor = Acceptor {
-                    context: Arc::clone(context),
-                    proxy: proxy.clone(),
-                    slots: Arc::clone(&slots),
-                    tracker: Arc::clone(&tracker),
-                    shutdown: signal.clone(),
+            for (served, proxy) in self.services.iter().zip(&preambles) {
+                let site = served.role == Role::Site;
+                let context = ConnectionContext {
+                    config: Arc::clone(&self.config),
+                    service: Arc::clone(&served.router),
+                    log: (site || log_admin).then(|| log.clone()),
+                    metrics: site.then(|| Arc::clone(&worker_metrics)),
                 };
-                acceptors.push((listener.try_clone_socket()?, acceptor));
+                let (slots, tracker) = if site {
+                    (&self.site_slots, &self.site_connections)
+                } else {
+                    (&admin_slots, &admin_connections)
+                };
+                let acceptor = Acceptor {
+                    context: Arc::new(context),
+                    proxy: proxy.clone(),
+                    slots: Arc::clone(slots),
+                    tracker: Arc::clone(tracker),
+                    shutdown: self.signal.clone(),
+                };
+                acceptors.push((served.listener.try_clone_socket()?, acceptor));
             }
             let worker = Worker {
                 acceptors,
-                tracker: Arc::clone(&tracker),
+                trackers: trackers.clone(),
                 grace: self.config.timeouts.shutdown_grace,
+                service_counters,
             };
             let handle = std::thread::Builder::new()
                 .name(format!("worker-{index}"))
@@ -197,24 +309,28 @@ impl Server {
         }
         Ok(RunningServer {
             local_addrs,
-            trigger,
+            trigger: self.trigger,
             workers,
             log_writer,
-            tracker,
+            trackers,
+            metrics: self.metrics,
+            drain_delay: self.config.balancer.drain_delay,
             proxy_rejections: self.proxy_rejections,
         })
     }
 
-    /// Serve with the access log on stdout until SIGINT or SIGTERM, then shut
-    /// down gracefully. `announce` runs once the signal handlers are in
+    /// Serve with the access log on stdout until SIGINT or SIGTERM, then
+    /// drain for `--drain-delay` and shut down gracefully. A second signal
+    /// before the end returns [`Ending::Interrupted`] at once, without
+    /// waiting for anything. `announce` runs once the signal handlers are in
     /// place, so a signal sent by whoever reads the announcement is never
     /// lost to the default action (which would kill the process outright).
-    pub fn run_until_signal(self, announce: impl FnOnce(&Server)) -> io::Result<()> {
+    pub fn run_until_signal(self, announce: impl FnOnce(&Server)) -> io::Result<Ending> {
         use tokio::signal::unix::{signal, SignalKind};
         let signals = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let (mut interrupt, mut terminate) = signals.block_on(async {
+        let (interrupt, terminate) = signals.block_on(async {
             Ok::<_, io::Error>((
                 signal(SignalKind::interrupt())?,
                 signal(SignalKind::terminate())?,
@@ -222,14 +338,28 @@ impl Server {
         })?;
         announce(&self);
         let running = self.start(Box::new(io::stdout()))?;
-        signals.block_on(async {
+        signals.block_on(async move {
+            let signals = &mut (interrupt, terminate);
+            next_signal(signals).await;
+            running.drain();
             tokio::select! {
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => {}
+                () = tokio::time::sleep(running.drain_delay) => {}
+                signal = next_signal(signals) => return Ok(Ending::Interrupted(signal)),
             }
-        });
-        running.shutdown();
-        Ok(())
+            // Stopping blocks on the workers: on a thread of its own, so
+            // that a second signal is still heard.
+            let (stopped, done) = tokio::sync::oneshot::channel();
+            std::thread::Builder::new()
+                .name("shutdown".into())
+                .spawn(move || {
+                    running.shutdown();
+                    let _ = stopped.send(());
+                })?;
+            tokio::select! {
+                _ = done => Ok(Ending::Stopped),
+                signal = next_signal(signals) => Ok(Ending::Interrupted(signal)),
+            }
+        })
     }
 }
 
@@ -245,10 +375,27 @@ impl RunningServer {
     }
 
     /// How many connections are open right now (accepted and not yet
-    /// closed), across every worker. For tests and monitoring: it moves as
-    /// clients come and go.
+    /// closed), across every worker and listener. For tests and
+    /// monitoring: it moves as clients come and go.
     pub fn open_connections(&self) -> usize {
-        self.tracker.open_count()
+        self.trackers.iter().map(|t| t.open_count()).sum()
+    }
+
+    /// Start draining: `/readyz` answers 503 from now on, and every
+    /// response announces `Connection: close`, while the listeners still
+    /// accept and answer. [`RunningServer::shutdown`] ends it.
+    pub fn drain(&self) {
+        self.trigger.drain();
+    }
+
+    /// What `/readyz` would answer now.
+    pub fn readiness(&self) -> Readiness {
+        self.metrics.readiness()
+    }
+
+    /// What the metrics read.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Connections closed before HTTP for want of a valid PROXY header from
@@ -272,8 +419,11 @@ impl RunningServer {
 /// listener.
 struct Worker {
     acceptors: Vec<(std::net::TcpListener, Acceptor)>,
-    tracker: Arc<ConnectionTracker>,
+    /// Open connections, the site's and the admin listener's.
+    trackers: [Arc<ConnectionTracker>; 2],
     grace: Duration,
+    /// What services on this thread count (`service::counters`).
+    service_counters: Arc<crate::service::counters::ServiceCounters>,
 }
 
 /// One listener in one worker: accepts its connections and serves them
@@ -289,6 +439,7 @@ struct Acceptor {
 
 impl Worker {
     fn run(self) {
+        crate::service::counters::install(self.service_counters);
         let runtime = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -308,7 +459,9 @@ impl Worker {
             for acceptor in accepting {
                 let _ = acceptor.await;
             }
-            let _ = tokio::time::timeout(self.grace, self.tracker.all_closed()).await;
+            let [site, admin] = &self.trackers;
+            let all_closed = async { tokio::join!(site.all_closed(), admin.all_closed()) };
+            let _ = tokio::time::timeout(self.grace, all_closed).await;
         });
         // Dropping the runtime cancels connections still open after the
         // grace period, closing their sockets.
@@ -379,6 +532,9 @@ impl Acceptor {
                 }
             }
             // TCP_NODELAY comes from the listener (see listener::bind).
+            if let Some(metrics) = &self.context.metrics {
+                metrics.count_accepted();
+            }
             let hold = Hold {
                 _slot: slot,
                 _guard: self.tracker.open(),
@@ -459,6 +615,16 @@ impl Acceptor {
 struct Hold {
     _slot: OwnedSemaphorePermit,
     _guard: ConnectionGuard,
+}
+
+/// The number of the next SIGINT or SIGTERM to arrive.
+async fn next_signal(
+    (interrupt, terminate): &mut (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
+) -> i32 {
+    tokio::select! {
+        _ = interrupt.recv() => rustix::process::Signal::INT.as_raw(),
+        _ = terminate.recv() => rustix::process::Signal::TERM.as_raw(),
+    }
 }
 
 fn is_out_of_descriptors(e: &io::Error) -> bool {

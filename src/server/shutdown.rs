@@ -1,46 +1,94 @@
-//! Graceful shutdown: a signal every task can watch, and a count of open
-//! connections the workers wait on, bounded by the grace period.
+//! Graceful shutdown: a phase every task can read (serving, draining,
+//! stopping), a signal tasks can wait on, and a count of open connections
+//! the workers wait on, bounded by the grace period.
+//!
+//! Draining comes first when a balancer needs time to notice: readiness
+//! reports 503 and every response announces `Connection: close`, but the
+//! listeners still accept. Stopping ends accepting, closes idle connections
+//! and lets in-flight requests finish.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::{watch, Notify};
 
-/// Fires once, when the server should stop accepting and drain.
+/// Where the server is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Phase {
+    /// Accepting and keeping connections alive.
+    Serving = 0,
+    /// Still accepting and answering, but telling balancers (`/readyz`) and
+    /// clients (`Connection: close`) to go elsewhere.
+    Draining = 1,
+    /// No longer accepting: in-flight requests finish, then the workers end.
+    Stopping = 2,
+}
+
+/// Reads the phase, and resolves when stopping begins.
 #[derive(Clone)]
 pub struct ShutdownSignal {
+    /// The phase, read on every request with one plain load: cheaper than
+    /// the watch channel's lock.
+    phase: Arc<AtomicU8>,
     receiver: watch::Receiver<bool>,
 }
 
-/// Triggers a [`ShutdownSignal`].
+/// Moves the phase forward.
 #[derive(Clone)]
 pub struct ShutdownTrigger {
+    phase: Arc<AtomicU8>,
     sender: Arc<watch::Sender<bool>>,
 }
 
 /// A new trigger and the signal it fires.
 pub fn shutdown_channel() -> (ShutdownTrigger, ShutdownSignal) {
     let (sender, receiver) = watch::channel(false);
+    let phase = Arc::new(AtomicU8::new(Phase::Serving as u8));
     (
         ShutdownTrigger {
+            phase: Arc::clone(&phase),
             sender: Arc::new(sender),
         },
-        ShutdownSignal { receiver },
+        ShutdownSignal { phase, receiver },
     )
 }
 
 impl ShutdownTrigger {
+    /// Start draining (a no-op once draining or stopping).
+    pub fn drain(&self) {
+        self.phase
+            .fetch_max(Phase::Draining as u8, Ordering::Release);
+    }
+
+    /// Stop accepting: the signal fires.
     pub fn trigger(&self) {
+        self.phase.store(Phase::Stopping as u8, Ordering::Release);
         self.sender.send_replace(true);
     }
 }
 
 impl ShutdownSignal {
-    /// Whether shutdown has begun.
-    pub fn is_triggered(&self) -> bool {
-        *self.receiver.borrow()
+    /// The phase now.
+    pub fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Acquire) {
+            0 => Phase::Serving,
+            1 => Phase::Draining,
+            _ => Phase::Stopping,
+        }
     }
 
-    /// Resolves when shutdown begins (at once if it already has).
+    /// Whether stopping has begun.
+    pub fn is_triggered(&self) -> bool {
+        self.phase() == Phase::Stopping
+    }
+
+    /// Whether connections should close after their current exchange:
+    /// draining or stopping.
+    pub fn is_closing(&self) -> bool {
+        self.phase() != Phase::Serving
+    }
+
+    /// Resolves when stopping begins (at once if it already has).
     pub async fn triggered(&mut self) {
         // An error means every trigger is gone, which only happens when the
         // server itself is being torn down: treat it as shutdown too.

@@ -8,6 +8,7 @@
 //! listener can serve something else entirely.
 
 pub mod cors;
+pub mod counters;
 pub mod echo;
 pub mod extra_fields;
 pub mod methods;

@@ -12,6 +12,9 @@ fn server_trusting(
     proxy_protocol: Option<ProxyVersions>,
 ) -> TestServer {
     start_server(|config| {
+        // One worker: the log's lines are then in the order the requests
+        // were sent (each worker flushes its own batch of lines).
+        config.workers = 1;
         config.client_address = ClientAddressPolicy {
             proxy_protocol,
             trusted_proxies: trusted.parse().unwrap(),

@@ -22,6 +22,8 @@ pub const READ_DEADLINE: Duration = Duration::from_secs(5);
 pub struct TestServer {
     running: Option<RunningServer>,
     pub addr: SocketAddr,
+    /// The admin listener's address, when the configuration asked for one.
+    pub admin: Option<SocketAddr>,
     log: Arc<Mutex<Vec<u8>>>,
     pub root: tempfile::TempDir,
 }
@@ -53,6 +55,7 @@ pub fn start_server(configure: impl FnOnce(&mut Config)) -> TestServer {
     configure(&mut config);
     let server = Server::bind(config).unwrap();
     let addr = server.local_addr();
+    let admin = server.admin_addr();
     let log = Arc::new(Mutex::new(Vec::new()));
     let running = server
         .start(Box::new(SharedSink(Arc::clone(&log))))
@@ -60,6 +63,7 @@ pub fn start_server(configure: impl FnOnce(&mut Config)) -> TestServer {
     TestServer {
         running: Some(running),
         addr,
+        admin,
         log,
         root,
     }
@@ -120,6 +124,18 @@ impl TestServer {
             std::thread::sleep(Duration::from_millis(5));
         }
         true
+    }
+
+    /// Start draining, as the first SIGTERM does (see `RunningServer::drain`).
+    pub fn drain(&self) {
+        self.running.as_ref().expect("running").drain();
+    }
+
+    /// Send one request to the admin listener on a new connection.
+    pub fn admin_request(&self, raw: &[u8]) -> Response {
+        let mut client = Client::connect(self.admin.expect("an admin listener"));
+        client.send(raw);
+        client.response()
     }
 
     /// Stop the server (gracefully) and return the access log it wrote.

@@ -114,6 +114,14 @@ impl ProxyRejections {
     }
 }
 
+impl crate::server::metrics::ProxyRejectionCounts for ProxyRejections {
+    fn visit(&self, visit: &mut dyn FnMut(&'static str, u64)) {
+        for (reason, count) in self.by_reason() {
+            visit(reason, count);
+        }
+    }
+}
+
 impl ProxyPreamble {
     pub fn new(
         versions: ProxyVersions,

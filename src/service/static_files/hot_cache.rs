@@ -277,8 +277,10 @@ impl StaticFiles {
         let (key, slash) = (relative.as_str(), relative.has_trailing_slash());
         let root = self.root.as_fd();
         if let Some(hit) = self.hot_cache.lookup(root, key, slash, &asked) {
+            crate::service::counters::count_hot_cache_hit();
             return hit;
         }
+        crate::service::counters::count_hot_cache_miss();
         let (response, served) = self.serve_resolved(head, &asked, Ok(relative));
         match served {
             Served::Missing => self.hot_cache.offer_missing(root, key, slash, response),
@@ -861,6 +863,23 @@ mod tests {
             }
             assert_same_both_ways(&files, target, &fields);
         }
+    }
+
+    #[test]
+    fn issue_13_hits_and_misses_are_counted_for_the_metrics() {
+        let dir = browser_fixture();
+        let files = settled_files(dir.path());
+        // What a worker thread does as it starts; a test's thread is its own.
+        let counters = Arc::new(crate::service::counters::ServiceCounters::default());
+        crate::service::counters::install(Arc::clone(&counters));
+        let head = get("/app.js", &[]);
+        let _ = files.serve_cached(&head);
+        let _ = files.serve_cached(&head);
+        let _ = files.serve_cached(&head);
+        assert_eq!(
+            (counters.hot_cache_hits(), counters.hot_cache_misses()),
+            (2, 1)
+        );
     }
 
     #[test]
