@@ -117,3 +117,35 @@ fn issue_11_a_client_that_trickles_forever_is_cut_off_at_the_time_bound() {
     );
     assert_eq!(server.await_no_connections(READ_DEADLINE), 0);
 }
+
+#[test]
+fn issue_11_a_404_and_a_417_reach_clients_still_sending_their_bodies() {
+    let server = start_server(|_| {});
+    let length = 5_000_000;
+    for (head, status) in [
+        (
+            format!(
+                "PUT /missing/deep.bin HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n"
+            ),
+            405,
+        ),
+        (
+            format!("GET /missing.bin HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n"),
+            404,
+        ),
+        (
+            format!(
+                "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\n\
+                 Content-Length: {length}\r\n\r\n"
+            ),
+            417,
+        ),
+    ] {
+        let mut client = server.connect();
+        client.send(head.as_bytes());
+        write_whole_body(&mut client, &vec![b'x'; length]).expect("the server kept reading");
+        let response = client.response();
+        assert_eq!(response.status, status, "{head}");
+        assert!(client.is_closed_by_server(), "{head}");
+    }
+}
