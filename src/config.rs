@@ -21,6 +21,8 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod sources;
+
 /// Time limits, enforced by the connection driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timeouts {
@@ -300,6 +302,10 @@ pub struct Cli {
     /// The admin listener and the drain (issue 13).
     #[command(flatten)]
     pub balancer: BalancerFlags,
+    /// Where flag values come from: --config, --check-config,
+    /// --print-config (issue 14.3).
+    #[command(flatten)]
+    pub sources: sources::SourceFlags,
 }
 
 /// A configuration mistake, reported as one line on stderr.
@@ -423,4 +429,22 @@ impl Cli {
             real_ip_header: self.real_ip_header,
         })
     }
+}
+
+/// The listening addresses, checked together: the admin listener cannot
+/// share the site's address and port (certificates, when they exist, are
+/// checked beside them).
+pub fn check_addresses(config: &Config) -> Result<(), ConfigError> {
+    if let Some(admin) = config.balancer.admin {
+        let same_ip = admin.ip() == config.addr.ip()
+            || admin.ip().is_unspecified()
+            || config.addr.ip().is_unspecified();
+        if admin.port() != 0 && admin.port() == config.addr.port() && same_ip {
+            return Err(ConfigError(format!(
+                "--admin {admin} overlaps the site's address {}",
+                config.addr
+            )));
+        }
+    }
+    Ok(())
 }

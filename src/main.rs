@@ -1,7 +1,7 @@
 //! Flags → Config → server → exit code.
 
 use clap::error::ErrorKind;
-use clap::Parser;
+use httpserver::config::sources::{self, SourceError};
 use httpserver::server::Ending;
 use httpserver::{Cli, Listener, Server};
 use std::io::Write;
@@ -12,19 +12,35 @@ use std::process::ExitCode;
 const USAGE_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+    // Command line, then HTTPSERVER_* variables, then --config, then the
+    // defaults (issue 14.3).
+    let layered = match sources::parse(std::env::args_os()) {
+        Ok(layered) => layered,
+        Err(SourceError::Clap(e))
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) =>
+        {
             e.exit()
         }
-        Err(e) => {
+        Err(SourceError::Clap(e)) => {
             eprintln!("httpserver: {}", first_line_of(&e));
             return ExitCode::from(USAGE_ERROR);
         }
+        Err(SourceError::Source(message)) => {
+            eprintln!("httpserver: {message}");
+            return ExitCode::from(USAGE_ERROR);
+        }
     };
+    if layered.cli.sources.print_config {
+        print!("{}", layered.to_toml());
+        return ExitCode::SUCCESS;
+    }
+    let cli = layered.cli;
     if let Err(message) = cli.client_address_policy() {
         eprintln!("httpserver: {message} (see --help)");
         return ExitCode::from(USAGE_ERROR);
+    }
+    if cli.sources.check_config {
+        return check_config(cli);
     }
     match run(cli) {
         Ok(Ending::Stopped) => ExitCode::SUCCESS,
@@ -36,6 +52,28 @@ fn main() -> ExitCode {
         Err(message) => {
             eprintln!("httpserver: {message}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--check-config`: everything `run` checks before it binds, then exit
+/// 0 (valid) or 2 (not), serving nothing, like `nginx -t`.
+fn check_config(cli: Cli) -> ExitCode {
+    match cli.into_config().and_then(|config| {
+        httpserver::config::check_addresses(&config)?;
+        Ok(config)
+    }) {
+        Ok(config) => {
+            println!(
+                "httpserver: configuration is valid (root {}, listening on {})",
+                config.root.display(),
+                config.addr
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("httpserver: {e}");
+            ExitCode::from(USAGE_ERROR)
         }
     }
 }
