@@ -13,14 +13,16 @@
 //! counted and dropped, and the count is reported on stderr, rather than
 //! letting memory grow without bound or stalling the server.
 
-use super::client_address::ClientAddress;
-use crate::proto::response::encode_decimal;
-use std::io::Write;
-use std::net::{IpAddr, SocketAddr};
+mod format;
+
+use crate::diag;
+pub use format::{LogFormat, LogRecord, LogTime, RequestLine};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Lines waiting for the writer, in bytes, before new lines are dropped.
 pub const MAX_PENDING_BYTES: usize = 4 * 1024 * 1024;
@@ -32,97 +34,47 @@ pub const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
 /// Pending bytes that wake the writer before the interval is over.
 const FLUSH_BYTES: usize = 256 * 1024;
 
-/// What one log line says about one response.
-#[derive(Debug, Clone, Copy)]
-pub struct LogRecord<'a> {
-    /// Local time, `YYYY-MM-DD HH:MM:SS`.
-    pub time: [u8; 19],
-    /// The socket's peer: the client, or the load balancer in front of it.
-    /// Not in the line format; for diagnostics and metrics.
-    pub peer: SocketAddr,
-    /// Whom the request is from: the peer, a PROXY header's source, or the
-    /// address a trusted proxy's forwarded field names (whose port may be
-    /// unknown). The line names it.
-    pub client: ClientAddress,
-    /// The method and target as sent, or `None` when the request was rejected
-    /// before they could be read.
-    pub request: Option<(&'a [u8], &'a [u8])>,
-    pub status: u16,
-    pub duration: Duration,
-    /// The bytes of head and body that left for this response (fewer than
-    /// it has when the client went away). Not in today's line format; for
-    /// the formats that report it.
-    pub bytes_sent: u64,
+/// `--access-log`: where lines go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum LogDestination {
+    /// `-`: standard output (the default).
+    #[default]
+    Stdout,
+    /// A file, opened for append (created with mode 0640) and reopened on
+    /// SIGUSR1, for logrotate.
+    File(PathBuf),
+    /// `off`: no access log at all.
+    Off,
 }
 
-impl LogRecord<'_> {
-    /// Append the line, newline included:
-    /// `[2025-01-10 14:32:01] 192.168.1.5:52341 - GET /index.html - 200 - 2ms`
-    /// (the client's address alone when its port is unknown).
-    pub fn format(&self, out: &mut Vec<u8>) {
-        // Written straight into `out` (io::Write for Vec cannot fail): no
-        // temporary String per line.
-        out.push(b'[');
-        out.extend_from_slice(&self.time);
-        out.extend_from_slice(b"] ");
-        // An IPv4 client of a dual-stack listener shows as itself, not as
-        // an IPv4-mapped IPv6 address.
-        // IPv4 by hand: `write!` through the formatting machinery was a
-        // tenth of a short connection's instructions.
-        match self.client.ip.to_canonical() {
-            IpAddr::V4(ip) => {
-                for (i, octet) in ip.octets().into_iter().enumerate() {
-                    if i > 0 {
-                        out.push(b'.');
-                    }
-                    encode_decimal(u64::from(octet), out);
-                }
-            }
-            // In brackets, as `SocketAddr` shows it.
-            IpAddr::V6(ip) => {
-                let _ = write!(out, "[{ip}]");
-            }
+impl std::str::FromStr for LogDestination {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "-" => Ok(LogDestination::Stdout),
+            "off" => Ok(LogDestination::Off),
+            "" => Err("empty access-log path (use -, a path or off)".to_owned()),
+            path => Ok(LogDestination::File(PathBuf::from(path))),
         }
-        if let Some(port) = self.client.port {
-            out.push(b':');
-            encode_decimal(u64::from(port), out);
-        }
-        out.extend_from_slice(b" - ");
-        match self.request {
-            Some((method, target)) => {
-                escape_into(method, out);
-                out.push(b' ');
-                escape_into(target, out);
-            }
-            None => out.extend_from_slice(b"- -"),
-        }
-        out.extend_from_slice(b" - ");
-        encode_decimal(u64::from(self.status), out);
-        out.extend_from_slice(b" - ");
-        encode_decimal(
-            u64::try_from(self.duration.as_millis()).unwrap_or(u64::MAX),
-            out,
-        );
-        out.extend_from_slice(b"ms\n");
     }
 }
 
-/// Copy `bytes`, escaping everything but visible ASCII as `\xHH` (and `\` as
-/// `\\`), so that no client can split a log line or forge one.
-fn escape_into(bytes: &[u8], out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for &b in bytes {
-        match b {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            0x21..=0x7e => out.push(b),
-            _ => out.extend_from_slice(&[
-                b'\\',
-                b'x',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 15) as usize],
-            ]),
+impl std::fmt::Display for LogDestination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LogDestination::Stdout => f.write_str("-"),
+            LogDestination::File(path) => write!(f, "{}", path.display()),
+            LogDestination::Off => f.write_str("off"),
         }
     }
+}
+
+/// The access log's settings, from `--log-format` and `--access-log`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessLogOptions {
+    pub format: LogFormat,
+    pub destination: LogDestination,
 }
 
 #[derive(Default)]
@@ -130,6 +82,8 @@ struct Pending {
     lines: Vec<u8>,
     dropped: u64,
     closed: bool,
+    /// SIGUSR1 asked for the file to be reopened.
+    reopen: bool,
 }
 
 struct Shared {
@@ -144,6 +98,7 @@ struct Shared {
 #[derive(Clone)]
 pub struct AccessLog {
     shared: Arc<Shared>,
+    format: LogFormat,
 }
 
 /// Owns the writer thread; [`LogWriter::finish`] flushes and stops it.
@@ -153,8 +108,30 @@ pub struct LogWriter {
 }
 
 impl AccessLog {
-    /// Start a writer thread that writes lines to `sink`.
+    /// Start a writer thread that writes lines to `sink` in the default
+    /// format.
     pub fn start(sink: Box<dyn Write + Send>) -> (AccessLog, LogWriter) {
+        AccessLog::start_with(sink, LogFormat::Default)
+    }
+
+    /// Start a writer thread that writes lines in `format` to `sink`.
+    pub fn start_with(sink: Box<dyn Write + Send>, format: LogFormat) -> (AccessLog, LogWriter) {
+        AccessLog::spawn(sink, None, format)
+    }
+
+    /// Start a writer thread that appends lines in `format` to the file at
+    /// `path`, created with mode 0640 if need be; [`AccessLog::reopen`]
+    /// opens `path` anew (after logrotate renamed the file).
+    pub fn start_file(path: PathBuf, format: LogFormat) -> io::Result<(AccessLog, LogWriter)> {
+        let file = open_log_file(&path)?;
+        Ok(AccessLog::spawn(Box::new(file), Some(path), format))
+    }
+
+    fn spawn(
+        sink: Box<dyn Write + Send>,
+        path: Option<PathBuf>,
+        format: LogFormat,
+    ) -> (AccessLog, LogWriter) {
         let shared = Arc::new(Shared {
             pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
@@ -163,17 +140,30 @@ impl AccessLog {
         let writer_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("access-log".into())
-            .spawn(move || write_lines(&writer_shared, sink))
+            .spawn(move || write_lines(&writer_shared, sink, path.as_deref()))
             .expect("spawning the access-log thread");
         (
             AccessLog {
                 shared: Arc::clone(&shared),
+                format,
             },
             LogWriter {
                 shared,
                 thread: Some(thread),
             },
         )
+    }
+
+    /// Reopen the log file (SIGUSR1): lines queued so far go to the file
+    /// open now, every later line to the reopened one, so no line is lost
+    /// or written twice. Nothing happens for a log that is not a file.
+    pub fn reopen(&self) {
+        self.shared
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .reopen = true;
+        self.shared.wake.notify_one();
     }
 
     /// Queue one line. Never waits for output.
@@ -189,7 +179,7 @@ impl AccessLog {
             return;
         }
         let before = pending.lines.len();
-        record.format(&mut pending.lines);
+        record.format(self.format, &mut pending.lines);
         let crossed = before < FLUSH_BYTES && pending.lines.len() >= FLUSH_BYTES;
         drop(pending);
         // Only these two moments need the writer: otherwise it is already
@@ -201,6 +191,11 @@ impl AccessLog {
 }
 
 impl AccessLog {
+    /// The format lines are written in.
+    pub fn format(&self) -> LogFormat {
+        self.format
+    }
+
     /// How many lines were dropped since the log started because its
     /// output fell behind.
     pub fn dropped_lines(&self) -> u64 {
@@ -233,19 +228,42 @@ impl Drop for LogWriter {
     }
 }
 
-fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>) {
+/// Open `path` for appending, creating it with mode 0640 (owner reads and
+/// writes, group reads: the `adm` group of log readers, as nginx's logs).
+fn open_log_file(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o640)
+        .open(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("access log {}: {e}", path.display())))
+}
+
+/// How often, at most, the writer reports dropped lines on stderr.
+const DROP_REPORT_INTERVAL: Duration = Duration::from_secs(1);
+
+fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>, path: Option<&Path>) {
     let mut batch = Vec::new();
+    // Dropped lines not reported yet, and when they last were.
+    let mut unreported: u64 = 0;
+    let mut last_report: Option<Instant> = None;
+    let mut write_failed = false;
     loop {
-        let (dropped, closed) = {
+        let (dropped, closed, reopen) = {
             let mut pending = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
-            while pending.lines.is_empty() && pending.dropped == 0 && !pending.closed {
+            while pending.lines.is_empty()
+                && pending.dropped == 0
+                && !pending.closed
+                && !pending.reopen
+            {
                 pending = shared.wake.wait(pending).unwrap_or_else(|e| e.into_inner());
             }
-            // Let more lines gather, unless there are enough already or the
-            // log is closing.
-            let gathering_until = std::time::Instant::now() + FLUSH_INTERVAL;
-            while pending.lines.len() < FLUSH_BYTES && !pending.closed {
-                let now = std::time::Instant::now();
+            // Let more lines gather, unless there are enough already, the
+            // log is closing or is to be reopened.
+            let gathering_until = Instant::now() + FLUSH_INTERVAL;
+            while pending.lines.len() < FLUSH_BYTES && !pending.closed && !pending.reopen {
+                let now = Instant::now();
                 if now >= gathering_until {
                     break;
                 }
@@ -256,16 +274,48 @@ fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>) {
                     .0;
             }
             std::mem::swap(&mut batch, &mut pending.lines);
-            (std::mem::take(&mut pending.dropped), pending.closed)
+            (
+                std::mem::take(&mut pending.dropped),
+                pending.closed,
+                std::mem::take(&mut pending.reopen),
+            )
         };
         if !batch.is_empty() {
-            // A failing sink (a closed pipe) must not take the server down;
-            // the lines are lost, which is all that can happen to them.
-            let _ = sink.write_all(&batch).and_then(|()| sink.flush());
+            // A failing sink (a closed pipe, a full disk) must not take the
+            // server down; the lines are lost, which is all that can happen
+            // to them. Said once until a write succeeds again.
+            match sink.write_all(&batch).and_then(|()| sink.flush()) {
+                Ok(()) => write_failed = false,
+                Err(e) if !write_failed => {
+                    write_failed = true;
+                    diag::warn(format_args!("cannot write the access log: {e}"));
+                }
+                Err(_) => {}
+            }
             batch.clear();
         }
-        if dropped > 0 {
-            eprintln!("httpserver: access log fell behind; {dropped} lines dropped");
+        // The batch taken with the request went to the old file; from here
+        // on lines go to the new one.
+        if let (true, Some(path)) = (reopen, path) {
+            match open_log_file(path) {
+                Ok(file) => {
+                    sink = Box::new(file);
+                    diag::info(format_args!("reopened access log {}", path.display()));
+                }
+                Err(e) => diag::error(format_args!("{e}; still writing to the old file")),
+            }
+        }
+        unreported += dropped;
+        let report_due = match last_report {
+            None => true,
+            Some(at) => at.elapsed() >= DROP_REPORT_INTERVAL,
+        };
+        if unreported > 0 && (closed || report_due) {
+            diag::warn(format_args!(
+                "access log fell behind; {unreported} lines dropped"
+            ));
+            unreported = 0;
+            last_report = Some(Instant::now());
         }
         if closed {
             return;
@@ -276,20 +326,22 @@ fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::client_address::ClientAddress;
+    use std::net::SocketAddr;
 
     fn line(request: Option<(&[u8], &[u8])>, peer: &str) -> String {
         let mut out = Vec::new();
         let peer: SocketAddr = peer.parse().unwrap();
         LogRecord {
-            time: *b"2025-01-10 14:32:01",
+            time: LogTime::utc(b"2025-01-10 14:32:01"),
             peer,
             client: ClientAddress::from(peer),
-            request,
+            request: request.map(|(m, t)| RequestLine::new(m, t)),
             status: 200,
             duration: Duration::from_micros(2_700),
-            bytes_sent: 0,
+            body_bytes: 0,
         }
-        .format(&mut out);
+        .format(LogFormat::Default, &mut out);
         String::from_utf8(out).unwrap()
     }
 
@@ -327,15 +379,15 @@ mod tests {
         let format = |client: ClientAddress| {
             let mut out = Vec::new();
             LogRecord {
-                time: *b"2025-01-10 14:32:01",
+                time: LogTime::utc(b"2025-01-10 14:32:01"),
                 peer: "10.0.0.2:40000".parse().unwrap(),
                 client,
-                request: Some((b"GET", b"/")),
+                request: Some(RequestLine::new(b"GET", b"/")),
                 status: 200,
                 duration: Duration::ZERO,
-                bytes_sent: 0,
+                body_bytes: 0,
             }
-            .format(&mut out);
+            .format(LogFormat::Default, &mut out);
             String::from_utf8(out).unwrap()
         };
         let from_header = format(ClientAddress::from(
@@ -360,15 +412,15 @@ mod tests {
     fn numbers_are_written_whole() {
         let mut out = Vec::new();
         LogRecord {
-            time: *b"2025-01-10 14:32:01",
+            time: LogTime::utc(b"2025-01-10 14:32:01"),
             peer: "0.0.0.0:0".parse().unwrap(),
             client: ClientAddress::from("0.0.0.0:0".parse::<SocketAddr>().unwrap()),
-            request: Some((b"GET", b"/")),
+            request: Some(RequestLine::new(b"GET", b"/")),
             status: 505,
             duration: Duration::from_secs(100_000),
-            bytes_sent: 0,
+            body_bytes: 0,
         }
-        .format(&mut out);
+        .format(LogFormat::Default, &mut out);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "[2025-01-10 14:32:01] 0.0.0.0:0 - GET / - 505 - 100000000ms\n"
@@ -402,13 +454,13 @@ mod tests {
         let (log, writer) = AccessLog::start(Box::new(sink.clone()));
         for _ in 0..1000 {
             log.record(&LogRecord {
-                time: *b"2025-01-10 14:32:01",
+                time: LogTime::utc(b"2025-01-10 14:32:01"),
                 peer: "127.0.0.1:1".parse().unwrap(),
                 client: ClientAddress::from("127.0.0.1:1".parse::<SocketAddr>().unwrap()),
-                request: Some((b"GET", b"/")),
+                request: Some(RequestLine::new(b"GET", b"/")),
                 status: 200,
                 duration: Duration::ZERO,
-                bytes_sent: 0,
+                body_bytes: 0,
             });
         }
         writer.finish();
