@@ -243,11 +243,44 @@ fn open_log_file(path: &Path) -> io::Result<std::fs::File> {
 /// How often, at most, the writer reports dropped lines on stderr.
 const DROP_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 
+/// Dropped lines and when they were last reported: at most one warning per
+/// [`DROP_REPORT_INTERVAL`], however many batches drop lines, so a flood of
+/// drops does not become a flood on stderr.
+#[derive(Debug, Default)]
+struct DropReports {
+    unreported: u64,
+    last_report: Option<Instant>,
+}
+
+impl DropReports {
+    /// Count `dropped` more lines at `now`; the count to report, if a
+    /// report is due (or `closing`: the last chance).
+    fn add(&mut self, dropped: u64, now: Instant, closing: bool) -> Option<u64> {
+        self.unreported += dropped;
+        let due = match self.last_report {
+            None => true,
+            Some(at) => now.duration_since(at) >= DROP_REPORT_INTERVAL,
+        };
+        if self.unreported == 0 || !(due || closing) {
+            return None;
+        }
+        self.last_report = Some(now);
+        Some(std::mem::take(&mut self.unreported))
+    }
+
+    /// When the unreported drops' report is due, if there are any.
+    fn next_due(&self) -> Option<Instant> {
+        match (self.unreported, self.last_report) {
+            (0, _) | (_, None) => None,
+            (_, Some(at)) => Some(at + DROP_REPORT_INTERVAL),
+        }
+    }
+}
+
 fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>, path: Option<&Path>) {
     let mut batch = Vec::new();
     // Dropped lines not reported yet, and when they last were.
-    let mut unreported: u64 = 0;
-    let mut last_report: Option<Instant> = None;
+    let mut drops = DropReports::default();
     let mut write_failed = false;
     loop {
         let (dropped, closed, reopen) = {
@@ -257,7 +290,24 @@ fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>, path: Option<&P
                 && !pending.closed
                 && !pending.reopen
             {
-                pending = shared.wake.wait(pending).unwrap_or_else(|e| e.into_inner());
+                // Drops not yet reported wake the writer when their report
+                // is due, even if no line comes.
+                match drops.next_due() {
+                    Some(due) => {
+                        let now = Instant::now();
+                        if now >= due {
+                            break;
+                        }
+                        pending = shared
+                            .wake
+                            .wait_timeout(pending, due - now)
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0;
+                    }
+                    None => {
+                        pending = shared.wake.wait(pending).unwrap_or_else(|e| e.into_inner());
+                    }
+                }
             }
             // Let more lines gather, unless there are enough already, the
             // log is closing or is to be reopened.
@@ -305,17 +355,10 @@ fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>, path: Option<&P
                 Err(e) => diag::error(format_args!("{e}; still writing to the old file")),
             }
         }
-        unreported += dropped;
-        let report_due = match last_report {
-            None => true,
-            Some(at) => at.elapsed() >= DROP_REPORT_INTERVAL,
-        };
-        if unreported > 0 && (closed || report_due) {
+        if let Some(count) = drops.add(dropped, Instant::now(), closed) {
             diag::warn(format_args!(
-                "access log fell behind; {unreported} lines dropped"
+                "access log fell behind; {count} lines dropped"
             ));
-            unreported = 0;
-            last_report = Some(Instant::now());
         }
         if closed {
             return;
@@ -466,5 +509,84 @@ mod tests {
         writer.finish();
         let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         assert_eq!(text.lines().count(), 1000);
+    }
+
+    #[test]
+    fn drops_are_reported_at_most_once_a_second() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut drops = DropReports::default();
+        assert_eq!(drops.add(0, at(0), false), None, "nothing to report");
+        assert_eq!(drops.add(3, at(0), false), Some(3), "the first at once");
+        assert_eq!(drops.add(5, at(10), false), None);
+        assert_eq!(drops.next_due(), Some(at(1000)));
+        assert_eq!(drops.add(2, at(999), false), None);
+        assert_eq!(drops.add(0, at(1000), false), Some(7), "the rest when due");
+        assert_eq!(drops.next_due(), None);
+        assert_eq!(drops.add(4, at(1001), false), None);
+        assert_eq!(drops.add(0, at(1002), true), Some(4), "and on closing");
+    }
+
+    /// A sink that stalls (a full disk, a stopped pipe reader) never makes
+    /// `record` wait: past the bound lines are dropped, and every line is
+    /// either written or counted as dropped (the count `/metrics` shows).
+    #[test]
+    fn a_stalled_sink_drops_and_counts_lines_instead_of_blocking() {
+        struct Stalled {
+            gate: Arc<(Mutex<bool>, Condvar)>,
+            written: Arc<Mutex<Vec<u8>>>,
+        }
+        impl Write for Stalled {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                let (open, opened) = &*self.gate;
+                let mut open = open.lock().unwrap();
+                while !*open {
+                    open = opened.wait(open).unwrap();
+                }
+                self.written.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let (log, writer) = AccessLog::start(Box::new(Stalled {
+            gate: Arc::clone(&gate),
+            written: Arc::clone(&written),
+        }));
+        let record = LogRecord {
+            time: LogTime::utc(b"2025-01-10 14:32:01"),
+            peer: "127.0.0.1:1".parse().unwrap(),
+            client: ClientAddress::from("127.0.0.1:1".parse::<SocketAddr>().unwrap()),
+            request: Some(RequestLine::new(b"GET", b"/")),
+            status: 200,
+            duration: Duration::ZERO,
+            body_bytes: 0,
+        };
+        let mut recorded = 0u64;
+        // Enough lines to fill the pending bound several times over.
+        let bound = MAX_PENDING_BYTES as u64 / 40 * 3;
+        while log.dropped_lines() == 0 {
+            log.record(&record);
+            recorded += 1;
+            assert!(recorded < bound, "never dropped");
+        }
+        for _ in 0..100 {
+            log.record(&record);
+            recorded += 1;
+        }
+        *gate.0.lock().unwrap() = true;
+        gate.1.notify_all();
+        writer.finish();
+        let lines = written
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        assert!(log.dropped_lines() >= 100);
+        assert_eq!(lines + log.dropped_lines(), recorded);
     }
 }
