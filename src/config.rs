@@ -6,9 +6,11 @@
 //! `proto`, beside the code that enforces it, and filled in here: `proto`
 //! depends on nothing above it.
 
+use crate::diag::LogLevel;
 use crate::proto::forwarded::ForwardingField;
 use crate::proto::proxy::ProxyVersions;
 pub use crate::proto::Limits;
+use crate::server::access_log::{AccessLogOptions, LogDestination, LogFormat};
 use crate::server::client_address::{ClientAddressPolicy, TrustedProxies};
 use crate::service::cors::CorsPolicy;
 use crate::service::extra_fields::{parse_extra_field, ExtraField};
@@ -103,6 +105,11 @@ pub struct Config {
     pub client_address: ClientAddressPolicy,
     /// The admin listener and the drain on SIGTERM; see [`BalancerOptions`].
     pub balancer: BalancerOptions,
+    /// The access log's format and destination (`--log-format`,
+    /// `--access-log`). Default: the product's own line on stdout.
+    pub access_log: AccessLogOptions,
+    /// `--log-level`: which diagnostics reach stderr. Default: info.
+    pub log_level: LogLevel,
 }
 
 // ---- Behind a load balancer: the admin listener and the drain (issue 13).
@@ -176,6 +183,8 @@ impl Config {
             response_policy: ResponsePolicy::default(),
             client_address: ClientAddressPolicy::default(),
             balancer: BalancerOptions::default(),
+            access_log: AccessLogOptions::default(),
+            log_level: LogLevel::default(),
         }
     }
 }
@@ -306,6 +315,23 @@ pub struct Cli {
     /// --print-config (issue 14.3).
     #[command(flatten)]
     pub sources: sources::SourceFlags,
+
+    // ---- Logs (issue 14, parts 1 and 2). Validated by their parsers.
+    /// Access-log line format: default (the product's own), common
+    /// (Apache/NCSA Common Log Format), combined (common with referer and
+    /// user agent) or json (one object per line)
+    #[arg(long, default_value_t = LogFormat::Default, value_name = "FORMAT")]
+    pub log_format: LogFormat,
+    /// Where access-log lines go: - (stdout), a file (appended to, created
+    /// with mode 0640, reopened on SIGUSR1 for logrotate) or off
+    #[arg(long, default_value_t = LogDestination::Stdout, value_name = "-|PATH|off")]
+    pub access_log: LogDestination,
+    /// Diagnostics on stderr: error (only failures), warn (also dropped
+    /// access-log lines and degraded settings) or info (also lifecycle
+    /// events such as log reopening)
+    #[arg(long, default_value_t = LogLevel::Info, value_name = "error|warn|info")]
+    pub log_level: LogLevel,
+    // ---- End of the logs block.
 }
 
 /// A configuration mistake, reported as one line on stderr.
@@ -384,6 +410,11 @@ impl Cli {
                 cors: self.cors,
             },
             balancer: self.balancer.into_options()?,
+            access_log: AccessLogOptions {
+                format: self.log_format,
+                destination: self.access_log,
+            },
+            log_level: self.log_level,
         })
     }
 }

@@ -33,6 +33,7 @@
 #![deny(unsafe_code)]
 
 pub mod config;
+pub mod diag;
 pub mod proto;
 pub mod server;
 pub mod service;

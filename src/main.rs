@@ -103,7 +103,7 @@ fn run(cli: Cli) -> Result<Ending, Box<dyn std::error::Error + Send + Sync>> {
         server = server.with_admin(admin);
     }
     if let Some(lowered) = server.lowered_connection_cap() {
-        eprintln!("httpserver: {lowered}");
+        httpserver::diag::warn(format_args!("{lowered}"));
     }
     let ending = server.run_until_signal(|server| {
         println!("Server listening on :{}", server.local_addr().port());

@@ -28,6 +28,8 @@ mod idle_connections;
 mod limits;
 #[path = "integration/listing.rs"]
 mod listing;
+#[path = "integration/logs.rs"]
+mod logs;
 #[path = "integration/policies.rs"]
 mod policies;
 #[path = "integration/protocol_errors.rs"]

@@ -2,6 +2,7 @@
 //! second per thread: every response needs a `Date` and every log line a
 //! timestamp, and formatting them per request would be wasted work.
 
+use super::access_log::LogTime;
 use crate::proto::date::{format_http_date, format_log_time};
 use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -10,6 +11,7 @@ struct Cached {
     second: u64,
     http_date: [u8; 29],
     log_time: [u8; 19],
+    offset_secs: i32,
 }
 
 thread_local! {
@@ -17,21 +19,26 @@ thread_local! {
     static ZONE: jiff::tz::TimeZone = jiff::tz::TimeZone::system();
 }
 
-fn now_secs() -> u64 {
+fn now() -> std::time::Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+        .unwrap_or_default()
 }
 
 fn with_cached<R>(f: impl FnOnce(&Cached) -> R) -> R {
-    let second = now_secs();
+    with_cached_at(now().as_secs(), f)
+}
+
+fn with_cached_at<R>(second: u64, f: impl FnOnce(&Cached) -> R) -> R {
     CACHE.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.as_ref().map(|c| c.second) != Some(second) {
+            let offset = local_offset_secs(second);
             *slot = Some(Cached {
                 second,
                 http_date: format_http_date(second),
-                log_time: format_log_time(second as i64, local_offset_secs(second)),
+                log_time: format_log_time(second as i64, offset),
+                offset_secs: offset,
             });
         }
         f(slot.as_ref().expect("the cache was filled just above"))
@@ -52,7 +59,13 @@ pub fn http_date_now() -> [u8; 29] {
     with_cached(|c| c.http_date)
 }
 
-/// The current local time as `YYYY-MM-DD HH:MM:SS`, for access-log lines.
-pub fn log_time_now() -> [u8; 19] {
-    with_cached(|c| c.log_time)
+/// The current local time, for access-log lines.
+pub fn log_time_now() -> LogTime {
+    let now = now();
+    let millis = now.subsec_millis() as u16;
+    with_cached_at(now.as_secs(), |c| LogTime {
+        local: c.log_time,
+        offset_secs: c.offset_secs,
+        millis,
+    })
 }

@@ -6,7 +6,7 @@
 //! `service`; bytes move through a [`Transport`]; this file owns only the
 //! order of events and the clocks.
 
-use super::access_log::{AccessLog, LogRecord};
+use super::access_log::{AccessLog, LogRecord, RequestLine};
 use super::client_address::ClientAddress;
 use super::clock;
 use super::metrics::WorkerMetrics;
@@ -23,7 +23,7 @@ use crate::proto::response::{
 };
 use crate::proto::{
     self, request_framing, wants_keep_alive, BodyDecoder, BodyEvent, BodyFraming, HeadBuffers,
-    Method, Persistence, RequestHead,
+    Method, Persistence, RequestHead, Version,
 };
 use crate::service::{Body, Response, Routed, Router};
 use bytes::{Buf, BytesMut};
@@ -470,6 +470,7 @@ impl<T: Transport> Connection<T> {
             persistence == Persistence::KeepAlive,
             &mut self.output,
         );
+        let head_bytes = self.output.len() as u64;
         let transmitted = send_response(
             &mut self.transport,
             &mut self.output,
@@ -494,10 +495,12 @@ impl<T: Transport> Connection<T> {
                 time: clock::log_time_now(),
                 peer: self.peer,
                 client,
-                request: head.map(|h| (h.method_bytes(), h.target())),
+                request: head.map(|h| request_line(h, log.format().wants_fields())),
                 status,
                 duration,
-                bytes_sent: transmitted.bytes_sent,
+                // What left beyond the head (CLF's `%b`): the whole head
+                // leaves before any of the body.
+                body_bytes: transmitted.bytes_sent.saturating_sub(head_bytes),
             });
         }
         transmitted.result
@@ -560,10 +563,26 @@ async fn write_interim_continue<T: Transport>(
         .result
 }
 
+/// What the access log shows of `head`; the host, referer and user agent
+/// are looked up only if the format shows them (`with_fields`).
+fn request_line(head: &RequestHead, with_fields: bool) -> RequestLine<'_> {
+    let mut line = RequestLine::new(head.method_bytes(), head.target());
+    line.protocol = match head.version() {
+        Version::Http10 => b"HTTP/1.0",
+        Version::Http11 => b"HTTP/1.1",
+    };
+    if with_fields {
+        line.host = head.field("host");
+        line.referer = head.field("referer");
+        line.user_agent = head.field("user-agent");
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::access_log::LogWriter;
+    use crate::server::access_log::{LogFormat, LogWriter};
     use crate::server::shutdown::shutdown_channel;
     use crate::server::transport::test_transport::UnixTransport;
     use crate::server::transport::PlainTcp;
@@ -581,6 +600,17 @@ mod tests {
         LogSink,
         LogWriter,
     ) {
+        context_with(LogFormat::Default)
+    }
+
+    fn context_with(
+        format: LogFormat,
+    ) -> (
+        tempfile::TempDir,
+        Arc<ConnectionContext>,
+        LogSink,
+        LogWriter,
+    ) {
         let root = tempfile::tempdir().unwrap();
         std::fs::write(root.path().join("small.txt"), "hello\n").unwrap();
         std::fs::write(root.path().join("large.bin"), large_body()).unwrap();
@@ -588,7 +618,7 @@ mod tests {
         let config = Config::new("127.0.0.1:0".parse().unwrap(), root_path.clone());
         let files = StaticFiles::new(root_path, config.static_files.clone()).unwrap();
         let sink = LogSink::default();
-        let (log, writer) = AccessLog::start(Box::new(sink.clone()));
+        let (log, writer) = AccessLog::start_with(Box::new(sink.clone()), format);
         let context = ConnectionContext {
             config: Arc::new(config),
             service: Arc::new(
@@ -745,5 +775,62 @@ mod tests {
         assert!(echo_head.starts_with("HTTP/1.1 200 OK\r\n"), "{echo_head}");
         assert!(!echo_body.is_empty());
         assert!(idle.is_some(), "handed back to be parked");
+    }
+
+    /// Issue 14.1: the combined line reports the body bytes sent (not the
+    /// head), `-` for none, the request line as sent, referer and agent.
+    #[test]
+    fn the_combined_line_counts_body_bytes_and_names_referer_and_agent() {
+        let (_root, context, log, log_writer) = context_with(LogFormat::Combined);
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let (server, peer) = listener.accept().unwrap();
+        server.set_nonblocking(true).unwrap();
+        let client_thread = std::thread::spawn(move || {
+            client
+                .write_all(
+                    b"GET /small.txt HTTP/1.1\r\nHost: x\r\nReferer: http://a/\"q\r\n\
+                      User-Agent: t\\1\r\n\r\n\
+                      HEAD /small.txt HTTP/1.1\r\nHost: x\r\n\r\n\
+                      GET /large.bin HTTP/1.0\r\nHost: x\r\n\r\n",
+                )
+                .unwrap();
+            let mut rest = Vec::new();
+            client.read_to_end(&mut rest).unwrap();
+            rest
+        });
+        let (_trigger, shutdown) = shutdown_channel();
+        runtime().block_on(async {
+            let accepted = Accepted {
+                transport: PlainTcp::new(tokio::net::TcpStream::from_std(server).unwrap()),
+                peer,
+                client: peer,
+                preread: BytesMut::new(),
+            };
+            serve_connection(accepted, context, shutdown).await;
+        });
+        let received = client_thread.join().unwrap();
+        assert!(received.len() > FILE_BYTES, "everything arrived");
+        log_writer.finish();
+        let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(
+            lines[0].ends_with("] \"GET /small.txt HTTP/1.1\" 200 6 \"http://a/\\\"q\" \"t\\\\1\""),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].ends_with("] \"HEAD /small.txt HTTP/1.1\" 200 - \"-\" \"-\""),
+            "{lines:?}"
+        );
+        assert!(
+            lines[2].ends_with(&format!(
+                "] \"GET /large.bin HTTP/1.0\" 200 {FILE_BYTES} \"-\" \"-\""
+            )),
+            "{lines:?}"
+        );
     }
 }

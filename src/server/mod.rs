@@ -35,7 +35,7 @@ pub use listener::{ListenError, Listener, LoweredCap};
 
 use crate::config::Config;
 use crate::service::Router;
-use access_log::{AccessLog, LogWriter};
+use access_log::{AccessLog, LogDestination, LogWriter};
 use bytes::BytesMut;
 use connection::{serve_connection, ConnectionContext};
 use metrics::{Metrics, Readiness};
@@ -96,6 +96,7 @@ pub struct RunningServer {
     local_addrs: Vec<SocketAddr>,
     trigger: ShutdownTrigger,
     workers: Vec<JoinHandle<()>>,
+    log: AccessLog,
     log_writer: LogWriter,
     /// Open connections: the site's, then the admin listener's.
     trackers: [Arc<ConnectionTracker>; 2],
@@ -127,6 +128,7 @@ impl Server {
     /// in the code that builds it.
     pub fn new(mut config: Config, services: Vec<(Listener, Router)>) -> Server {
         assert!(!services.is_empty(), "a server needs a listener");
+        crate::diag::set_level(config.log_level);
         let (max_connections, lowered_cap) =
             listener::raise_open_file_limit(config.max_connections);
         config.max_connections = max_connections;
@@ -241,10 +243,30 @@ impl Server {
         Arc::clone(&self.proxy_rejections)
     }
 
-    /// Start the worker threads; access-log lines go to `log_sink`.
+    /// Start the worker threads; access-log lines go to `log_sink`, in the
+    /// configured format (unless the configured destination is `off`).
     pub fn start(self, log_sink: Box<dyn Write + Send>) -> io::Result<RunningServer> {
+        let format = self.config.access_log.format;
+        let log = AccessLog::start_with(log_sink, format);
+        self.start_logging(log)
+    }
+
+    /// Start the worker threads, with the access log where the
+    /// configuration says (`--access-log`).
+    pub fn start_configured(self) -> io::Result<RunningServer> {
+        let format = self.config.access_log.format;
+        let log = match &self.config.access_log.destination {
+            LogDestination::File(path) => AccessLog::start_file(path.clone(), format)?,
+            LogDestination::Stdout | LogDestination::Off => {
+                AccessLog::start_with(Box::new(io::stdout()), format)
+            }
+        };
+        self.start_logging(log)
+    }
+
+    fn start_logging(self, (log, log_writer): (AccessLog, LogWriter)) -> io::Result<RunningServer> {
         let local_addrs = self.local_addrs();
-        let (log, log_writer) = AccessLog::start(log_sink);
+        let log_off = self.config.access_log.destination == LogDestination::Off;
         // One per listener that requires a PROXY header, shared by workers.
         let preambles: Vec<Option<Arc<ProxyPreamble>>> = self
             .services
@@ -279,7 +301,7 @@ impl Server {
                 let context = ConnectionContext {
                     config: Arc::clone(&self.config),
                     service: Arc::clone(&served.router),
-                    log: (site || log_admin).then(|| log.clone()),
+                    log: ((site || log_admin) && !log_off).then(|| log.clone()),
                     metrics: site.then(|| Arc::clone(&worker_metrics)),
                 };
                 let (slots, tracker) = if site {
@@ -311,6 +333,7 @@ impl Server {
             local_addrs,
             trigger: self.trigger,
             workers,
+            log,
             log_writer,
             trackers,
             metrics: self.metrics,
@@ -319,7 +342,8 @@ impl Server {
         })
     }
 
-    /// Serve with the access log on stdout until SIGINT or SIGTERM, then
+    /// Serve with the access log where `--access-log` says (reopened on
+    /// SIGUSR1) until SIGINT or SIGTERM, then
     /// drain for `--drain-delay` and shut down gracefully. A second signal
     /// before the end returns [`Ending::Interrupted`] at once, without
     /// waiting for anything. `announce` runs once the signal handlers are in
@@ -330,15 +354,24 @@ impl Server {
         let signals = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let (interrupt, terminate) = signals.block_on(async {
+        let (interrupt, terminate, mut reopen) = signals.block_on(async {
             Ok::<_, io::Error>((
                 signal(SignalKind::interrupt())?,
                 signal(SignalKind::terminate())?,
+                signal(SignalKind::user_defined1())?,
             ))
         })?;
         announce(&self);
-        let running = self.start(Box::new(io::stdout()))?;
+        let running = self.start_configured()?;
+        let log = running.log.clone();
         signals.block_on(async move {
+            // SIGUSR1 (logrotate's postrotate): reopen the access-log file,
+            // for as long as the server runs.
+            tokio::spawn(async move {
+                while reopen.recv().await.is_some() {
+                    log.reopen();
+                }
+            });
             let signals = &mut (interrupt, terminate);
             next_signal(signals).await;
             running.drain();
@@ -446,7 +479,7 @@ impl Worker {
         {
             Ok(runtime) => runtime,
             Err(e) => {
-                eprintln!("httpserver: cannot start a worker: {e}");
+                crate::diag::error(format_args!("cannot start a worker: {e}"));
                 return;
             }
         };
@@ -475,7 +508,7 @@ impl Acceptor {
         let listener = match TcpListener::from_std(listener) {
             Ok(listener) => listener,
             Err(e) => {
-                eprintln!("httpserver: cannot start a worker: {e}");
+                crate::diag::error(format_args!("cannot start a worker: {e}"));
                 return;
             }
         };

@@ -1,0 +1,208 @@
+//! Issue 14 parts 1 and 2: access-log formats and destinations, run as the
+//! real binary (signals and files are what an operator sees).
+
+use crate::support::binary::Binary;
+use crate::support::{write_fixture, Client};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn send_usr1(server: &Binary) {
+    let pid = rustix::process::Pid::from_raw(server.pid() as i32).expect("a positive PID");
+    rustix::process::kill_process(pid, rustix::process::Signal::USR1).expect("send SIGUSR1");
+}
+
+fn lines_of(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Poll (at most 10 s) until `ready`; false if it never was.
+fn await_true(mut ready: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if ready() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn start_logging_to(dir: &Path, args: &[&str]) -> (tempfile::TempDir, Binary) {
+    let root = tempfile::tempdir().unwrap();
+    write_fixture(root.path());
+    let log = dir.join("access.log");
+    let root_path = root.path().to_str().unwrap().to_owned();
+    let mut all = vec!["--root", &root_path, "--access-log", log.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let server = Binary::start(&all);
+    (root, server)
+}
+
+/// logrotate's way: rename the file under load, SIGUSR1, keep going. Every
+/// answered request is one line, in the old file or the new one: none lost
+/// and none twice.
+#[test]
+fn a_renamed_log_is_reopened_on_sigusr1_without_losing_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_root, server) = start_logging_to(dir.path(), &["--log-format", "common"]);
+    let log = dir.path().join("access.log");
+    let rotated = dir.path().join("access.log.1");
+    let addr = server.addr();
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut client = Client::connect(addr);
+                let mut answered = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    client.send(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+                    assert_eq!(client.response().status, 200);
+                    answered += 1;
+                }
+                answered
+            })
+        })
+        .collect();
+    assert!(
+        await_true(|| lines_of(&log).len() >= 300),
+        "lines before the rotation"
+    );
+    std::fs::rename(&log, &rotated).unwrap();
+    send_usr1(&server);
+    assert!(
+        await_true(|| lines_of(&log).len() >= 300),
+        "lines in the reopened file"
+    );
+    stop.store(true, Ordering::Relaxed);
+    let answered: u64 = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    let (status, stderr) = server.stop();
+    assert!(status.success(), "{stderr}");
+    let (old, new) = (lines_of(&rotated), lines_of(&log));
+    assert_eq!(
+        (old.len() + new.len()) as u64,
+        answered,
+        "old {} + new {} lines",
+        old.len(),
+        new.len()
+    );
+    for line in old.iter().chain(&new) {
+        assert!(
+            line.starts_with("127.0.0.1 - - [")
+                && line.contains("] \"GET /index.html HTTP/1.1\" 200 "),
+            "{line}"
+        );
+    }
+    assert!(stderr.contains("reopened access log"), "{stderr}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+    // 0640, less whatever the umask takes away.
+    assert_eq!(mode & !0o640, 0, "mode {mode:o}");
+    assert_eq!(mode & 0o600, 0o600, "mode {mode:o}");
+}
+
+/// An existing file is appended to, never truncated.
+#[test]
+fn an_existing_log_file_is_appended_to() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("access.log"), "earlier line\n").unwrap();
+    let (_root, server) = start_logging_to(dir.path(), &["--log-format", "json"]);
+    let mut client = Client::connect(server.addr());
+    client.send(b"GET /index.html HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\n\r\n");
+    assert_eq!(client.response().status, 200);
+    // Rejected before its head could be parsed: still one line.
+    let mut bad = Client::connect(server.addr());
+    bad.send(b"\x01\x02 nonsense\r\n\r\n");
+    assert_eq!(bad.response().status, 400);
+    drop((client, bad));
+    let (status, stderr) = server.stop();
+    assert!(status.success(), "{stderr}");
+    let lines = lines_of(&dir.path().join("access.log"));
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0], "earlier line");
+    // The two connections' lines in either order.
+    let mut objects: Vec<serde_json::Value> = lines[1..]
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    objects.sort_by_key(|o| o["status"].as_u64());
+    let [ok, rejected] = &objects[..] else {
+        unreachable!()
+    };
+    assert_eq!(ok["target"], "/index.html");
+    assert_eq!(ok["host"], "example.com");
+    assert_eq!(ok["user_agent"], "t");
+    assert_eq!(ok["client"], "127.0.0.1");
+    assert!(ok["body_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(rejected["status"], 400);
+    assert_eq!(rejected["method"], serde_json::Value::Null);
+}
+
+/// `--log-level warn` hides the info line about reopening.
+#[test]
+fn warn_hides_the_reopening_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_root, server) = start_logging_to(dir.path(), &["--log-level", "warn"]);
+    let log = dir.path().join("access.log");
+    // Opened just after the listening line is printed.
+    assert!(await_true(|| log.exists()), "opened");
+    std::fs::rename(&log, dir.path().join("access.log.1")).unwrap();
+    send_usr1(&server);
+    // The reopened file exists once the writer has reopened it.
+    assert!(await_true(|| log.exists()), "reopened");
+    let mut client = Client::connect(server.addr());
+    client.send(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(client.response().status, 200);
+    drop(client);
+    let (status, stderr) = server.stop();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(lines_of(&log).len(), 1);
+    assert!(!stderr.contains("reopened"), "{stderr}");
+}
+
+/// `--access-log off`: no line anywhere.
+#[test]
+fn off_writes_no_lines() {
+    let root = tempfile::tempdir().unwrap();
+    write_fixture(root.path());
+    let server = Binary::start(&[
+        "--root",
+        root.path().to_str().unwrap(),
+        "--access-log",
+        "off",
+    ]);
+    let mut client = Client::connect(server.addr());
+    client.send(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(client.response().status, 200);
+    drop(client);
+    let (status, stderr, lines) = server.stop_with_stdout();
+    assert!(status.success(), "{stderr}");
+    let lines: Vec<_> = lines
+        .into_iter()
+        .filter(|l| !l.starts_with("Cache policy: "))
+        .collect();
+    assert!(lines.is_empty(), "{lines:?}");
+}
+
+#[test]
+fn a_log_file_that_cannot_be_opened_is_a_startup_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing-dir/access.log");
+    let output = std::process::Command::new(crate::support::binary::BINARY)
+        .args(["--bind", "127.0.0.1", "--port", "0", "--root"])
+        .arg(root.path())
+        .arg("--access-log")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("access log"), "{stderr}");
+}
