@@ -82,11 +82,8 @@ ensure curl curl
 ensure_promtool
 command -v python3 >/dev/null || fail "'python3' is needed"
 
-echo "== cargo build"
-timeout 1200 cargo build --quiet || fail "cargo build failed"
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-binary="$target_dir/debug/httpserver"
+source tests/support/server.sh
+build_binary
 
 work=$(mktemp -d)
 declare -a pids=("" "" "")

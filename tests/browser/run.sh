@@ -36,12 +36,8 @@ fi
 echo "== $("$chrome" --version 2>/dev/null | head -n1)"
 
 # --- Build -----------------------------------------------------------------
-echo "== cargo build"
-timeout 1200 cargo build --quiet || fail "cargo build failed"
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-binary="$target_dir/debug/httpserver"
-[[ -x $binary ]] || fail "no binary at $binary"
+source tests/support/server.sh
+build_binary
 
 # --- Document root -----------------------------------------------------------
 work=$(mktemp -d)
@@ -68,8 +64,6 @@ done
 mkdir "$root/awkward/sub dir"
 
 # --- Servers ---------------------------------------------------------------
-source tests/support/start_server.sh
-
 start_server server "$root" --listing
 server_pid=$started_pid
 port=$started_port

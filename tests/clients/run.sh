@@ -23,11 +23,8 @@ for tool in node python3 curl; do
     command -v "$tool" >/dev/null || fail "'$tool' is needed"
 done
 
-echo "== cargo build"
-timeout 1200 cargo build --quiet || fail "cargo build failed"
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-    sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
-binary="$target_dir/debug/httpserver"
+source tests/support/server.sh
+build_binary
 
 work=$(mktemp -d)
 server_pid=
@@ -42,7 +39,6 @@ trap cleanup EXIT
 mkdir "$work/root"
 cp -R public/. "$work/root/"
 
-source tests/support/start_server.sh
 start_server server "$work/root"
 server_pid=$started_pid
 port=$started_port

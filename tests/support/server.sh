@@ -1,5 +1,18 @@
-# Sourced by the scripts in tests/: start the server binary on 127.0.0.1.
+# Sourced by the scripts in tests/: build the server binary and start it on
+# 127.0.0.1. The caller defines `fail`.
 #
+# build_binary builds the debug binary (20 minutes at most) and sets
+# `binary` to its path.
+build_binary() {
+    echo "== cargo build"
+    timeout 1200 cargo build --quiet || fail "cargo build failed"
+    local target_dir
+    target_dir=$(cargo metadata --format-version 1 --no-deps |
+        sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+    binary="$target_dir/debug/httpserver"
+    [[ -x $binary ]] || fail "no binary at $binary"
+}
+
 # start_server NAME ROOT [FLAGS...] starts "$binary" on a free port over ROOT
 # with FLAGS, its stdout and stderr in "$work/NAME.out" and "$work/NAME.err",
 # waits (10 s at most) for its "Server listening on :PORT" line, and sets
