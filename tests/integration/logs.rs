@@ -206,3 +206,32 @@ fn a_log_file_that_cannot_be_opened_is_a_startup_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("access log"), "{stderr}");
 }
+
+/// The access log holds client addresses: created readable by its owner and
+/// group only (0640), whatever a permissive umask would allow.
+#[test]
+fn a_new_log_file_is_created_with_mode_0640() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    write_fixture(root.path());
+    let log = dir.path().join("access.log");
+    let server = Binary::start_wrapped(
+        &["sh", "-c", "umask 000 && exec \"$0\" \"$@\""],
+        &[
+            "--root",
+            root.path().to_str().unwrap(),
+            "--access-log",
+            log.to_str().unwrap(),
+        ],
+    );
+    let mut client = Client::connect(server.addr());
+    client.send(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(client.response().status, 200);
+    drop(client);
+    let (status, stderr) = server.stop();
+    assert!(status.success(), "{stderr}");
+    let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640, "mode {mode:o}");
+    assert_eq!(lines_of(&log).len(), 1);
+}
