@@ -142,7 +142,9 @@ where
         Some(path) => read_file(&command, path)?,
         None => BTreeMap::new(),
     };
-    if let Some(port) = platform_port(&command, defaults.contains_key("port"))? {
+    let port_given = defaults.contains_key("port")
+        || first.value_source("port") == Some(clap::parser::ValueSource::CommandLine);
+    if let Some(port) = platform_port(&command, port_given)? {
         defaults.insert("port".to_owned(), vec![port]);
     }
     // `mut_args` keeps the arguments in order (for --print-config).
@@ -181,13 +183,15 @@ fn check_environment(command: &Command) -> Result<(), SourceError> {
     Ok(())
 }
 
-/// `PORT`, when no port is given otherwise, checked as a port.
-fn platform_port(command: &Command, file_has_port: bool) -> Result<Option<String>, SourceError> {
+/// `PORT`, when no port is given otherwise (`port_given`: on the command
+/// line or in the file; `HTTPSERVER_PORT` is looked at here), checked as a
+/// port. A `PORT` that is not read is never an error.
+fn platform_port(command: &Command, port_given: bool) -> Result<Option<String>, SourceError> {
     let Some(port_arg) = command.get_arguments().find(|a| a.get_id() == "port") else {
         return Ok(None);
     };
     let own = env_name(port_arg).unwrap_or_default();
-    if file_has_port || std::env::var_os(own).is_some() {
+    if port_given || std::env::var_os(own).is_some() {
         return Ok(None);
     }
     let Some(value) = std::env::var_os(PORT_VARIABLE) else {

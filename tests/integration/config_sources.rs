@@ -141,6 +141,11 @@ fn port_is_read_only_when_no_port_is_given_otherwise() {
         stderr.trim(),
         r#"httpserver: PORT: not a valid port: "80a" (invalid digit found in string)"#
     );
+    // A port given otherwise makes PORT unread, so it cannot be an error.
+    assert_eq!(
+        effective(&["--port", "7700"], &[("PORT", "80a")], "port"),
+        "7700"
+    );
 }
 
 #[test]
