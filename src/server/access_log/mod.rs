@@ -20,7 +20,7 @@ pub use format::{LogFormat, LogRecord, LogTime, RequestLine};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -277,6 +277,28 @@ impl DropReports {
     }
 }
 
+/// Wait until the writer is woken, or until `deadline` when there is one:
+/// `Ok` after a wake-up (or a timeout: the caller checks again), `Err`
+/// with the lock, without waiting, once the deadline has passed.
+fn wait_for_news<'a>(
+    shared: &'a Shared,
+    pending: MutexGuard<'a, Pending>,
+    deadline: Option<Instant>,
+) -> Result<MutexGuard<'a, Pending>, MutexGuard<'a, Pending>> {
+    let Some(deadline) = deadline else {
+        return Ok(shared.wake.wait(pending).unwrap_or_else(|e| e.into_inner()));
+    };
+    let now = Instant::now();
+    if now >= deadline {
+        return Err(pending);
+    }
+    Ok(shared
+        .wake
+        .wait_timeout(pending, deadline - now)
+        .unwrap_or_else(|e| e.into_inner())
+        .0)
+}
+
 fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>, path: Option<&Path>) {
     let mut batch = Vec::new();
     // Dropped lines not reported yet, and when they last were.
@@ -292,20 +314,11 @@ fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>, path: Option<&P
             {
                 // Drops not yet reported wake the writer when their report
                 // is due, even if no line comes.
-                match drops.next_due() {
-                    Some(due) => {
-                        let now = Instant::now();
-                        if now >= due {
-                            break;
-                        }
-                        pending = shared
-                            .wake
-                            .wait_timeout(pending, due - now)
-                            .unwrap_or_else(|e| e.into_inner())
-                            .0;
-                    }
-                    None => {
-                        pending = shared.wake.wait(pending).unwrap_or_else(|e| e.into_inner());
+                match wait_for_news(shared, pending, drops.next_due()) {
+                    Ok(woken) => pending = woken,
+                    Err(due) => {
+                        pending = due;
+                        break;
                     }
                 }
             }
@@ -313,15 +326,13 @@ fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>, path: Option<&P
             // log is closing or is to be reopened.
             let gathering_until = Instant::now() + FLUSH_INTERVAL;
             while pending.lines.len() < FLUSH_BYTES && !pending.closed && !pending.reopen {
-                let now = Instant::now();
-                if now >= gathering_until {
-                    break;
+                match wait_for_news(shared, pending, Some(gathering_until)) {
+                    Ok(woken) => pending = woken,
+                    Err(due) => {
+                        pending = due;
+                        break;
+                    }
                 }
-                pending = shared
-                    .wake
-                    .wait_timeout(pending, gathering_until - now)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
             }
             std::mem::swap(&mut batch, &mut pending.lines);
             (
