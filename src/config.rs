@@ -23,7 +23,10 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod error;
 pub mod sources;
+
+pub use error::ConfigError;
 
 /// Time limits, enforced by the connection driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,10 +156,13 @@ pub struct BalancerFlags {
 impl BalancerFlags {
     fn into_options(self) -> Result<BalancerOptions, ConfigError> {
         let drain_delay = Duration::try_from_secs_f64(self.drain_delay).map_err(|_| {
-            ConfigError(format!(
-                "--drain-delay must be zero or a positive number of seconds, got {}",
-                self.drain_delay
-            ))
+            ConfigError::in_value(
+                "drain_delay",
+                format!(
+                    "must be zero or a positive number of seconds, got {}",
+                    self.drain_delay
+                ),
+            )
         })?;
         Ok(BalancerOptions {
             admin: self.admin,
@@ -334,72 +340,63 @@ pub struct Cli {
     // ---- End of the logs block.
 }
 
-/// A configuration mistake, reported as one line on stderr.
-#[derive(Debug)]
-pub struct ConfigError(pub String);
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 impl Cli {
     /// Check every value and build the [`Config`].
     pub fn into_config(self) -> Result<Config, ConfigError> {
         let root = validate_root(&self.root)?;
-        let client_address = self.client_address_policy().map_err(ConfigError)?;
-        let seconds = |name: &str, value: f64| -> Result<Duration, ConfigError> {
+        let client_address = self.client_address_policy()?;
+        // Each check names its argument by clap id (the field's name), so
+        // the caller can say where the value came from.
+        let seconds = |id: &'static str, value: f64| -> Result<Duration, ConfigError> {
             Duration::try_from_secs_f64(value)
                 .ok()
                 .filter(|d| !d.is_zero())
                 .ok_or_else(|| {
-                    ConfigError(format!(
-                        "--{name} must be a positive number of seconds, got {value}"
-                    ))
+                    ConfigError::in_value(
+                        id,
+                        format!("must be a positive number of seconds, got {value}"),
+                    )
                 })
         };
-        let positive = |name: &str, value: usize| -> Result<usize, ConfigError> {
+        let positive = |id: &'static str, value: usize| -> Result<usize, ConfigError> {
             if value == 0 {
-                Err(ConfigError(format!("--{name} must be at least 1")))
+                Err(ConfigError::in_value(id, "must be at least 1"))
             } else {
                 Ok(value)
             }
         };
         let limits = Limits {
-            max_request_line_bytes: positive("max-request-line", self.max_request_line)?,
-            max_head_bytes: positive("max-header-bytes", self.max_header_bytes)?,
-            max_headers: positive("max-headers", self.max_headers)?,
+            max_request_line_bytes: positive("max_request_line", self.max_request_line)?,
+            max_head_bytes: positive("max_header_bytes", self.max_header_bytes)?,
+            max_headers: positive("max_headers", self.max_headers)?,
             max_body_bytes: self.max_body_bytes,
             ..Limits::default()
         };
         let timeouts = Timeouts {
-            header_read: seconds("header-timeout", self.header_timeout)?,
-            idle: seconds("idle-timeout", self.idle_timeout)?,
-            body_read: seconds("body-timeout", self.body_timeout)?,
-            write: seconds("write-timeout", self.write_timeout)?,
-            shutdown_grace: seconds("shutdown-grace", self.shutdown_grace)?,
+            header_read: seconds("header_timeout", self.header_timeout)?,
+            idle: seconds("idle_timeout", self.idle_timeout)?,
+            body_read: seconds("body_timeout", self.body_timeout)?,
+            write: seconds("write_timeout", self.write_timeout)?,
+            shutdown_grace: seconds("shutdown_grace", self.shutdown_grace)?,
             defer_accept: Duration::from_secs(self.defer_accept.into()),
-            linger: seconds("linger-timeout", self.linger_timeout)?,
+            linger: seconds("linger_timeout", self.linger_timeout)?,
         };
         Ok(Config {
             addr: SocketAddr::new(self.bind, self.port),
             root,
             limits,
             timeouts,
-            max_connections: positive("max-connections", self.max_connections)?,
+            max_connections: positive("max_connections", self.max_connections)?,
             max_linger_bytes: self.linger_bytes,
             workers: positive("workers", self.workers.unwrap_or_else(default_workers))?,
             static_files: StaticOptions {
                 symlinks: self
                     .symlinks
                     .parse::<SymlinkPolicy>()
-                    .map_err(|e| ConfigError(format!("--symlinks: {e}")))?,
+                    .map_err(|e| ConfigError::in_value("symlinks", e))?,
                 hidden: self.hidden,
                 index_names: parse_index_names(&self.index)
-                    .map_err(|e| ConfigError(format!("--index: {e}")))?,
+                    .map_err(|e| ConfigError::in_value("index", e))?,
                 spa: self.spa,
                 cache: self.cache,
                 listing: self.listing,
@@ -424,34 +421,42 @@ impl Cli {
 pub fn validate_root(root: &std::path::Path) -> Result<PathBuf, ConfigError> {
     let shown = root.display();
     let meta = std::fs::metadata(root).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => ConfigError(format!("root {shown} does not exist")),
-        _ => ConfigError(format!("cannot read root {shown}: {e}")),
+        std::io::ErrorKind::NotFound => {
+            ConfigError::in_value("root", format!("{shown} does not exist"))
+        }
+        _ => ConfigError::in_value("root", format!("cannot read {shown}: {e}")),
     })?;
     if !meta.is_dir() {
-        return Err(ConfigError(format!("root {shown} is not a directory")));
+        return Err(ConfigError::in_value(
+            "root",
+            format!("{shown} is not a directory"),
+        ));
     }
     root.canonicalize()
-        .map_err(|e| ConfigError(format!("cannot resolve root {shown}: {e}")))
+        .map_err(|e| ConfigError::in_value("root", format!("cannot resolve {shown}: {e}")))
 }
 
 impl Cli {
     /// The flags that say how the client's address is learned, checked
     /// together: `--proxy-protocol` and `--real-ip-header` each need
     /// `--trusted-proxies` (believing anyone would let any client choose
-    /// the address it is logged under). The error is a usage error: `main`
-    /// asks before anything else and exits 2 with it.
-    pub fn client_address_policy(&self) -> Result<ClientAddressPolicy, String> {
+    /// the address it is logged under).
+    pub fn client_address_policy(&self) -> Result<ClientAddressPolicy, ConfigError> {
         let trusted_proxies = self
             .trusted_proxies
             .iter()
             .cloned()
             .fold(TrustedProxies::default(), TrustedProxies::merged);
         if trusted_proxies.is_empty() {
-            if self.proxy_protocol.is_some() {
-                return Err("--proxy-protocol needs --trusted-proxies CIDR,...".to_owned());
-            }
-            if self.real_ip_header.is_some() {
-                return Err("--real-ip-header needs --trusted-proxies CIDR,...".to_owned());
+            for (id, given) in [
+                ("proxy_protocol", self.proxy_protocol.is_some()),
+                ("real_ip_header", self.real_ip_header.is_some()),
+            ] {
+                if given {
+                    return Err(ConfigError::in_value(id, "needs ")
+                        .naming("trusted_proxies")
+                        .then(" (the CIDR ranges allowed to send it)"));
+                }
             }
         }
         Ok(ClientAddressPolicy {
@@ -471,11 +476,40 @@ pub fn check_addresses(config: &Config) -> Result<(), ConfigError> {
             || admin.ip().is_unspecified()
             || config.addr.ip().is_unspecified();
         if admin.port() != 0 && admin.port() == config.addr.port() && same_ip {
-            return Err(ConfigError(format!(
-                "--admin {admin} overlaps the site's address {}",
-                config.addr
-            )));
+            return Err(ConfigError::in_value(
+                "admin",
+                format!("{admin} overlaps the site's address {} (", config.addr),
+            )
+            .naming("bind")
+            .then(", ")
+            .naming("port")
+            .then(")"));
         }
     }
     Ok(())
+}
+
+/// An access-log file must be one the server can append to, checked before
+/// binding like the root (and by `--check-config`): opened as serving
+/// opens it, so a missing directory or a permission is a configuration
+/// mistake, not a failure after the port was taken. The file is created if
+/// need be, as `nginx -t` creates its logs. Opened without blocking: a FIFO
+/// with no reader yet (`ENXIO`) is fine, serving waits for its reader.
+pub fn check_access_log(config: &Config) -> Result<(), ConfigError> {
+    use rustix::fs::{Mode, OFlags};
+    let LogDestination::File(path) = &config.access_log.destination else {
+        return Ok(());
+    };
+    let flags = OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE | OFlags::NONBLOCK;
+    match rustix::fs::open(path, flags | OFlags::CLOEXEC, Mode::from_raw_mode(0o640)) {
+        Ok(_) | Err(rustix::io::Errno::NXIO) => Ok(()),
+        Err(e) => Err(ConfigError::in_value(
+            "access_log",
+            format!(
+                "cannot open {}: {}",
+                path.display(),
+                std::io::Error::from(e)
+            ),
+        )),
+    }
 }

@@ -51,8 +51,17 @@ use service::static_files::StaticFiles;
 /// `config.static_files`, every response with `config.response_policy`'s
 /// fields. The one place the application's routes are listed.
 pub fn site(config: &Config) -> Result<Router, ConfigError> {
-    let static_files = StaticFiles::new(config.root.clone(), config.static_files.clone())
-        .map_err(|e| ConfigError(format!("cannot open root {}: {e}", config.root.display())))?;
+    let static_files =
+        StaticFiles::new(config.root.clone(), config.static_files.clone()).map_err(|e| {
+            // The system's errors are about opening the root; the one
+            // error of its own is about the --spa file.
+            if e.raw_os_error().is_some() {
+                let shown = config.root.display();
+                ConfigError::in_value("root", format!("cannot open {shown}: {e}"))
+            } else {
+                ConfigError::in_value("spa", e.to_string())
+            }
+        })?;
     Ok(Router::new()
         .with_route(Method::Post, "/echo", service::echo::echo)
         .with_static_files(static_files)

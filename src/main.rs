@@ -1,9 +1,11 @@
 //! Flags → Config → server → exit code.
 
 use clap::error::ErrorKind;
-use httpserver::config::sources::{self, SourceError};
+use httpserver::config::sources::{self, Layered, SourceError};
+use httpserver::config::{self, ConfigError};
 use httpserver::server::Ending;
-use httpserver::{Cli, Listener, Server};
+use httpserver::service::Router;
+use httpserver::{Cli, Config, Listener, Server};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -30,19 +32,31 @@ fn main() -> ExitCode {
             return ExitCode::from(USAGE_ERROR);
         }
     };
-    if layered.cli.sources.print_config {
-        print!("{}", layered.to_toml());
+    let Layered { cli, origins } = layered;
+    if cli.sources.print_config {
+        print!("{}", origins.to_toml());
         return ExitCode::SUCCESS;
     }
-    let cli = layered.cli;
-    if let Err(message) = cli.client_address_policy() {
-        eprintln!("httpserver: {message} (see --help)");
-        return ExitCode::from(USAGE_ERROR);
+    let check_only = cli.sources.check_config;
+    // Everything that can be known wrong before binding is a configuration
+    // mistake (exit 2), serving or checking; what fails after (binding,
+    // starting workers) is a runtime failure (exit 1).
+    let (config, site) = match configure(cli) {
+        Ok(ready) => ready,
+        Err(e) => {
+            eprintln!("httpserver: {}", origins.describe(&e));
+            return ExitCode::from(USAGE_ERROR);
+        }
+    };
+    if check_only {
+        println!(
+            "httpserver: configuration is valid (root {}, listening on {})",
+            config.root.display(),
+            config.addr
+        );
+        return ExitCode::SUCCESS;
     }
-    if cli.sources.check_config {
-        return check_config(cli);
-    }
-    match run(cli) {
+    match run(config, site) {
         Ok(Ending::Stopped) => ExitCode::SUCCESS,
         Ok(Ending::Interrupted(signal)) => {
             eprintln!("httpserver: second signal; exiting without finishing requests");
@@ -56,26 +70,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// `--check-config`: everything `run` checks before it binds, then exit
-/// 0 (valid) or 2 (not), serving nothing, like `nginx -t`.
-fn check_config(cli: Cli) -> ExitCode {
-    match cli.into_config().and_then(|config| {
-        httpserver::config::check_addresses(&config)?;
-        Ok(config)
-    }) {
-        Ok(config) => {
-            println!(
-                "httpserver: configuration is valid (root {}, listening on {})",
-                config.root.display(),
-                config.addr
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("httpserver: {e}");
-            ExitCode::from(USAGE_ERROR)
-        }
-    }
+/// Every check that needs no socket: the values (`into_config`), the
+/// addresses against each other, the access-log file, and what is served
+/// (the root opened, the `--spa` file found). `--check-config` runs exactly
+/// these, like `nginx -t`.
+fn configure(cli: Cli) -> Result<(Config, Router), ConfigError> {
+    let config = cli.into_config()?;
+    config::check_addresses(&config)?;
+    config::check_access_log(&config)?;
+    let site = httpserver::site(&config)?;
+    Ok((config, site))
 }
 
 /// clap's message without its tips and usage block: one line on stderr.
@@ -86,11 +90,9 @@ fn first_line_of(e: &clap::Error) -> String {
     format!("{line} (see --help)")
 }
 
-fn run(cli: Cli) -> Result<Ending, Box<dyn std::error::Error + Send + Sync>> {
-    let config = cli.into_config()?;
-    // What the server serves, listener by listener: the site on --port,
-    // health and metrics on --admin.
-    let site = httpserver::site(&config)?;
+fn run(config: Config, site: Router) -> Result<Ending, Box<dyn std::error::Error + Send + Sync>> {
+    // What the server serves, listener by listener: the site (built by
+    // `configure`) on --port, health and metrics on --admin.
     let listener = Listener::bind(config.addr, config.timeouts.defer_accept)?
         .with_proxy_protocol(config.client_address.proxy_protocol);
     // Never behind the PROXY protocol: probes come from the balancer itself.

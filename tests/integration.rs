@@ -10,6 +10,8 @@ mod caching;
 mod cli;
 #[path = "integration/conditional.rs"]
 mod conditional;
+#[path = "integration/config_errors.rs"]
+mod config_errors;
 #[path = "integration/config_sources.rs"]
 mod config_sources;
 #[path = "integration/connection.rs"]

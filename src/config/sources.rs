@@ -20,7 +20,8 @@
 //! source and key (`httpserver.toml:12: unknown key "max_conections"`,
 //! `HTTPSERVER_PORT: not a valid port: "80a" (...)`).
 
-use super::Cli;
+use super::error::long_flag;
+use super::{Cli, ConfigError};
 use clap::{Arg, ArgAction, ArgMatches, Command, CommandFactory, FromArgMatches};
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -74,12 +75,39 @@ impl From<clap::Error> for SourceError {
     }
 }
 
-/// The flags parsed from every source, with what is needed to print them.
+/// The flags parsed from every source, and where each value came from.
 #[derive(Debug)]
 pub struct Layered {
     pub cli: Cli,
+    pub origins: Origins,
+}
+
+/// Where every argument's value came from: what an error needs to name its
+/// source, and what `--print-config` prints.
+#[derive(Debug)]
+pub struct Origins {
     command: Command,
     matches: ArgMatches,
+    /// The `--config` file as shown in messages, and the line of each key
+    /// it set, by argument id.
+    file: Option<(String, BTreeMap<String, usize>)>,
+    /// The port came from `PORT`.
+    platform_port: bool,
+}
+
+/// Where one argument's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// `--long` on the command line.
+    CommandLine,
+    /// An `HTTPSERVER_*` variable, named.
+    Environment(String),
+    /// `PORT`, the container platforms' variable.
+    PlatformPort,
+    /// A key of the `--config` file, at `file:line`.
+    File { place: String, key: String },
+    /// Nobody set it: clap's default.
+    Default,
 }
 
 /// The file key of an argument: its long name with `_` for `-`. None for
@@ -138,15 +166,22 @@ where
     // A first pass finds --config (and answers --help, and reports command
     // line mistakes the way clap does).
     let first = command.clone().try_get_matches_from(&args)?;
-    let mut defaults = match first.get_one::<PathBuf>("config") {
-        Some(path) => read_file(&command, path)?,
-        None => BTreeMap::new(),
+    let (mut defaults, file) = match first.get_one::<PathBuf>("config") {
+        Some(path) => {
+            let (values, lines) = read_file(&command, path)?;
+            (values, Some((path.display().to_string(), lines)))
+        }
+        None => (BTreeMap::new(), None),
     };
     let port_given = defaults.contains_key("port")
         || first.value_source("port") == Some(clap::parser::ValueSource::CommandLine);
-    if let Some(port) = platform_port(&command, port_given)? {
-        defaults.insert("port".to_owned(), vec![port]);
-    }
+    let platform_port = match platform_port(&command, port_given)? {
+        Some(port) => {
+            defaults.insert("port".to_owned(), vec![port]);
+            true
+        }
+        None => false,
+    };
     // `mut_args` keeps the arguments in order (for --print-config).
     command = command.mut_args(|arg| match defaults.get(arg.get_id().as_str()) {
         Some(values) => arg.default_values(values.clone()),
@@ -156,8 +191,12 @@ where
     let cli = Cli::from_arg_matches(&matches)?;
     Ok(Layered {
         cli,
-        command,
-        matches,
+        origins: Origins {
+            command,
+            matches,
+            file,
+            platform_port,
+        },
     })
 }
 
@@ -228,8 +267,12 @@ fn reason(e: &clap::Error) -> String {
 }
 
 /// The values a `--config` file gives, by argument id, each checked with
-/// its argument's parser.
-fn read_file(command: &Command, path: &Path) -> Result<BTreeMap<String, Vec<String>>, SourceError> {
+/// its argument's parser; and the line of each.
+#[allow(clippy::type_complexity)]
+fn read_file(
+    command: &Command,
+    path: &Path,
+) -> Result<(BTreeMap<String, Vec<String>>, BTreeMap<String, usize>), SourceError> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| SourceError::Source(format!("{shown}: cannot read: {e}")))?;
@@ -251,6 +294,7 @@ fn read_file(command: &Command, path: &Path) -> Result<BTreeMap<String, Vec<Stri
     let mut entries: Vec<_> = table.iter().collect();
     entries.sort_by_key(|(key, _)| key.span().start);
     let mut defaults = BTreeMap::new();
+    let mut lines = BTreeMap::new();
     for (key, value) in entries {
         let place = at(Some(key.span()));
         let Some(arg) = by_key.get(key.get_ref().as_str()) else {
@@ -276,8 +320,9 @@ fn read_file(command: &Command, path: &Path) -> Result<BTreeMap<String, Vec<Stri
             )));
         }
         defaults.insert(arg.get_id().to_string(), values);
+        lines.insert(arg.get_id().to_string(), line_of(&text, key.span().start));
     }
-    Ok(defaults)
+    Ok((defaults, lines))
 }
 
 /// The 1-based line of a byte offset.
@@ -341,7 +386,67 @@ pub fn toml_line(arg: &Arg, key: &str, values: &[String]) -> String {
     format!("{key} = {value}")
 }
 
-impl Layered {
+impl Origins {
+    /// Where the value of argument `id` came from.
+    pub fn origin(&self, id: &str) -> Origin {
+        use clap::parser::ValueSource;
+        let arg = self.command.get_arguments().find(|a| a.get_id() == id);
+        match self.matches.value_source(id) {
+            Some(ValueSource::CommandLine) => Origin::CommandLine,
+            Some(ValueSource::EnvVariable) => {
+                Origin::Environment(arg.and_then(env_name).unwrap_or_default())
+            }
+            // The file's values and PORT reach clap as defaults.
+            _ if id == "port" && self.platform_port => Origin::PlatformPort,
+            _ => match (&self.file, arg.and_then(file_key)) {
+                (Some((shown, lines)), Some(key)) if lines.contains_key(id) => Origin::File {
+                    place: format!("{shown}:{}", lines[id]),
+                    key,
+                },
+                _ => Origin::Default,
+            },
+        }
+    }
+
+    /// A configuration mistake as one line, naming where each value it is
+    /// about came from: `--root: ...`, `HTTPSERVER_ROOT: ...`,
+    /// `httpserver.toml:3: root: ...`, `--root (default): ...`. Another
+    /// argument the message names is named by its own source when it was
+    /// set, and otherwise the way the faulty value's source would set it.
+    pub fn describe(&self, error: &ConfigError) -> String {
+        let Some(at) = error.at() else {
+            return error.to_string();
+        };
+        let origin = self.origin(at);
+        let message = error.message_with(|id| self.name(id, &origin));
+        let place = match &origin {
+            Origin::CommandLine => long_flag(at),
+            Origin::Environment(name) => name.clone(),
+            Origin::PlatformPort => PORT_VARIABLE.to_owned(),
+            Origin::File { place, key } => format!("{place}: {key}"),
+            Origin::Default => format!("{} (default)", long_flag(at)),
+        };
+        format!("{place}: {message}")
+    }
+
+    /// How a message names argument `id`, given the `beside` origin of
+    /// the value at fault.
+    fn name(&self, id: &str, beside: &Origin) -> String {
+        let arg = self.command.get_arguments().find(|a| a.get_id() == id);
+        match self.origin(id) {
+            Origin::CommandLine => long_flag(id),
+            Origin::Environment(name) => name,
+            Origin::PlatformPort => PORT_VARIABLE.to_owned(),
+            Origin::File { place, key } => format!("{key} ({place})"),
+            Origin::Default => match beside {
+                Origin::Environment(_) => arg.and_then(env_name),
+                Origin::File { .. } => arg.and_then(file_key),
+                _ => None,
+            }
+            .unwrap_or_else(|| long_flag(id)),
+        }
+    }
+
     /// The effective configuration as TOML that `--config` reads back:
     /// every key, in `--help` order; a flag with no value is a comment.
     pub fn to_toml(&self) -> String {

@@ -10,8 +10,14 @@ use std::time::Duration;
 /// Run the binary to completion with exactly these environment variables
 /// (none inherited: a PORT or HTTPSERVER_* of the test runner must not
 /// leak in). Returns the exit code, stdout and stderr.
-fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+pub(crate) fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    run_in(Path::new("."), args, env)
+}
+
+/// [`run`] in the working directory `dir`.
+pub(crate) fn run_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut child = Command::new(BINARY)
+        .current_dir(dir)
         .args(args)
         .env_clear()
         .envs(env.iter().copied())
@@ -49,7 +55,7 @@ fn effective(args: &[&str], env: &[(&str, &str)], key: &str) -> String {
         .to_owned()
 }
 
-fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+pub(crate) fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
@@ -210,7 +216,7 @@ fn check_config_exits_0_or_2_without_serving() {
     assert_eq!(code, 2);
     assert_eq!(
         stderr.trim(),
-        "httpserver: root /nonexistent/site does not exist"
+        format!("httpserver: {file}:1: root: /nonexistent/site does not exist")
     );
     // The command line still wins over the file while checking.
     let (code, _, _) = run(
@@ -232,7 +238,10 @@ fn check_config_exits_0_or_2_without_serving() {
         &[],
     );
     assert_eq!(code, 2);
-    assert!(stderr.contains("--admin 0.0.0.0:9000 overlaps"), "{stderr}");
+    assert!(
+        stderr.contains("--admin: 0.0.0.0:9000 overlaps"),
+        "{stderr}"
+    );
     let (code, _, _) = run(
         &[
             "--check-config",

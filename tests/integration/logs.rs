@@ -190,8 +190,9 @@ fn off_writes_no_lines() {
     assert!(lines.is_empty(), "{lines:?}");
 }
 
+/// A configuration mistake, found before the port is taken: exit 2.
 #[test]
-fn a_log_file_that_cannot_be_opened_is_a_startup_error() {
+fn a_log_file_that_cannot_be_opened_is_a_configuration_error() {
     let dir = tempfile::tempdir().unwrap();
     let root = tempfile::tempdir().unwrap();
     let path = dir.path().join("missing-dir/access.log");
@@ -202,9 +203,15 @@ fn a_log_file_that_cannot_be_opened_is_a_startup_error() {
         .arg(&path)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("access log"), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "httpserver: --access-log: cannot open {}: No such file or directory (os error 2)\n",
+            path.display()
+        )
+    );
 }
 
 /// The access log holds client addresses: created readable by its owner and

@@ -173,7 +173,7 @@ impl StaticFiles {
                 _ => {
                     return Err(std::io::Error::new(
                         std::io::ErrorKind::NotFound,
-                        format!("--spa {spa} is not a regular file under the root"),
+                        format!("{spa} is not a regular file under the root"),
                     ))
                 }
             }
