@@ -242,3 +242,127 @@ fn a_new_log_file_is_created_with_mode_0640() {
     assert_eq!(mode, 0o640, "mode {mode:o}");
     assert_eq!(lines_of(&log).len(), 1);
 }
+
+/// The value of `httpserver_access_log_dropped_lines_total` in a scrape of
+/// the admin listener at `admin`.
+fn dropped_lines_scraped(admin: std::net::SocketAddr) -> u64 {
+    let mut client = Client::connect(admin);
+    client.send(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    let response = client.response();
+    assert_eq!(response.status, 200);
+    let text = response.text();
+    text.lines()
+        .find_map(|l| l.strip_prefix("httpserver_access_log_dropped_lines_total "))
+        .unwrap_or_else(|| panic!("no dropped-lines counter in\n{text}"))
+        .parse()
+        .unwrap()
+}
+
+/// Issue 14.2: an access-log output that stops taking lines, for real (a
+/// FIFO whose reader never reads: the pipe fills and the writer thread's
+/// `write` blocks), costs no request an answer: past the bound lines are
+/// dropped, a scrape of the admin listener counts them, and stderr says so
+/// at most once a second, while the writer is still blocked.
+#[test]
+fn issue_14_a_stalled_log_output_drops_lines_that_metrics_and_stderr_show() {
+    use rustix::fs::{FileType, Mode, OFlags};
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("access.fifo");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo,
+        FileType::Fifo,
+        Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    // Opened, so that the server's open for writing does not wait, and
+    // never read.
+    let reader = rustix::fs::open(
+        &fifo,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    write_fixture(root.path());
+    let server = Binary::start(&[
+        "--root",
+        root.path().to_str().unwrap(),
+        "--access-log",
+        fifo.to_str().unwrap(),
+        "--admin",
+        "127.0.0.1:0",
+    ]);
+    let announced = server.next_line().expect("the admin listener's line");
+    let admin = announced
+        .strip_prefix("Admin listening on ")
+        .unwrap_or_else(|| panic!("{announced:?}"))
+        .parse()
+        .unwrap();
+
+    // Lines of about 8 KB (a long query): the pipe (64 KiB) and the
+    // writer's bound (4 MiB) are full after about 530 of them.
+    let request = format!(
+        "GET /index.html?q={} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(8000)
+    );
+    let mut client = Client::connect(server.addr());
+    let mut ask = |count: usize| {
+        for _ in 0..count {
+            client.send(request.as_bytes());
+            assert_eq!(client.response().status, 200);
+        }
+    };
+    // Until a scrape shows drops: at most 4,000 requests (32 MB of lines).
+    let mut sent = 0;
+    while dropped_lines_scraped(admin) == 0 {
+        assert!(sent < 4000, "no line dropped after {sent} requests");
+        ask(100);
+        sent += 100;
+    }
+    let first_seen = Instant::now();
+    // Keep dropping for a little over two seconds: two more reports may
+    // become due, no more.
+    while first_seen.elapsed() < Duration::from_millis(2300) {
+        ask(20);
+    }
+    let warning = "httpserver: access log fell behind; ";
+    let warnings = |text: &str| -> Vec<u64> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix(warning))
+            .map(|rest| {
+                rest.strip_suffix(" lines dropped")
+                    .unwrap_or_else(|| panic!("{rest:?}"))
+                    .parse()
+                    .unwrap()
+            })
+            .collect()
+    };
+    // The writer is still blocked in `write`: the warning must not wait for
+    // it. A second (and some) after the last drops, every report is out.
+    assert!(
+        await_true(|| warnings(&server.stderr_text()).len() >= 2),
+        "stderr: {}",
+        server.stderr_text()
+    );
+    std::thread::sleep(Duration::from_millis(1200));
+    let reported = warnings(&server.stderr_text());
+    let elapsed = first_seen.elapsed().as_secs_f64();
+    let scraped = dropped_lines_scraped(admin);
+    assert!(
+        reported.len() as f64 <= elapsed.ceil() + 1.0,
+        "{} reports in {elapsed:.1} s: {reported:?}",
+        reported.len()
+    );
+    assert_eq!(
+        reported.iter().sum::<u64>(),
+        scraped,
+        "every drop is reported once, and counted: {reported:?}"
+    );
+
+    // Let the writer go (its write fails now), then stop as usual.
+    drop(reader);
+    let (status, stderr) = server.stop();
+    assert!(status.success(), "{stderr}");
+}

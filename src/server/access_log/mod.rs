@@ -11,7 +11,10 @@
 //! A connection never waits for the log's output: if the output falls so far
 //! behind that the buffer reaches [`MAX_PENDING_BYTES`], further lines are
 //! counted and dropped, and the count is reported on stderr, rather than
-//! letting memory grow without bound or stalling the server.
+//! letting memory grow without bound or stalling the server. The report
+//! comes from a thread of its own: the writer may be the one that is stuck
+//! (a `write` blocked on a full pipe), and a report it would make after
+//! the write returns might never come.
 
 mod format;
 
@@ -88,7 +91,11 @@ struct Pending {
 
 struct Shared {
     pending: Mutex<Pending>,
+    /// Wakes the writer: lines to write, a reopen, the close.
     wake: Condvar,
+    /// Wakes the drop reporter: the first line dropped since its last
+    /// look, the close.
+    drops_wake: Condvar,
     /// Every line dropped since the start, for `/metrics`; written under
     /// the `pending` lock.
     dropped_total: AtomicU64,
@@ -105,6 +112,7 @@ pub struct AccessLog {
 pub struct LogWriter {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    reporter: Option<JoinHandle<()>>,
 }
 
 impl AccessLog {
@@ -135,6 +143,7 @@ impl AccessLog {
         let shared = Arc::new(Shared {
             pending: Mutex::new(Pending::default()),
             wake: Condvar::new(),
+            drops_wake: Condvar::new(),
             dropped_total: AtomicU64::new(0),
         });
         let writer_shared = Arc::clone(&shared);
@@ -142,6 +151,11 @@ impl AccessLog {
             .name("access-log".into())
             .spawn(move || write_lines(&writer_shared, sink, path.as_deref()))
             .expect("spawning the access-log thread");
+        let reporter_shared = Arc::clone(&shared);
+        let reporter = std::thread::Builder::new()
+            .name("access-log-drops".into())
+            .spawn(move || report_drops(&reporter_shared))
+            .expect("spawning the access-log drop reporter");
         (
             AccessLog {
                 shared: Arc::clone(&shared),
@@ -150,6 +164,7 @@ impl AccessLog {
             LogWriter {
                 shared,
                 thread: Some(thread),
+                reporter: Some(reporter),
             },
         )
     }
@@ -176,6 +191,13 @@ impl AccessLog {
         if pending.lines.len() >= MAX_PENDING_BYTES {
             pending.dropped += 1;
             self.shared.dropped_total.fetch_add(1, Ordering::Relaxed);
+            let first = pending.dropped == 1;
+            drop(pending);
+            // The reporter sleeps until a first drop (or until a report is
+            // due): later ones need no wake-up.
+            if first {
+                self.shared.drops_wake.notify_one();
+            }
             return;
         }
         let before = pending.lines.len();
@@ -217,6 +239,12 @@ impl LogWriter {
                 .unwrap_or_else(|e| e.into_inner())
                 .closed = true;
             self.shared.wake.notify_one();
+            self.shared.drops_wake.notify_one();
+            // The reporter first: it says the last drops even while the
+            // writer is still blocked on its output.
+            if let Some(reporter) = self.reporter.take() {
+                let _ = reporter.join();
+            }
             let _ = thread.join();
         }
     }
@@ -281,52 +309,80 @@ impl DropReports {
 /// `Ok` after a wake-up (or a timeout: the caller checks again), `Err`
 /// with the lock, without waiting, once the deadline has passed.
 fn wait_for_news<'a>(
-    shared: &'a Shared,
+    wake: &Condvar,
     pending: MutexGuard<'a, Pending>,
     deadline: Option<Instant>,
 ) -> Result<MutexGuard<'a, Pending>, MutexGuard<'a, Pending>> {
     let Some(deadline) = deadline else {
-        return Ok(shared.wake.wait(pending).unwrap_or_else(|e| e.into_inner()));
+        return Ok(wake.wait(pending).unwrap_or_else(|e| e.into_inner()));
     };
     let now = Instant::now();
     if now >= deadline {
         return Err(pending);
     }
-    Ok(shared
-        .wake
+    Ok(wake
         .wait_timeout(pending, deadline - now)
         .unwrap_or_else(|e| e.into_inner())
         .0)
 }
 
-fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>, path: Option<&Path>) {
-    let mut batch = Vec::new();
-    // Dropped lines not reported yet, and when they last were.
+/// The drop reporter's loop: at most one warning per
+/// [`DROP_REPORT_INTERVAL`], the first at once, the last on close. It
+/// sleeps while nothing is dropped, and while a report is not yet due
+/// (drops in between are taken together when it is).
+fn report_drops(shared: &Shared) {
     let mut drops = DropReports::default();
-    let mut write_failed = false;
     loop {
-        let (dropped, closed, reopen) = {
+        let (dropped, closed) = {
             let mut pending = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
-            while pending.lines.is_empty()
-                && pending.dropped == 0
-                && !pending.closed
-                && !pending.reopen
-            {
-                // Drops not yet reported wake the writer when their report
-                // is due, even if no line comes.
-                match wait_for_news(shared, pending, drops.next_due()) {
-                    Ok(woken) => pending = woken,
-                    Err(due) => {
-                        pending = due;
-                        break;
+            match drops.next_due() {
+                Some(due) => {
+                    while !pending.closed {
+                        match wait_for_news(&shared.drops_wake, pending, Some(due)) {
+                            Ok(woken) => pending = woken,
+                            Err(at_due) => {
+                                pending = at_due;
+                                break;
+                            }
+                        }
                     }
                 }
+                None => {
+                    while pending.dropped == 0 && !pending.closed {
+                        pending = shared
+                            .drops_wake
+                            .wait(pending)
+                            .unwrap_or_else(|e| e.into_inner());
+                    }
+                }
+            }
+            (std::mem::take(&mut pending.dropped), pending.closed)
+        };
+        if let Some(count) = drops.add(dropped, Instant::now(), closed) {
+            diag::warn(format_args!(
+                "access log fell behind; {count} lines dropped"
+            ));
+        }
+        if closed {
+            return;
+        }
+    }
+}
+
+fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>, path: Option<&Path>) {
+    let mut batch = Vec::new();
+    let mut write_failed = false;
+    loop {
+        let (closed, reopen) = {
+            let mut pending = shared.pending.lock().unwrap_or_else(|e| e.into_inner());
+            while pending.lines.is_empty() && !pending.closed && !pending.reopen {
+                pending = shared.wake.wait(pending).unwrap_or_else(|e| e.into_inner());
             }
             // Let more lines gather, unless there are enough already, the
             // log is closing or is to be reopened.
             let gathering_until = Instant::now() + FLUSH_INTERVAL;
             while pending.lines.len() < FLUSH_BYTES && !pending.closed && !pending.reopen {
-                match wait_for_news(shared, pending, Some(gathering_until)) {
+                match wait_for_news(&shared.wake, pending, Some(gathering_until)) {
                     Ok(woken) => pending = woken,
                     Err(due) => {
                         pending = due;
@@ -335,11 +391,7 @@ fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>, path: Option<&P
                 }
             }
             std::mem::swap(&mut batch, &mut pending.lines);
-            (
-                std::mem::take(&mut pending.dropped),
-                pending.closed,
-                std::mem::take(&mut pending.reopen),
-            )
+            (pending.closed, std::mem::take(&mut pending.reopen))
         };
         if !batch.is_empty() {
             // A failing sink (a closed pipe, a full disk) must not take the
@@ -365,11 +417,6 @@ fn write_lines(shared: &Shared, mut sink: Box<dyn Write + Send>, path: Option<&P
                 }
                 Err(e) => diag::error(format_args!("{e}; still writing to the old file")),
             }
-        }
-        if let Some(count) = drops.add(dropped, Instant::now(), closed) {
-            diag::warn(format_args!(
-                "access log fell behind; {count} lines dropped"
-            ));
         }
         if closed {
             return;
