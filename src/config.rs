@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod error;
+pub mod file_tables;
 pub mod sources;
 
 pub use error::ConfigError;

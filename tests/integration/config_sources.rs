@@ -108,17 +108,47 @@ fn command_line_beats_environment_beats_file_beats_default() {
         "true"
     );
 
-    // A repeatable flag: a higher source replaces the whole list.
+    // A repeatable flag: a higher source replaces the whole list (the
+    // file's flat `header` key, printed as the [headers] table).
     assert_eq!(
-        effective(&with_file, &[], "header"),
-        r#"["X-A: file", "X-B: file"]"#
+        table_lines(&with_file, &[], "headers"),
+        ["X-A = \"file\"", "X-B = \"file\""]
     );
     let one = [("HTTPSERVER_HEADER", "X-C: env")];
-    assert_eq!(effective(&with_file, &one, "header"), r#"["X-C: env"]"#);
+    assert_eq!(table_lines(&with_file, &one, "headers"), ["X-C = \"env\""]);
     assert_eq!(
-        effective(&["--config", file, "-H", "X-D: cli"], &one, "header"),
-        r#"["X-D: cli"]"#
+        table_lines(&["--config", file, "-H", "X-D: cli"], &one, "headers"),
+        ["X-D = \"cli\""]
     );
+    // The same from the file's [headers] table.
+    let tabled = write_file(
+        dir.path(),
+        "tables.toml",
+        "[headers]\nX-B = \"table\"\nX-A = \"table\"\n",
+    );
+    let tabled = ["--config", tabled.to_str().unwrap()];
+    assert_eq!(
+        table_lines(&tabled, &[], "headers"),
+        ["X-B = \"table\"", "X-A = \"table\""],
+        "in the file's order"
+    );
+    assert_eq!(table_lines(&tabled, &one, "headers"), ["X-C = \"env\""]);
+}
+
+/// `--print-config` with these sources: the lines of `[table]`.
+fn table_lines(args: &[&str], env: &[(&str, &str)], table: &str) -> Vec<String> {
+    let mut all = args.to_vec();
+    all.push("--print-config");
+    let (code, stdout, stderr) = run(&all, env);
+    assert_eq!(code, 0, "{stderr}");
+    let header = format!("[{table}]");
+    stdout
+        .lines()
+        .skip_while(|l| *l != header)
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[test]
@@ -184,6 +214,28 @@ fn a_bad_file_line_names_the_file_the_line_and_the_key_and_exits_2() {
         ),
         ("port = [1, 2]\n", ":1: port: takes one value, not an array"),
         ("\n\nport = = 1\n", ":3: "),
+        // The tables: each entry at its own line.
+        (
+            "[headers]\nX-A = \"1\"\n\"Bad Name\" = \"x\"\n",
+            r#":3: not a valid headers entry: "Bad Name" = "x" ("Bad Name" is not a valid field name)"#,
+        ),
+        (
+            "[headers]\nX-A = [\"1\"]\n",
+            ":2: headers.X-A: takes one string, the field's value",
+        ),
+        (
+            "port = 1\n[cors]\norigin = \"*\"\norigins = \"*\"\n",
+            r#":4: unknown key "cors.origins""#,
+        ),
+        (
+            "[cors]\norigin = \"https://a.example/path\"\n",
+            r#":2: not a valid cors.origin: "https://a.example/path" ("https://a.example/path" is not * or an origin like https://app.example)"#,
+        ),
+        // A flat key and its table: one or the other.
+        (
+            "header = [\"X-A: 1\"]\n\n[headers]\nX-B = \"2\"\n",
+            ":3: headers: --header is already set by header at line 1; keep one",
+        ),
     ];
     for (text, want) in cases {
         let file = write_file(dir.path(), "httpserver.toml", text);
@@ -286,7 +338,9 @@ fn print_config_is_read_back_unchanged() {
         "workers = 3",
         "idle_timeout = 2.5",
         "hidden = true",
-        r#"cors = "https://a.example""#,
+        r#"origin = "https://a.example""#,
+        "X-Frame-Options = \"DENY\"",
+        r#"Cache-Control = 'no-store, "quoted"'"#,
     ] {
         assert!(printed.lines().any(|l| l == line), "{line} in\n{printed}");
     }
@@ -312,7 +366,8 @@ fn a_server_started_from_a_file_serves_with_its_values() {
     write_fixture(root.path());
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "bind = \"127.0.0.1\"\nport = 0\nroot = {:?}\nheader = [\"X-From: file\"]\n",
+        "bind = \"127.0.0.1\"\nport = 0\nroot = {:?}\n\n[headers]\nX-From = \"file\"\n\n\
+         [cors]\norigin = \"https://app.example\"\n",
         root.path().to_str().unwrap()
     );
     let file = write_file(dir.path(), "serve.toml", &text);
@@ -323,4 +378,89 @@ fn a_server_started_from_a_file_serves_with_its_values() {
     let response = client.response();
     assert_eq!(response.status, 200);
     assert_eq!(response.field("x-from"), Some("file"));
+    assert_eq!(
+        response.field("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+}
+
+/// Every key set to a value other than its default, in `--print-config`'s
+/// own order and form: a flag added to `Cli` fails here until it has a line.
+const EVERY_KEY_SET: &str = r#"# httpserver --print-config
+port = 9100
+root = "/srv/site"
+bind = "127.0.0.1"
+workers = 3
+max_connections = 500
+max_request_line = 8192
+max_header_bytes = 16384
+max_headers = 50
+max_body_bytes = 1048576
+header_timeout = 5
+idle_timeout = 2.5
+body_timeout = 20
+write_timeout = 25
+shutdown_grace = 4
+defer_accept = 0
+linger_timeout = 3
+linger_bytes = 1024
+cache = "none"
+listing = true
+symlinks = "deny"
+hidden = true
+index = "index.html,index.htm"
+spa = "app.html"
+proxy_protocol = "v2"
+trusted_proxies = ["10.0.0.0/8", "192.168.1.1"]
+real_ip_header = "forwarded"
+admin = "127.0.0.1:9090"
+admin_access_log = true
+drain_delay = 1.5
+log_format = "json"
+access_log = "/var/log/httpserver/access.log"
+log_level = "warn"
+
+[headers]
+X-Frame-Options = "DENY"
+Cache-Control = 'no-store, "quoted"'
+"X.Dotted" = ""
+
+[cors]
+origin = "https://a.example"
+"#;
+
+/// Issue 14.3: `--print-config` prints what `--config` reads back
+/// unchanged, with every key set, tables included.
+#[test]
+fn print_config_round_trips_every_key_and_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "all.toml", EVERY_KEY_SET);
+    let (code, printed, stderr) = run(&["--config", file.to_str().unwrap(), "--print-config"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(printed, EVERY_KEY_SET);
+
+    // Every key the defaults print is set here, to something else.
+    let (_, defaults, _) = run(&["--print-config"], &[]);
+    let key_of = |line: &str| -> Option<String> {
+        let line = line.strip_prefix("# ").unwrap_or(line);
+        let key = line.split([' ', '=']).next()?;
+        (!key.is_empty() && !key.starts_with('[')).then(|| key.to_owned())
+    };
+    for default in defaults.lines().skip(1) {
+        let Some(key) = key_of(default) else { continue };
+        let set = printed
+            .lines()
+            .find(|l| key_of(l).as_deref() == Some(&key) && !l.starts_with('#'));
+        assert!(
+            set.is_some_and(|l| l != default),
+            "EVERY_KEY_SET lacks a value other than the default for {key} ({default})"
+        );
+    }
+    assert!(!printed.contains("is not set"), "{printed}");
+
+    // And what was printed is read back to the same text.
+    let back = write_file(dir.path(), "back.toml", &printed);
+    let (code, again, stderr) = run(&["--config", back.to_str().unwrap(), "--print-config"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(again, printed);
 }
