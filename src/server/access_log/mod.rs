@@ -23,7 +23,7 @@ pub use format::{LogFormat, LogRecord, LogTime, RequestLine};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -36,6 +36,11 @@ pub const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Pending bytes that wake the writer before the interval is over.
 const FLUSH_BYTES: usize = 256 * 1024;
+
+/// How long [`LogWriter::finish`] waits for the writer to write out what is
+/// queued: an output that takes nothing (a FIFO nobody reads) must not
+/// keep a stopping server from exiting.
+pub const FINISH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `--access-log`: where lines go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -113,6 +118,8 @@ pub struct LogWriter {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
     reporter: Option<JoinHandle<()>>,
+    /// Disconnected when the writer thread ends.
+    writer_done: mpsc::Receiver<()>,
 }
 
 impl AccessLog {
@@ -147,9 +154,14 @@ impl AccessLog {
             dropped_total: AtomicU64::new(0),
         });
         let writer_shared = Arc::clone(&shared);
+        let (done, writer_done) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("access-log".into())
-            .spawn(move || write_lines(&writer_shared, sink, path.as_deref()))
+            .spawn(move || {
+                // Dropped when the thread ends, however it ends.
+                let _done = done;
+                write_lines(&writer_shared, sink, path.as_deref());
+            })
             .expect("spawning the access-log thread");
         let reporter_shared = Arc::clone(&shared);
         let reporter = std::thread::Builder::new()
@@ -165,6 +177,7 @@ impl AccessLog {
                 shared,
                 thread: Some(thread),
                 reporter: Some(reporter),
+                writer_done,
             },
         )
     }
@@ -226,7 +239,9 @@ impl AccessLog {
 }
 
 impl LogWriter {
-    /// Write out every queued line, then stop the writer thread.
+    /// Write out every queued line, then stop the writer thread; if the
+    /// output takes nothing for [`FINISH_TIMEOUT`], give up on the lines
+    /// still queued (said on stderr) and leave the thread behind.
     pub fn finish(mut self) {
         self.stop();
     }
@@ -245,7 +260,15 @@ impl LogWriter {
             if let Some(reporter) = self.reporter.take() {
                 let _ = reporter.join();
             }
-            let _ = thread.join();
+            match self.writer_done.recv_timeout(FINISH_TIMEOUT) {
+                Err(mpsc::RecvTimeoutError::Timeout) => diag::error(format_args!(
+                    "access log output took nothing for {} s; exiting without the lines still queued",
+                    FINISH_TIMEOUT.as_secs()
+                )),
+                _ => {
+                    let _ = thread.join();
+                }
+            }
         }
     }
 }
