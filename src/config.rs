@@ -491,26 +491,35 @@ pub fn check_addresses(config: &Config) -> Result<(), ConfigError> {
 }
 
 /// An access-log file must be one the server can append to, checked before
-/// binding like the root (and by `--check-config`): opened as serving
-/// opens it, so a missing directory or a permission is a configuration
-/// mistake, not a failure after the port was taken. The file is created if
-/// need be, as `nginx -t` creates its logs. Opened without blocking: a FIFO
-/// with no reader yet (`ENXIO`) is fine, serving waits for its reader.
+/// binding like the root (and by `--check-config`), so a missing directory
+/// or a permission is a configuration mistake, not a failure after the
+/// port was taken. A regular file (or none yet) is opened as serving opens
+/// it, and created if need be, as `nginx -t` creates its logs. Anything
+/// else (a FIFO, `/dev/stdout`) is only checked for write permission:
+/// opening and closing a FIFO would hand its reader an end of file.
 pub fn check_access_log(config: &Config) -> Result<(), ConfigError> {
-    use rustix::fs::{Mode, OFlags};
+    use rustix::fs::{Access, Mode, OFlags};
     let LogDestination::File(path) = &config.access_log.destination else {
         return Ok(());
     };
-    let flags = OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE | OFlags::NONBLOCK;
-    match rustix::fs::open(path, flags | OFlags::CLOEXEC, Mode::from_raw_mode(0o640)) {
-        Ok(_) | Err(rustix::io::Errno::NXIO) => Ok(()),
-        Err(e) => Err(ConfigError::in_value(
+    let shown = path.display();
+    let checked = match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            return Err(ConfigError::in_value(
+                "access_log",
+                format!("{shown} is a directory"),
+            ))
+        }
+        Ok(meta) if !meta.is_file() => rustix::fs::access(path, Access::WRITE_OK),
+        _ => {
+            let flags = OFlags::WRONLY | OFlags::APPEND | OFlags::CREATE | OFlags::CLOEXEC;
+            rustix::fs::open(path, flags, Mode::from_raw_mode(0o640)).map(drop)
+        }
+    };
+    checked.map_err(|e| {
+        ConfigError::in_value(
             "access_log",
-            format!(
-                "cannot open {}: {}",
-                path.display(),
-                std::io::Error::from(e)
-            ),
-        )),
-    }
+            format!("cannot open {shown}: {}", std::io::Error::from(e)),
+        )
+    })
 }

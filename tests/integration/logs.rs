@@ -377,3 +377,41 @@ fn issue_14_a_stalled_log_output_drops_lines_that_metrics_and_stderr_show() {
     assert!(stopping.elapsed() < Duration::from_secs(9));
     drop(reader);
 }
+
+/// `--check-config` checks an access-log FIFO without opening it: an open
+/// and close would hand the FIFO's reader an end of file, and a reader such
+/// as `cat` would be gone before the server opened the FIFO for real.
+#[test]
+fn checking_an_access_log_fifo_leaves_its_reader_waiting() {
+    use rustix::fs::{FileType, Mode};
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("access.fifo");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo,
+        FileType::Fifo,
+        Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    // `cat` opens the FIFO and waits there for a writer.
+    let mut reader = std::process::Command::new("cat")
+        .arg(&fifo)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(crate::support::binary::BINARY)
+        .args(["--check-config", "--root"])
+        .arg(root.path())
+        .arg("--access-log")
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    let still_waiting = reader.try_wait().unwrap().is_none();
+    let _ = reader.kill();
+    let _ = reader.wait();
+    assert!(still_waiting, "cat saw an end of file and left");
+}
