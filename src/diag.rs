@@ -2,7 +2,8 @@
 //!
 //! What each level prints (every line starts `httpserver: `):
 //! - `error`: failures only: a worker that cannot start, an access-log file
-//!   that cannot be reopened, a fatal configuration or startup error.
+//!   that cannot be reopened, an access-log output that took nothing for
+//!   5 s at exit, a fatal configuration or startup error.
 //! - `warn`: also conditions an operator should act on: access-log lines
 //!   dropped because the output fell behind (at most one line a second), an
 //!   access-log write that failed, a connection cap lowered to fit the
