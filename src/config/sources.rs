@@ -177,7 +177,17 @@ where
     let first = command.clone().try_get_matches_from(&args)?;
     let (mut defaults, file) = match first.get_one::<PathBuf>("config") {
         Some(path) => {
-            let file = read_file(&command, path)?;
+            // A file that cannot be read is named by where its path came
+            // from, like any other value.
+            let variable = command
+                .get_arguments()
+                .find(|a| a.get_id() == "config")
+                .and_then(env_name);
+            let given = match (first.value_source("config"), variable) {
+                (Some(clap::parser::ValueSource::EnvVariable), Some(name)) => name,
+                _ => "--config".to_owned(),
+            };
+            let file = read_file(&command, path, &given)?;
             (file.values, Some((path.display().to_string(), file.keys)))
         }
         None => (BTreeMap::new(), None),
@@ -318,11 +328,11 @@ fn check_values(arg: &Arg, values: &[String]) -> Result<(), clap::Error> {
 }
 
 /// Read and check a `--config` file: flat keys and the tables of
-/// [`file_tables`].
-fn read_file(command: &Command, path: &Path) -> Result<FileValues, SourceError> {
+/// [`file_tables`]. `given` names where the path came from.
+fn read_file(command: &Command, path: &Path, given: &str) -> Result<FileValues, SourceError> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
-        .map_err(|e| SourceError::Source(format!("{shown}: cannot read: {e}")))?;
+        .map_err(|e| SourceError::Source(format!("{given}: cannot read {shown}: {e}")))?;
     let at = |span: Option<std::ops::Range<usize>>| -> String {
         match span {
             Some(span) => format!("{shown}:{}", line_of(&text, span.start)),

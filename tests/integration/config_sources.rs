@@ -251,7 +251,19 @@ fn a_bad_file_line_names_the_file_the_line_and_the_key_and_exits_2() {
     }
     let (code, _, stderr) = run(&["--config", "/nonexistent/httpserver.toml"], &[]);
     assert_eq!(code, 2);
-    assert!(stderr.starts_with("httpserver: /nonexistent/httpserver.toml: cannot read"));
+    assert_eq!(
+        stderr,
+        "httpserver: --config: cannot read /nonexistent/httpserver.toml: \
+         No such file or directory (os error 2)\n"
+    );
+    let env = [("HTTPSERVER_CONFIG", "/nonexistent/httpserver.toml")];
+    let (code, _, stderr) = run(&[], &env);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        "httpserver: HTTPSERVER_CONFIG: cannot read /nonexistent/httpserver.toml: \
+         No such file or directory (os error 2)\n"
+    );
 }
 
 #[test]
