@@ -24,7 +24,7 @@
 //! ([`ConfigError`]) is named the same way.
 
 use super::error::long_flag;
-use super::file_tables::{self, Layout, FILE_TABLES};
+use super::file_tables::{self, FileTable, Layout, FILE_TABLES};
 use super::{Cli, ConfigError};
 use clap::{Arg, ArgAction, ArgMatches, Command, CommandFactory, FromArgMatches};
 use std::collections::BTreeMap;
@@ -327,44 +327,60 @@ fn check_values(arg: &Arg, values: &[String]) -> Result<(), clap::Error> {
     alone.try_get_matches_from(Vec::<OsString>::new()).map(drop)
 }
 
+/// A file's text and how messages name its places.
+struct FileText {
+    shown: String,
+    text: String,
+}
+
+impl FileText {
+    /// The 1-based line of a byte offset.
+    fn line(&self, offset: usize) -> usize {
+        line_of(&self.text, offset)
+    }
+
+    /// `file:line` of a byte offset.
+    fn place(&self, offset: usize) -> String {
+        format!("{}:{}", self.shown, self.line(offset))
+    }
+}
+
 /// Read and check a `--config` file: flat keys and the tables of
 /// [`file_tables`]. `given` names where the path came from.
 fn read_file(command: &Command, path: &Path, given: &str) -> Result<FileValues, SourceError> {
-    let shown = path.display();
+    let shown = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| SourceError::Source(format!("{given}: cannot read {shown}: {e}")))?;
-    let at = |span: Option<std::ops::Range<usize>>| -> String {
-        match span {
-            Some(span) => format!("{shown}:{}", line_of(&text, span.start)),
-            None => shown.to_string(),
-        }
-    };
+    let file_text = FileText { shown, text };
     let syntax = |e: toml::de::Error| {
-        SourceError::Source(format!("{}: {}", at(e.span()), e.message().trim()))
+        let place = match e.span() {
+            Some(span) => file_text.place(span.start),
+            None => file_text.shown.clone(),
+        };
+        SourceError::Source(format!("{place}: {}", e.message().trim()))
     };
     let table: BTreeMap<Spanned<String>, Spanned<toml::Value>> =
-        toml::from_str(&text).map_err(syntax)?;
+        toml::from_str(&file_text.text).map_err(syntax)?;
     // The same document with the place of every key, tables' included.
-    let document = toml::de::DeTable::parse(&text).map_err(syntax)?;
+    let document = toml::de::DeTable::parse(&file_text.text).map_err(syntax)?;
     let mut by_key: BTreeMap<String, &Arg> = BTreeMap::new();
     for arg in command.get_arguments() {
         if let Some(key) = file_key(arg) {
             by_key.insert(key, arg);
         }
     }
-    let by_id = |id: &str| command.get_arguments().find(|a| a.get_id() == id);
     // In the file's order, so that the first mistake is reported first.
     let mut entries: Vec<_> = table.iter().collect();
     entries.sort_by_key(|(key, _)| key.span().start);
     let mut file = FileValues::default();
     for (key, value) in entries {
-        let place = at(Some(key.span()));
-        let line = line_of(&text, key.span().start);
+        let start = key.span().start;
+        let place = file_text.place(start);
         let name = key.get_ref().as_str();
         if let (toml::Value::Table(inner), Some(file_table)) =
             (value.get_ref(), file_tables::table(name))
         {
-            // The table's keys in the file's order, with their places.
+            // The table's keys in the file's order, with their offsets.
             let mut keys: Vec<(&str, usize)> = document
                 .get_ref()
                 .iter()
@@ -379,50 +395,10 @@ fn read_file(command: &Command, path: &Path, given: &str) -> Result<FileValues, 
                 })
                 .collect();
             keys.sort_by_key(|(_, start)| *start);
-            match &file_table.layout {
-                Layout::Fields { id } => {
-                    let arg = by_id(id).expect("a file table names an argument");
-                    let mut fields = Vec::new();
-                    for (field, start) in keys {
-                        let place = at(Some(start..start));
-                        let given = &inner[field];
-                        let one = scalar(given).map_err(|_| {
-                            SourceError::Source(format!(
-                                "{place}: {name}.{field}: takes one string, the field's value"
-                            ))
-                        })?;
-                        let flag_value = file_tables::field_value(field, &one);
-                        if let Err(e) = check_values(arg, std::slice::from_ref(&flag_value)) {
-                            return Err(SourceError::Source(format!(
-                                "{place}: not a valid {name} entry: {} = {given} ({})",
-                                file_tables::toml_key(field),
-                                reason(&e)
-                            )));
-                        }
-                        fields.push(flag_value);
-                    }
-                    file.set(arg, fields, &place, line, name.to_owned())?;
-                }
-                Layout::Keys(known) => {
-                    for (inner_key, start) in keys {
-                        let place = at(Some(start..start));
-                        let dotted = format!("{name}.{inner_key}");
-                        let Some(arg) = known
-                            .iter()
-                            .find(|(k, _)| *k == inner_key)
-                            .and_then(|(_, id)| by_id(id))
-                        else {
-                            return Err(SourceError::Source(format!(
-                                "{place}: unknown key {dotted:?}"
-                            )));
-                        };
-                        let given = &inner[inner_key];
-                        let line = line_of(&text, start);
-                        let values = read_value(arg, &dotted, given, &place)?;
-                        file.set(arg, values, &place, line, dotted)?;
-                    }
-                }
-            }
+            let table_at = (start, place.as_str());
+            read_table(
+                command, &file_text, file_table, table_at, inner, &keys, &mut file,
+            )?;
             continue;
         }
         let Some(arg) = by_key.get(name) else {
@@ -431,9 +407,69 @@ fn read_file(command: &Command, path: &Path, given: &str) -> Result<FileValues, 
             )));
         };
         let values = read_value(arg, name, value.get_ref(), &place)?;
-        file.set(arg, values, &place, line, name.to_owned())?;
+        file.set(arg, values, &place, file_text.line(start), name.to_owned())?;
     }
     Ok(file)
+}
+
+/// Read one of [`file_tables`]: its entries `keys` (name, offset, in the
+/// file's order) with their values in `inner`; `table_at` is the offset and
+/// place of the table's own key.
+fn read_table(
+    command: &Command,
+    file_text: &FileText,
+    file_table: &FileTable,
+    table_at: (usize, &str),
+    inner: &toml::Table,
+    keys: &[(&str, usize)],
+    file: &mut FileValues,
+) -> Result<(), SourceError> {
+    let by_id = |id: &str| command.get_arguments().find(|a| a.get_id() == id);
+    let name = file_table.name;
+    match &file_table.layout {
+        Layout::Fields { id } => {
+            let arg = by_id(id).expect("a file table names an argument");
+            let mut fields = Vec::new();
+            for &(field, start) in keys {
+                let place = file_text.place(start);
+                let given = &inner[field];
+                let one = scalar(given).map_err(|_| {
+                    SourceError::Source(format!(
+                        "{place}: {name}.{field}: takes one string, the field's value"
+                    ))
+                })?;
+                let flag_value = file_tables::field_value(field, &one);
+                if let Err(e) = check_values(arg, std::slice::from_ref(&flag_value)) {
+                    return Err(SourceError::Source(format!(
+                        "{place}: not a valid {name} entry: {} = {given} ({})",
+                        file_tables::toml_key(field),
+                        reason(&e)
+                    )));
+                }
+                fields.push(flag_value);
+            }
+            let (start, place) = table_at;
+            file.set(arg, fields, place, file_text.line(start), name.to_owned())
+        }
+        Layout::Keys(known) => {
+            for &(inner_key, start) in keys {
+                let place = file_text.place(start);
+                let dotted = format!("{name}.{inner_key}");
+                let Some(arg) = known
+                    .iter()
+                    .find(|(k, _)| *k == inner_key)
+                    .and_then(|(_, id)| by_id(id))
+                else {
+                    return Err(SourceError::Source(format!(
+                        "{place}: unknown key {dotted:?}"
+                    )));
+                };
+                let values = read_value(arg, &dotted, &inner[inner_key], &place)?;
+                file.set(arg, values, &place, file_text.line(start), dotted)?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// The values of `arg` that `key = value` gives at `place`, checked.
