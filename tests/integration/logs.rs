@@ -243,6 +243,21 @@ fn a_new_log_file_is_created_with_mode_0640() {
     assert_eq!(lines_of(&log).len(), 1);
 }
 
+/// A new FIFO, `access.fifo` in `dir`.
+fn make_fifo(dir: &Path) -> std::path::PathBuf {
+    use rustix::fs::{FileType, Mode};
+    let fifo = dir.join("access.fifo");
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo,
+        FileType::Fifo,
+        Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    fifo
+}
+
 /// The value of `httpserver_access_log_dropped_lines_total` in a scrape of
 /// the admin listener at `admin`.
 fn dropped_lines_scraped(admin: std::net::SocketAddr) -> u64 {
@@ -266,17 +281,9 @@ fn dropped_lines_scraped(admin: std::net::SocketAddr) -> u64 {
 /// ends the process.
 #[test]
 fn issue_14_a_stalled_log_output_drops_lines_that_metrics_and_stderr_show() {
-    use rustix::fs::{FileType, Mode, OFlags};
+    use rustix::fs::{Mode, OFlags};
     let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("access.fifo");
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        &fifo,
-        FileType::Fifo,
-        Mode::from_raw_mode(0o600),
-        0,
-    )
-    .unwrap();
+    let fifo = make_fifo(dir.path());
     // Opened, so that the server's open for writing does not wait, and
     // never read.
     let reader = rustix::fs::open(
@@ -383,17 +390,8 @@ fn issue_14_a_stalled_log_output_drops_lines_that_metrics_and_stderr_show() {
 /// as `cat` would be gone before the server opened the FIFO for real.
 #[test]
 fn checking_an_access_log_fifo_leaves_its_reader_waiting() {
-    use rustix::fs::{FileType, Mode};
     let dir = tempfile::tempdir().unwrap();
-    let fifo = dir.path().join("access.fifo");
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        &fifo,
-        FileType::Fifo,
-        Mode::from_raw_mode(0o600),
-        0,
-    )
-    .unwrap();
+    let fifo = make_fifo(dir.path());
     // `cat` opens the FIFO and waits there for a writer.
     let mut reader = std::process::Command::new("cat")
         .arg(&fifo)
