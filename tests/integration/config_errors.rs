@@ -1,10 +1,10 @@
 //! Issue 14.3: a configuration mistake found after the sources were read
 //! (a root that does not exist, a flag that needs another, two listeners on
 //! one address) names where its value came from, and exits 2, whether the
-//! binary was serving or checking; a failure after the configuration was
-//! accepted (the port is taken) exits 1.
+//! binary was serving or checking. A failure after the configuration was
+//! accepted exits 1: `cli::port_in_use_is_a_runtime_failure_exit_1`.
 
-use crate::config_sources::{run, run_in, write_file};
+use crate::config_sources::{run_in, write_file};
 
 /// One mistake, given one way: command-line flags, environment variables,
 /// the `--config` file's text (or none), and the line expected on stderr,
@@ -173,33 +173,4 @@ fn values_checked_after_parsing_name_their_source() {
     ] {
         assert_mistake(&case);
     }
-}
-
-/// A port already taken is not a configuration mistake: `--check-config`
-/// (which binds nothing) accepts the configuration, and serving fails with
-/// exit 1.
-#[test]
-fn a_taken_port_is_a_runtime_failure_not_a_configuration_mistake() {
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = taken.local_addr().unwrap().port().to_string();
-    let root = tempfile::tempdir().unwrap();
-    let args = [
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--root",
-        root.path().to_str().unwrap(),
-    ];
-    let (code, _, stderr) = run(&args, &[]);
-    assert_eq!(code, 1, "{stderr}");
-    assert_eq!(
-        stderr,
-        format!("httpserver: cannot listen on 127.0.0.1:{port}: address in use\n")
-    );
-    let mut check = args.to_vec();
-    check.push("--check-config");
-    let (code, stdout, stderr) = run(&check, &[]);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("configuration is valid"), "{stdout}");
 }
