@@ -448,6 +448,12 @@ fn read_table(
                 }
                 fields.push(flag_value);
             }
+            // An empty table gives what the default gives, no field; it
+            // sets nothing, so that it may stand beside the flat key
+            // (`--print-config` prints both when it must use the flat key).
+            if fields.is_empty() {
+                return Ok(());
+            }
             let (start, place) = table_at;
             file.set(arg, fields, place, file_text.line(start), name.to_owned())
         }
@@ -622,8 +628,12 @@ impl Origins {
         let mut out = String::from("# httpserver --print-config\n");
         for arg in self.command.get_arguments() {
             let Some(key) = file_key(arg) else { continue };
-            if file_tables::place_of(arg.get_id().as_str()).is_some() {
-                continue;
+            match file_tables::place_of(arg.get_id().as_str()) {
+                // Fields whose names repeat cannot be one table: TOML keys
+                // are unique. The flat key keeps them all, in order.
+                Some((_, None)) if repeats_a_name(&self.raw_values(arg)) => {}
+                Some(_) => continue,
+                None => {}
             }
             out.push_str(&entry_line(arg, &key, &self.raw_values(arg)));
         }
@@ -634,7 +644,12 @@ impl Origins {
                     let Some(arg) = self.argument(id) else {
                         continue;
                     };
-                    for flag_value in self.raw_values(arg) {
+                    let values = self.raw_values(arg);
+                    if repeats_a_name(&values) {
+                        out.push_str("# a name repeats: the fields are in the flat key above\n");
+                        continue;
+                    }
+                    for flag_value in values {
                         let (name, value) = file_tables::field_entry(&flag_value);
                         let value = toml::Value::String(value.to_owned());
                         out.push_str(&format!("{} = {value}\n", file_tables::toml_key(name)));
@@ -664,6 +679,17 @@ impl Origins {
             .map(|raw| raw.map(|v| v.to_string_lossy().into_owned()).collect())
             .unwrap_or_default()
     }
+}
+
+/// Whether two of these `--header` values have the same name (the same
+/// TOML key).
+fn repeats_a_name(flag_values: &[String]) -> bool {
+    let mut names: Vec<&str> = flag_values
+        .iter()
+        .map(|v| file_tables::field_entry(v).0)
+        .collect();
+    names.sort_unstable();
+    names.windows(2).any(|pair| pair[0] == pair[1])
 }
 
 /// `key = value` and a newline, or a comment for a flag with no value.

@@ -476,3 +476,24 @@ fn print_config_round_trips_every_key_and_table() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(again, printed);
 }
+
+/// `-H` may name a field twice (`Vary` twice is two values of a list);
+/// a TOML table cannot hold one key twice, so `--print-config` keeps such
+/// fields in the flat `header` key, which reads back the same.
+#[test]
+fn print_config_keeps_a_repeated_field_name_in_the_flat_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["-H", "Vary: Origin", "-H", "Vary: Accept", "--print-config"];
+    let (code, printed, stderr) = run(&args, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        printed
+            .lines()
+            .any(|l| l == r#"header = ["Vary: Origin", "Vary: Accept"]"#),
+        "{printed}"
+    );
+    let back = write_file(dir.path(), "back.toml", &printed);
+    let (code, again, stderr) = run(&["--config", back.to_str().unwrap(), "--print-config"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(again, printed);
+}
