@@ -2,7 +2,9 @@
 
 use clap::error::ErrorKind;
 use httpserver::config::sources::{self, SourceError};
+use httpserver::config::ConfigError;
 use httpserver::server::Ending;
+use httpserver::service::basic_auth::cleartext_password_warning;
 use httpserver::{Cli, Listener, Server};
 use std::io::Write;
 use std::process::ExitCode;
@@ -49,6 +51,12 @@ fn main() -> ExitCode {
             // The shell's convention for "killed by this signal".
             ExitCode::from(u8::try_from(128 + signal).unwrap_or(u8::MAX))
         }
+        // A configuration mistake found while starting (the root, the
+        // --auth file) is a usage error, as with --check-config.
+        Err(message) if message.is::<ConfigError>() => {
+            eprintln!("httpserver: {message}");
+            ExitCode::from(USAGE_ERROR)
+        }
         Err(message) => {
             eprintln!("httpserver: {message}");
             ExitCode::FAILURE
@@ -88,6 +96,13 @@ fn first_line_of(e: &clap::Error) -> String {
 
 fn run(cli: Cli) -> Result<Ending, Box<dyn std::error::Error + Send + Sync>> {
     let config = cli.into_config()?;
+    if config.auth.is_some() {
+        // HTTPS is not served yet: every listener is plain HTTP.
+        let https = false;
+        if let Some(warning) = cleartext_password_warning(config.addr.ip(), https) {
+            httpserver::diag::warn(format_args!("{warning}"));
+        }
+    }
     // What the server serves, listener by listener: the site on --port,
     // health and metrics on --admin.
     let site = httpserver::site(&config)?;

@@ -169,27 +169,45 @@ mod tests {
     use base64::engine::general_purpose::STANDARD as ENCODE;
     use proptest::prelude::*;
 
-    fn parsed(value: &[u8]) -> Result<(String, String), BasicAuthError> {
+    /// User-id and password, or why not.
+    type Parsed = Result<(String, String), BasicAuthError>;
+
+    fn parsed(value: &[u8]) -> Parsed {
         parse_basic_credentials(value).map(|c| (c.user_id().to_owned(), c.password().to_owned()))
     }
 
-    fn ok(user: &str, password: &str) -> Result<(String, String), BasicAuthError> {
+    fn ok(user: &str, password: &str) -> Parsed {
         Ok((user.to_owned(), password.to_owned()))
     }
 
     #[test]
     fn credentials_by_bytes() {
         use BasicAuthError::*;
-        let cases: &[(&[u8], Result<(String, String), BasicAuthError>)] = &[
+        let cases: &[(&[u8], Parsed)] = &[
             // RFC 7617 §2's example: Aladdin / open sesame.
-            (b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", ok("Aladdin", "open sesame")),
+            (
+                b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+                ok("Aladdin", "open sesame"),
+            ),
             // The scheme is case-insensitive (RFC 9110 §11.1).
-            (b"basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", ok("Aladdin", "open sesame")),
-            (b"BASIC QWxhZGRpbjpvcGVuIHNlc2FtZQ==", ok("Aladdin", "open sesame")),
+            (
+                b"basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+                ok("Aladdin", "open sesame"),
+            ),
+            (
+                b"BASIC QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+                ok("Aladdin", "open sesame"),
+            ),
             // 1*SP: several spaces are allowed.
-            (b"Basic   QWxhZGRpbjpvcGVuIHNlc2FtZQ==", ok("Aladdin", "open sesame")),
+            (
+                b"Basic   QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+                ok("Aladdin", "open sesame"),
+            ),
             // Padding may be left out.
-            (b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ", ok("Aladdin", "open sesame")),
+            (
+                b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ",
+                ok("Aladdin", "open sesame"),
+            ),
             // The first colon splits: a password may hold colons.
             (b"Basic dXNlcjpwYTpzczp3b3Jk", ok("user", "pa:ss:word")),
             // Empty user-id and empty password are credentials (wrong ones).
