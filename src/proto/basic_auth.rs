@@ -87,6 +87,13 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
 /// Read the `Basic` credentials of one `Authorization` field value (as the
 /// head parser gives it, outer whitespace already gone).
 pub fn parse_basic_credentials(value: &[u8]) -> Result<BasicCredentials, BasicAuthError> {
+    decode_basic_token(basic_token(value)?)
+}
+
+/// The token68 of a `Basic` `Authorization` value, checked for syntax but
+/// not decoded (rules 1 and 2's alphabet): what a cache of credentials
+/// already seen can be keyed by without decoding them.
+pub fn basic_token(value: &[u8]) -> Result<&[u8], BasicAuthError> {
     let scheme_end = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
     if !value[..scheme_end].eq_ignore_ascii_case(b"Basic") {
         return Err(BasicAuthError::NotBasic);
@@ -100,6 +107,11 @@ pub fn parse_basic_credentials(value: &[u8]) -> Result<BasicCredentials, BasicAu
     if !is_token68(token) {
         return Err(BasicAuthError::BadToken);
     }
+    Ok(token)
+}
+
+/// The credentials a token68 from [`basic_token`] carries (rules 2 to 4).
+pub fn decode_basic_token(token: &[u8]) -> Result<BasicCredentials, BasicAuthError> {
     let decoded = BASE64
         .decode(token)
         .map_err(|_| BasicAuthError::BadBase64)?;
@@ -254,6 +266,20 @@ mod tests {
                 String::from_utf8_lossy(value)
             );
         }
+    }
+
+    #[test]
+    fn the_token_is_the_bytes_after_the_scheme() {
+        assert_eq!(basic_token(b"Basic QWxh"), Ok(&b"QWxh"[..]));
+        assert_eq!(basic_token(b"basic   QWxh=="), Ok(&b"QWxh=="[..]));
+        // Syntax only: not base64, yet a token68.
+        assert_eq!(basic_token(b"Basic QWxh-._~"), Ok(&b"QWxh-._~"[..]));
+        assert_eq!(basic_token(b"Basic"), Err(BasicAuthError::MissingToken));
+        assert_eq!(basic_token(b"Digest x"), Err(BasicAuthError::NotBasic));
+        assert_eq!(
+            decode_basic_token(b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==").map(|c| c.password().to_owned()),
+            Ok("open sesame".to_owned())
+        );
     }
 
     #[test]

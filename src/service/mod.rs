@@ -20,7 +20,7 @@ pub use methods::MethodSet;
 pub use response::{Body, Part, Response};
 
 use crate::proto::{Method, RequestHead};
-use basic_auth::{BasicAuth, Gate, PasswordCheck, Verdict};
+use basic_auth::{keep_out_of_shared_caches, BasicAuth, Gate, PasswordCheck, Verdict};
 use cors::{is_preflight, CorsPolicy};
 use extra_fields::{apply_extra_fields, ExtraField};
 use static_files::StaticFiles;
@@ -263,6 +263,7 @@ impl Router {
         if let Some(auth) = &self.auth {
             match auth.gate(head) {
                 Gate::Open => {}
+                Gate::Authenticated => return self.route_authenticated(head),
                 Gate::Challenge => return Routed::Respond(self.finish(auth.challenge())),
                 Gate::Check(check) => return Routed::CheckPassword(check),
             }
@@ -276,7 +277,19 @@ impl Router {
     pub fn route_checked(&self, head: &RequestHead, verdict: &Verdict) -> Routed<'_> {
         match &self.auth {
             Some(auth) if !auth.admits(verdict) => Routed::Respond(self.finish(auth.challenge())),
-            _ => self.route_past_auth(head),
+            _ => self.route_authenticated(head),
+        }
+    }
+
+    /// Answer a protected request whose credentials are good: as anyone's,
+    /// but kept out of shared caches.
+    fn route_authenticated(&self, head: &RequestHead) -> Routed<'_> {
+        match self.route_past_auth(head) {
+            Routed::Respond(mut response) => {
+                keep_out_of_shared_caches(&mut response);
+                Routed::Respond(response)
+            }
+            routed => routed,
         }
     }
 

@@ -359,7 +359,7 @@ fn issue_15_plain_http_beyond_loopback_warns_at_start() {
     std::thread::spawn(move || {
         let mut line = Vec::new();
         let mut byte = [0u8; 1];
-        while stderr.read(&mut byte).map_or(false, |n| n == 1) && byte[0] != b'\n' {
+        while stderr.read(&mut byte).is_ok_and(|n| n == 1) && byte[0] != b'\n' {
             line.push(byte[0]);
         }
         let _ = sender.send(String::from_utf8_lossy(&line).into_owned());

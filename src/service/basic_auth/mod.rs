@@ -20,7 +20,7 @@ pub mod protected_paths;
 pub mod verified_cache;
 
 use super::Response;
-use crate::proto::basic_auth::{basic_challenge, parse_basic_credentials, BasicAuthError};
+use crate::proto::basic_auth::{basic_challenge, basic_token, decode_basic_token, BasicAuthError};
 use crate::proto::RequestHead;
 pub use password_file::PasswordFile;
 pub use protected_paths::ProtectedPaths;
@@ -67,8 +67,11 @@ pub struct BasicAuth {
 
 /// What the gate says about one request.
 pub enum Gate {
-    /// Not protected, or credentials that passed before: answer it.
+    /// Not protected: answer it.
     Open,
+    /// Protected, with credentials that passed before: answer it, for
+    /// this user only ([`keep_out_of_shared_caches`]).
+    Authenticated,
     /// Protected and without `Basic` credentials: 401, and nothing to log
     /// (a browser's first request always is one).
     Challenge,
@@ -206,17 +209,21 @@ impl BasicAuth {
             // repeated; which line would count is anyone's guess.
             _ => return Gate::Check(PasswordCheck::malformed(None)),
         };
-        let credentials = match parse_basic_credentials(value) {
-            Ok(credentials) => credentials,
+        let token = match basic_token(value) {
+            Ok(token) => token,
             // Another scheme: as if no credentials came (RFC 9110 §11.6.2).
             Err(BasicAuthError::NotBasic) => return Gate::Challenge,
             Err(error) => return Gate::Check(PasswordCheck::malformed(Some(error))),
         };
-        let (user, password) = (credentials.user_id(), credentials.password());
-        let digest = self.verified.digest(user, password);
+        let digest = self.verified.digest(token);
         if self.verified.contains(&digest) {
-            return Gate::Open;
+            return Gate::Authenticated;
         }
+        let credentials = match decode_basic_token(token) {
+            Ok(credentials) => credentials,
+            Err(error) => return Gate::Check(PasswordCheck::malformed(Some(error))),
+        };
+        let (user, password) = (credentials.user_id(), credentials.password());
         let (hash, known_user) = match self.options.users.hash_of(user) {
             Some(hash) => (Arc::clone(hash), true),
             None => (Arc::clone(&self.decoy_hash), false),
@@ -249,6 +256,37 @@ impl BasicAuth {
     pub fn challenge(&self) -> Response {
         Response::text(401, "Unauthorized")
             .with_field("WWW-Authenticate", self.options.challenge.clone())
+    }
+}
+
+/// Mark a response to an authenticated request `private` wherever it has
+/// `Cache-Control`: `public` (which `--cache SECONDS` and hashed names
+/// send), `s-maxage` or `must-revalidate` would let a shared cache keep it
+/// and hand it to clients without credentials (RFC 9111 §3.5), and
+/// `private` forbids that (§5.2.2.7). Without `Cache-Control` a shared
+/// cache does not store it anyway.
+pub fn keep_out_of_shared_caches(response: &mut Response) {
+    for (name, value) in &mut response.fields {
+        if !name.eq_ignore_ascii_case("Cache-Control") {
+            continue;
+        }
+        let directives = || value.split(',').map(str::trim);
+        if !directives().any(|d| d.eq_ignore_ascii_case("public")) {
+            // The usual case (`no-cache`): one allocation, or none.
+            if !directives().any(|d| d.eq_ignore_ascii_case("private")) {
+                *value = format!("private, {value}").into();
+            }
+            continue;
+        }
+        let mut directives: Vec<&str> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty() && !d.eq_ignore_ascii_case("public"))
+            .collect();
+        if !directives.iter().any(|d| d.eq_ignore_ascii_case("private")) {
+            directives.insert(0, "private");
+        }
+        *value = directives.join(", ").into();
     }
 }
 
@@ -373,6 +411,10 @@ mod tests {
         let (verdict, response) = answer(&router, &head);
         assert_eq!(verdict.expect("a first check").failure(), None);
         assert_eq!(response.expect("an answer").status, 200);
+        assert!(matches!(
+            router.auth.as_ref().expect("auth").gate(&head),
+            Gate::Authenticated
+        ));
         // The second time the gate opens without bcrypt.
         let (verdict, response) = answer(&router, &head);
         assert_eq!(verdict, None);
@@ -538,6 +580,58 @@ mod tests {
         let (_dir, without_cors) = router(&[], false);
         let response = answer(&without_cors, &preflight).1.expect("an answer");
         assert!(is_challenge(&response));
+    }
+
+    /// `--cache 60` sends `public`: a shared cache would keep a protected
+    /// file and hand it to anyone. Authenticated answers say `private`.
+    #[test]
+    fn authenticated_answers_are_private_to_caches() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(dir.path().join("private")).expect("dir");
+        for name in ["open.txt", "private/page.txt"] {
+            std::fs::write(dir.path().join(name), b"text").expect("file");
+        }
+        let options = crate::service::static_files::StaticOptions {
+            cache: crate::service::static_files::cache::CachePolicy::MaxAge(60),
+            ..Default::default()
+        };
+        let files = StaticFiles::new(dir.path().to_path_buf(), options).expect("root");
+        let auth = AuthOptions::new(users(), &["/private".to_owned()], "r").expect("valid");
+        let router = Router::new()
+            .with_static_files(files)
+            .with_auth(BasicAuth::new(auth));
+        let good = basic("alice", "secret");
+        let open = RequestHead::for_test("GET", "/open.txt", &[("Authorization", &good)]);
+        let response = answer(&router, &open).1.expect("an answer");
+        assert_eq!(response.field("Cache-Control"), Some("public, max-age=60"));
+        let private =
+            RequestHead::for_test("GET", "/private/page.txt", &[("Authorization", &good)]);
+        for check in ["checked", "cached"] {
+            let response = answer(&router, &private).1.expect("an answer");
+            assert_eq!(response.status, 200, "{check}");
+            assert_eq!(
+                response.field("Cache-Control"),
+                Some("private, max-age=60"),
+                "{check}"
+            );
+        }
+        let cases = [
+            (
+                "public, max-age=31536000, immutable",
+                "private, max-age=31536000, immutable",
+            ),
+            ("no-cache", "private, no-cache"),
+            ("s-maxage=60, Public", "private, s-maxage=60"),
+            ("private", "private"),
+        ];
+        for (sent, kept) in cases {
+            let mut response = Response::empty(200).with_field("Cache-Control", sent);
+            keep_out_of_shared_caches(&mut response);
+            assert_eq!(response.field("Cache-Control"), Some(kept), "{sent}");
+        }
+        let mut response = Response::empty(200);
+        keep_out_of_shared_caches(&mut response);
+        assert_eq!(response.field("Cache-Control"), None);
     }
 
     #[test]
