@@ -44,3 +44,51 @@ pub async fn check_off_worker(
     drop(slot);
     verdict.map_err(|_| Unchecked::Failed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::RequestHead;
+    use crate::service::basic_auth::{AuthOptions, BasicAuth, Gate, PasswordFile};
+
+    fn check_of(password: &str) -> PasswordCheck {
+        let hash = bcrypt::hash("secret", 4).expect("cost 4");
+        let users = PasswordFile::parse(format!("alice:{hash}\n").as_bytes()).expect("valid");
+        let auth = BasicAuth::new(AuthOptions::new(users, &[], "r").expect("valid"));
+        let token = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("alice:{password}"),
+        );
+        let value = format!("Basic {token}");
+        let head = RequestHead::for_test("GET", "/", &[("Authorization", &value)]);
+        match auth.gate(&head) {
+            Gate::Check(check) => check,
+            _ => panic!("new credentials need a check"),
+        }
+    }
+
+    /// A check runs on the blocking pool and comes back; with every slot
+    /// taken it gives up after its wait, instead of queueing for ever.
+    #[test]
+    fn checks_run_off_the_loop_and_give_up_when_every_slot_is_busy() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let wait = Duration::from_secs(5);
+            let verdict = check_off_worker(check_of("secret"), wait).await;
+            assert_eq!(verdict.expect("checked").failure(), None);
+            let verdict = check_off_worker(check_of("wrong"), wait).await;
+            assert!(verdict.expect("checked").failure().is_some());
+
+            let all = u32::try_from(slots().available_permits()).expect("a few");
+            let held = slots().acquire_many(all).await.expect("open");
+            let busy = check_off_worker(check_of("secret"), Duration::from_millis(50)).await;
+            assert_eq!(busy.err(), Some(Unchecked::Busy));
+            drop(held);
+            let verdict = check_off_worker(check_of("secret"), wait).await;
+            assert_eq!(verdict.expect("checked").failure(), None);
+        });
+    }
+}
