@@ -30,9 +30,11 @@ SCENARIOS = {
     "notfound": ("404", "req/s"),
     "pipelined": ("pipelined, 16 per write", "req/s"),
     "echo": ("POST /echo, 96-byte JSON", "req/s"),
+    "auth": ("small, with Authorization: Basic", "req/s"),
     "idle": ("idle memory, RSS (lower is better)", "MiB"),
 }
-SERVERS = ["httpserver", "nginx", "lighttpd", "h2o", "go"]
+# httpauth: httpserver with --auth (its own column, in the auth scenario).
+SERVERS = ["httpserver", "httpauth", "nginx", "lighttpd", "h2o", "go"]
 PEERS = ["nginx", "lighttpd", "h2o", "go"]
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
@@ -130,6 +132,16 @@ def report(results_path, outdir, have_gnuplot):
         ratio_nginx = ours / nginx if nginx == nginx and nginx else float("nan")
         ratio_best = ours / peers[best_name] if best_name and peers[best_name] else float("nan")
         cells = [label, unit] + [fmt(values[s], unit) for s in present]
+        if scenario == "auth":
+            # The same requests with --auth on (a cached credential) and off.
+            on, off = values.get("httpauth", float("nan")), ours
+            ratio = on / off if on == on and off == off and off else float("nan")
+            paired = paired_ratio(scenario, "httpauth", "httpserver")
+            cells.append("—")
+            cells.append(f"{ratio:.2f} (auth on ÷ off)" if ratio == ratio else "—")
+            cells.append(f"{paired:.2f}" if paired == paired else "—")
+            lines.append("| " + " | ".join(cells) + " |")
+            continue
         cells.append(f"{ratio_nginx:.2f}" if ratio_nginx == ratio_nginx else "—")
         cells.append(f"{ratio_best:.2f} ({best_name})" if best_name else "—")
         paired = paired_ratio(scenario, "httpserver", best_name) if best_name else float("nan")
@@ -176,7 +188,7 @@ def chart(out, data, present, median):
                     cells.append("NaN" if v != v else f"{v:.3f}")
                 f.write(f'"{label}" ' + " ".join(cells) + "\n")
             f.write("\n\n")
-    colors = {"httpserver": "#d62728", "nginx": "#2ca02c", "lighttpd": "#1f77b4", "h2o": "#ff7f0e", "go": "#7f7f7f"}
+    colors = {"httpserver": "#d62728", "httpauth": "#9467bd", "nginx": "#2ca02c", "lighttpd": "#1f77b4", "h2o": "#ff7f0e", "go": "#7f7f7f"}
     plots = ", ".join(
         f"'{dat}' index IDX using {i + 2}:xtic(1) title '{s}' lc rgb '{colors[s]}'"
         for i, s in enumerate(present)

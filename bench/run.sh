@@ -20,7 +20,7 @@
 #   --rounds N   rounds per scenario (default 3); the median is reported
 #   --seconds S  length of one round in seconds (default 5)
 #   --only LIST  scenarios to run, by name (default: all; names below)
-#   --servers L  subset of httpserver,nginx,lighttpd,h2o,go
+#   --servers L  subset of httpserver,httpauth,nginx,lighttpd,h2o,go
 #   --install    apt-get install the missing packages above first (asks apt)
 # Environment: BENCH_DIR (fixtures, configs, logs; default a tmpfs dir),
 #              RESULTS (default bench/results).
@@ -31,6 +31,10 @@
 #   stylesheet (Accept, Accept-Encoding: gzip, deflate, br, zstd,
 #   Accept-Language, User-Agent, Sec-Fetch-*, a cookie), to compare with
 #   small (index.html) and css (a 4 KiB stylesheet) sent by wrk alone.
+#   auth is small with an Authorization: Basic field, sent to httpserver
+#   (no --auth: the field is ignored) and to httpauth (httpserver with
+#   --auth over an htpasswd -B file, the credential cached after its first
+#   bcrypt check): what authentication costs a request.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -39,9 +43,9 @@ ROUNDS=3
 SECONDS_PER_ROUND=5
 IDLE_CONNECTIONS=9000
 ONLY=""
-SERVERS_WANTED="httpserver,nginx,lighttpd,h2o,go"
+SERVERS_WANTED="httpserver,httpauth,nginx,lighttpd,h2o,go"
 INSTALL=0
-ALL_SCENARIOS="small browser css browsercss conns1000 close file1m file100m files10k notfound pipelined echo idle"
+ALL_SCENARIOS="small browser css browsercss conns1000 close file1m file100m files10k notfound pipelined echo auth idle"
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -137,7 +141,12 @@ EOF
 # --- ports and configs ------------------------------------------------------
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 declare -A PORT PID
-for s in httpserver nginx lighttpd h2o go; do PORT[$s]=$(free_port); done
+for s in httpserver httpauth nginx lighttpd h2o go; do PORT[$s]=$(free_port); done
+
+# httpauth's one user: `htpasswd -nbB bench bench-password` (apache2-utils
+# 2.4; cost 5, its default).
+echo 'bench:$2y$05$xhfnr7XI3ip/HMod34AAQeRkT/yIh4K/B.oAIDAkoXPK1mz4jdHje' >"$BENCH_DIR/conf/htpasswd"
+AUTHORIZATION="Authorization: Basic $(printf '%s' 'bench:bench-password' | base64)"
 
 cat > "$BENCH_DIR/conf/nginx.conf" <<EOF
 worker_processes 1;
@@ -221,6 +230,11 @@ start_server() {
             taskset -c 0 "$HTTPSERVER" --bind 127.0.0.1 --port "${PORT[$s]}" --root "$ROOT" \
                 --workers 1 --max-connections 12000 --idle-timeout 60 \
                 >"$LOGS/httpserver-access.log" 2>"$LOGS/httpserver-error.log" & ;;
+        httpauth)
+            taskset -c 0 "$HTTPSERVER" --bind 127.0.0.1 --port "${PORT[$s]}" --root "$ROOT" \
+                --workers 1 --max-connections 12000 --idle-timeout 60 \
+                --auth "$BENCH_DIR/conf/htpasswd" \
+                >"$LOGS/httpauth-access.log" 2>"$LOGS/httpauth-error.log" & ;;
         nginx) taskset -c 0 nginx -c "$BENCH_DIR/conf/nginx.conf" 2>>"$LOGS/nginx-error.log" & ;;
         lighttpd) taskset -c 0 lighttpd -D -f "$BENCH_DIR/conf/lighttpd.conf" 2>>"$LOGS/lighttpd-error.log" & ;;
         h2o) taskset -c 0 h2o -c "$BENCH_DIR/conf/h2o.conf" 2>>"$LOGS/h2o-error.log" & ;;
@@ -241,7 +255,7 @@ start_server() {
 }
 
 SERVERS=()
-for s in httpserver nginx lighttpd h2o go; do
+for s in httpserver httpauth nginx lighttpd h2o go; do
     case ",$SERVERS_WANTED," in *",$s,"*) ;; *) continue ;; esac
     [ "$s" = go ] && [ "$HAVE_GO" = 0 ] && continue
     SERVERS+=("$s")
@@ -282,7 +296,8 @@ TICKS_PER_SECOND=$(getconf CLK_TCK)
 scenario_servers() {
     case "$1" in
         echo) for s in "${SERVERS[@]}"; do case "$s" in httpserver|go) echo "$s" ;; esac; done ;;
-        *) for s in "${SERVERS[@]}"; do case "$s" in go) ;; *) echo "$s" ;; esac; done ;;
+        auth) for s in "${SERVERS[@]}"; do case "$s" in httpserver|httpauth) echo "$s" ;; esac; done ;;
+        *) for s in "${SERVERS[@]}"; do case "$s" in go|httpauth) ;; *) echo "$s" ;; esac; done ;;
     esac
 }
 
@@ -330,6 +345,7 @@ run_load() {
         notfound) "${wrk[@]}" -c64 "$url/missing.html" ;;
         pipelined) "${wrk[@]}" -c64 -s "$HERE/lua/pipeline.lua" "$url" ;;
         echo) "${wrk[@]}" -c64 -s "$HERE/lua/echo.lua" "$url/echo" ;;
+        auth) "${wrk[@]}" -c64 -H "$AUTHORIZATION" "$url/index.html" ;;
     esac >"$out" 2>&1 || true
 }
 

@@ -12,6 +12,7 @@ use crate::proto::proxy::ProxyVersions;
 pub use crate::proto::Limits;
 use crate::server::access_log::{AccessLogOptions, LogDestination, LogFormat};
 use crate::server::client_address::{ClientAddressPolicy, TrustedProxies};
+use crate::service::basic_auth::{AuthOptions, PasswordFile, DEFAULT_REALM};
 use crate::service::cors::CorsPolicy;
 use crate::service::extra_fields::{parse_extra_field, ExtraField};
 use crate::service::static_files::cache::CachePolicy;
@@ -114,6 +115,9 @@ pub struct Config {
     pub access_log: AccessLogOptions,
     /// `--log-level`: which diagnostics reach stderr. Default: info.
     pub log_level: LogLevel,
+    /// `--auth` and its companions: who may see what. Default: `None`,
+    /// everything is public.
+    pub auth: Option<AuthOptions>,
 }
 
 // ---- Behind a load balancer: the admin listener and the drain (issue 13).
@@ -192,6 +196,7 @@ impl Config {
             balancer: BalancerOptions::default(),
             access_log: AccessLogOptions::default(),
             log_level: LogLevel::default(),
+            auth: None,
         }
     }
 }
@@ -339,7 +344,49 @@ pub struct Cli {
     #[arg(long, default_value_t = LogLevel::Info, value_name = "error|warn|info")]
     pub log_level: LogLevel,
     // ---- End of the logs block.
+    /// Basic authentication (issue 15.4).
+    #[command(flatten)]
+    pub auth: AuthFlags,
 }
+
+// ---- Basic authentication (issue 15.4).
+
+/// The flags of [`AuthOptions`], flattened into [`Cli`].
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuthFlags {
+    /// Require HTTP Basic credentials from the users in FILE (htpasswd
+    /// lines with bcrypt hashes, as `htpasswd -B` writes) [default: off]
+    #[arg(long, value_name = "FILE")]
+    pub auth: Option<PathBuf>,
+    /// Require credentials only under this URL path prefix, matched on
+    /// whole segments of the decoded path (repeatable) [default: the
+    /// whole site]
+    #[arg(long, value_name = "PREFIX")]
+    pub auth_path: Vec<String>,
+    /// The realm named in the 401's WWW-Authenticate challenge
+    #[arg(long, default_value = DEFAULT_REALM, value_name = "REALM")]
+    pub auth_realm: String,
+}
+
+impl AuthFlags {
+    /// Read and check the password file and the paths: at start, so that a
+    /// bad line is an error that names it, not a surprise at the first
+    /// request.
+    fn into_options(self) -> Result<Option<AuthOptions>, ConfigError> {
+        let Some(file) = self.auth else {
+            if !self.auth_path.is_empty() {
+                return Err(ConfigError::in_value("auth_path", "needs ").naming("auth"));
+            }
+            return Ok(None);
+        };
+        let users = PasswordFile::load(&file).map_err(|e| ConfigError::in_value("auth", e))?;
+        AuthOptions::new(users, &self.auth_path, &self.auth_realm)
+            .map(Some)
+            .map_err(|e| ConfigError::in_value(e.id, e.message))
+    }
+}
+
+// ---- End of the basic-authentication block.
 
 impl Cli {
     /// Check every value and build the [`Config`].
@@ -413,6 +460,7 @@ impl Cli {
                 destination: self.access_log,
             },
             log_level: self.log_level,
+            auth: self.auth.into_options()?,
         })
     }
 }

@@ -44,12 +44,14 @@ pub use service::Router;
 
 use config::ConfigError;
 use proto::Method;
+use service::basic_auth::BasicAuth;
 use service::static_files::StaticFiles;
 
 /// The site: what `httpserver` serves on its listening address. Its route
 /// table (`POST /echo`), then the files under `config.root` with
 /// `config.static_files`, every response with `config.response_policy`'s
-/// fields. The one place the application's routes are listed.
+/// fields, all behind `config.auth` when it is set. The one place the
+/// application's routes are listed.
 pub fn site(config: &Config) -> Result<Router, ConfigError> {
     let static_files =
         StaticFiles::new(config.root.clone(), config.static_files.clone()).map_err(|e| {
@@ -62,10 +64,14 @@ pub fn site(config: &Config) -> Result<Router, ConfigError> {
                 ConfigError::in_value("spa", e.to_string())
             }
         })?;
-    Ok(Router::new()
+    let router = Router::new()
         .with_route(Method::Post, "/echo", service::echo::echo)
         .with_static_files(static_files)
-        .with_policy(config.response_policy.clone()))
+        .with_policy(config.response_policy.clone());
+    Ok(match &config.auth {
+        Some(auth) => router.with_auth(BasicAuth::new(auth.clone())),
+        None => router,
+    })
 }
 
 #[cfg(test)]

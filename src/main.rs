@@ -4,6 +4,7 @@ use clap::error::ErrorKind;
 use httpserver::config::sources::{self, Layered, SourceError};
 use httpserver::config::{self, ConfigError};
 use httpserver::server::Ending;
+use httpserver::service::basic_auth::cleartext_password_warning;
 use httpserver::service::Router;
 use httpserver::{Cli, Config, Listener, Server};
 use std::io::Write;
@@ -91,6 +92,13 @@ fn first_line_of(e: &clap::Error) -> String {
 }
 
 fn run(config: Config, site: Router) -> Result<Ending, Box<dyn std::error::Error + Send + Sync>> {
+    if config.auth.is_some() {
+        // HTTPS is not served yet: every listener is plain HTTP.
+        let https = false;
+        if let Some(warning) = cleartext_password_warning(config.addr.ip(), https) {
+            httpserver::diag::warn(format_args!("{warning}"));
+        }
+    }
     // What the server serves, listener by listener: the site (built by
     // `configure`) on --port, health and metrics on --admin.
     let listener = Listener::bind(config.addr, config.timeouts.defer_accept)?

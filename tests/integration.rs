@@ -4,6 +4,8 @@ mod support;
 
 #[path = "integration/admin.rs"]
 mod admin;
+#[path = "integration/basic_auth.rs"]
+mod basic_auth;
 #[path = "integration/caching.rs"]
 mod caching;
 #[path = "integration/cli.rs"]

@@ -14,6 +14,7 @@
 //! encoded (`response`).
 
 pub mod authority;
+pub mod basic_auth;
 pub mod body;
 pub mod date;
 pub mod error;

@@ -9,7 +9,9 @@
 use super::access_log::{AccessLog, LogRecord, RequestLine};
 use super::client_address::ClientAddress;
 use super::clock;
+use super::failed_logins::log_failed_login;
 use super::metrics::WorkerMetrics;
+use super::password_checks::check_off_worker;
 use super::shutdown::ShutdownSignal;
 use super::transmit::{coalesced_len, send_response};
 use super::transport::{self, Accepted, Transport};
@@ -251,8 +253,30 @@ impl<T: Transport> Connection<T> {
         let response = if expect == Expectation::Unsupported {
             Response::text(417, "unsupported expectation\n")
         } else {
-            match context.service.route(head) {
+            let routed = match context.service.route(head) {
+                Routed::CheckPassword(check) => {
+                    // Waiting for a free core counts against the same
+                    // budget as the head: a flood of guesses is answered
+                    // 503 rather than held without end.
+                    match check_off_worker(check, timeouts.header_read).await {
+                        Ok(verdict) => {
+                            if let Some(failure) = verdict.failure() {
+                                log_failed_login(self.client, head.path(), failure);
+                            }
+                            context.service.route_checked(head, &verdict)
+                        }
+                        Err(_) => Routed::Respond(
+                            Response::text(503, "Service Unavailable")
+                                .with_field("Retry-After", "1"),
+                        ),
+                    }
+                }
+                routed => routed,
+            };
+            match routed {
                 Routed::Respond(response) => response,
+                // `route_checked` never asks for a second check.
+                Routed::CheckPassword(_) => Response::text(500, "Internal Server Error"),
                 Routed::ReadBody(handler) => {
                     if expect == Expectation::Continue
                         && framing != BodyFraming::None

@@ -7,6 +7,7 @@
 //! handed one per listener (see `server::Server::new`), so a second
 //! listener can serve something else entirely.
 
+pub mod basic_auth;
 pub mod cors;
 pub mod counters;
 pub mod echo;
@@ -19,6 +20,7 @@ pub use methods::MethodSet;
 pub use response::{Body, Part, Response};
 
 use crate::proto::{Method, RequestHead};
+use basic_auth::{keep_out_of_shared_caches, BasicAuth, Gate, PasswordCheck, Verdict};
 use cors::{is_preflight, CorsPolicy};
 use extra_fields::{apply_extra_fields, ExtraField};
 use static_files::StaticFiles;
@@ -41,11 +43,15 @@ where
     }
 }
 
-/// The router's answer to a head: respond now, or read the body first and
-/// then call the handler (with [`Router::respond_with_body`]).
+/// The router's answer to a head: respond now, read the body first and
+/// then call the handler (with [`Router::respond_with_body`]), or check a
+/// password first and then ask again (with [`Router::route_checked`]).
 pub enum Routed<'a> {
     Respond(Response),
     ReadBody(&'a dyn Handler),
+    /// `--auth`: run the check off the event loop, then pass its verdict
+    /// to [`Router::route_checked`], which never asks for another.
+    CheckPassword(PasswordCheck),
 }
 
 impl std::fmt::Debug for Routed<'_> {
@@ -53,6 +59,7 @@ impl std::fmt::Debug for Routed<'_> {
         match self {
             Routed::Respond(response) => f.debug_tuple("Respond").field(response).finish(),
             Routed::ReadBody(_) => f.write_str("ReadBody(..)"),
+            Routed::CheckPassword(_) => f.write_str("CheckPassword(..)"),
         }
     }
 }
@@ -88,9 +95,17 @@ const STATIC_METHODS: [Method; 2] = [Method::Get, Method::Head];
 /// other response the router builds, the routes' included
 /// ([`Router::respond_with_body`]), then gets the CORS fields and the `-H`
 /// fields ([`ResponsePolicy`]); a preflight gets the `-H` fields only.
+///
+/// With `--auth`, every request the gate protects ([`BasicAuth::gate`]) is
+/// refused with 401 unless its credentials are good, before rules 1 to 4:
+/// whatever its method, and before the static files and their hot cache
+/// are asked. A CORS preflight is the exception (with `--cors`): the Fetch
+/// standard sends it without credentials, so it is answered as above and
+/// the request it announces is the one that needs them.
 pub struct Router {
     paths: Vec<RoutePath>,
     static_files: Option<StaticFiles>,
+    auth: Option<BasicAuth>,
     policy: ResponsePolicy,
     /// `Allow` for `*`: every method some target answers.
     server_allow: String,
@@ -153,6 +168,7 @@ impl Router {
         let mut router = Router {
             paths: Vec::new(),
             static_files: None,
+            auth: None,
             policy: ResponsePolicy::default(),
             server_allow: String::new(),
             static_allow: String::new(),
@@ -209,6 +225,12 @@ impl Router {
         self
     }
 
+    /// The same router, behind `auth`: see the type's docs.
+    pub fn with_auth(mut self, auth: BasicAuth) -> Router {
+        self.auth = Some(auth);
+        self
+    }
+
     /// Compute every `Allow` value from the table as it now stands.
     fn derive_allow(&mut self) {
         let options = MethodSet::of(&[Method::Options]);
@@ -238,6 +260,40 @@ impl Router {
                 }
             }
         }
+        if let Some(auth) = &self.auth {
+            match auth.gate(head) {
+                Gate::Open => {}
+                Gate::Authenticated => return self.route_authenticated(head),
+                Gate::Challenge => return Routed::Respond(self.finish(auth.challenge())),
+                Gate::Check(check) => return Routed::CheckPassword(check),
+            }
+        }
+        self.route_past_auth(head)
+    }
+
+    /// Decide how to answer `head` once its [`Routed::CheckPassword`] has
+    /// come back with `verdict`: as [`Router::route`] would with good
+    /// credentials, else 401. Never [`Routed::CheckPassword`] again.
+    pub fn route_checked(&self, head: &RequestHead, verdict: &Verdict) -> Routed<'_> {
+        match &self.auth {
+            Some(auth) if !auth.admits(verdict) => Routed::Respond(self.finish(auth.challenge())),
+            _ => self.route_authenticated(head),
+        }
+    }
+
+    /// Answer a protected request whose credentials are good: as anyone's,
+    /// but kept out of shared caches.
+    fn route_authenticated(&self, head: &RequestHead) -> Routed<'_> {
+        match self.route_past_auth(head) {
+            Routed::Respond(mut response) => {
+                keep_out_of_shared_caches(&mut response);
+                Routed::Respond(response)
+            }
+            routed => routed,
+        }
+    }
+
+    fn route_past_auth(&self, head: &RequestHead) -> Routed<'_> {
         match self.route_without_policy(head) {
             Routed::Respond(response) => Routed::Respond(self.finish(response)),
             read_body => read_body,
@@ -343,7 +399,7 @@ mod tests {
     fn respond(router: &Router, method: &str, target: &str) -> Response {
         match router.route(&RequestHead::for_test(method, target, &[])) {
             Routed::Respond(response) => response,
-            Routed::ReadBody(_) => panic!("{method} {target}: expected a response"),
+            routed => panic!("{method} {target}: expected a response, got {routed:?}"),
         }
     }
 

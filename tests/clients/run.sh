@@ -8,6 +8,11 @@
 #   - PUT /index.html with a 7 MB body: 405.
 # Node and Python write their whole body before they read; before the
 # server lingered after such a response they got EPIPE or a reset.
+# Then basic authentication (issue 15.4): a second server with --auth over a
+# file written by `htpasswd -B` (apt-get installs apache2-utils if it is
+# missing), asked by `curl -u`: 401 with the challenge without or with wrong
+# credentials (GET and HEAD), 200 with good ones (a UTF-8 password too),
+# and the failed attempts on stderr without the password.
 # Needs node, python3 and curl (all on the project's machines). Every step
 # is bounded by `timeout`; the server is stopped by its process id. Exits 0
 # on success, or non-zero with one line "clients test: FAIL: <reason>".
@@ -91,4 +96,60 @@ for client in node python curl; do
 done
 kill -0 "$server_pid" 2>/dev/null || fail "the server died"
 [[ $failures == 0 ]] || fail "$failures of 6 uploads did not read their status"
-echo "clients test: OK (node, python, curl: 413 and 405 read after a whole refused upload)"
+echo "   uploads: node, python, curl: 413 and 405 read after a whole refused upload"
+kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
+server_pid=
+
+echo "== basic authentication: htpasswd -B file, curl -u"
+if ! command -v htpasswd >/dev/null; then
+    echo "   installing apache2-utils (htpasswd)"
+    timeout 300 apt-get install -y -qq apache2-utils >/dev/null || fail "cannot install apache2-utils"
+fi
+timeout 30 htpasswd -cbB "$work/htpasswd" alice 'open sesame' 2>/dev/null || fail "htpasswd -B failed"
+timeout 30 htpasswd -bB "$work/htpasswd" 'böb' 'päss:wörd' 2>/dev/null || fail "htpasswd -B failed"
+start_server auth "$work/root" --auth "$work/htpasswd" --auth-realm 'curl "test"'
+server_pid=$started_pid
+origin="http://127.0.0.1:$started_port"
+echo "   server pid $server_pid on $origin"
+
+check_curl() { # LABEL WANT_STATUS CURL_ARGS...
+    local label=$1 want=$2 got
+    shift 2
+    got=$(timeout 30 curl -sS -o /dev/null -w '%{http_code}' "$@" 2>&1) || got="error: $got"
+    if [[ $got == "$want" ]]; then
+        echo "   ok    $label: $got"
+    else
+        echo "   FAIL  $label: got '$got', want $want"
+        failures=$((failures + 1))
+    fi
+}
+check_curl "no credentials" 401 "$origin/index.html"
+check_curl "HEAD, no credentials" 401 -I "$origin/index.html"
+check_curl "wrong password" 401 -u 'alice:open sesamE' "$origin/index.html"
+check_curl "unknown user" 401 -u 'mallory:open sesame' "$origin/index.html"
+check_curl "good credentials" 200 -u 'alice:open sesame' "$origin/index.html"
+check_curl "good credentials again (cached)" 200 -u 'alice:open sesame' "$origin/index.html"
+check_curl "UTF-8 user and password with a colon" 200 -u 'böb:päss:wörd' "$origin/index.html"
+check_curl "POST /echo with credentials" 200 -u 'alice:open sesame' \
+    -H 'Content-Type: application/json' --data '{"a":1}' "$origin/echo"
+check_curl "POST /echo without" 401 -H 'Content-Type: application/json' --data '{"a":1}' "$origin/echo"
+challenge=$(timeout 30 curl -sS -o /dev/null -D - "$origin/" | tr -d '\r' | grep -i '^www-authenticate:' || true)
+want_challenge='WWW-Authenticate: Basic realm="curl \"test\"", charset="UTF-8"'
+if [[ $challenge == "$want_challenge" ]]; then
+    echo "   ok    challenge: $challenge"
+else
+    echo "   FAIL  challenge: got '$challenge', want '$want_challenge'"
+    failures=$((failures + 1))
+fi
+kill -0 "$server_pid" 2>/dev/null || fail "the auth server died"
+# Failed attempts are on stderr (warn level), never with the password.
+logged=$(grep -c 'authentication failed' "$work/auth.err" || true)
+if [[ $logged != 2 ]] || grep -q 'sesamE' "$work/auth.err"; then
+    echo "   FAIL  stderr: $logged failure lines (want 2), or a password in:"
+    sed 's/^/         /' "$work/auth.err"
+    failures=$((failures + 1))
+else
+    echo "   ok    stderr: 2 failed attempts logged, no password"
+fi
+[[ $failures == 0 ]] || fail "$failures checks failed"
+echo "clients test: OK (node, python, curl read refused uploads; curl -u against an htpasswd -B file)"

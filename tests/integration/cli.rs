@@ -250,6 +250,9 @@ fn help_lists_every_flag_with_its_default() {
         "--shutdown-grace",
         "--defer-accept",
         "--listing",
+        "--auth",
+        "--auth-path",
+        "--auth-realm",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }

@@ -431,6 +431,9 @@ drain_delay = 1.5
 log_format = "json"
 access_log = "/var/log/httpserver/access.log"
 log_level = "warn"
+auth = "/etc/httpserver/htpasswd"
+auth_path = ["/private", "/api"]
+auth_realm = "staff"
 
 [headers]
 X-Frame-Options = "DENY"

@@ -346,7 +346,7 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// Copy `bytes`, escaping everything but visible ASCII as `\xHH` (and `\` as
 /// `\\`), so that no client can split a log line or forge one. For the
 /// default line, whose fields are separated by spaces.
-fn escape_into(bytes: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn escape_into(bytes: &[u8], out: &mut Vec<u8>) {
     for &b in bytes {
         match b {
             b'\\' => out.extend_from_slice(b"\\\\"),

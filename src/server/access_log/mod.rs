@@ -19,6 +19,7 @@
 mod format;
 
 use crate::diag;
+pub(crate) use format::escape_into as escape_log_bytes;
 pub use format::{LogFormat, LogRecord, LogTime, RequestLine};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
