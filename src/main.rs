@@ -2,16 +2,28 @@
 
 use clap::error::ErrorKind;
 use httpserver::config::sources::{self, SourceError};
+use httpserver::server::inherited::{self, InheritError, Inherited, Origin, SocketName};
 use httpserver::server::Ending;
 use httpserver::{Cli, Listener, Server};
 use std::io::Write;
+use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Exit code for a command-line mistake (as clap and sysexits' EX_USAGE-ish
 /// convention: 2 for usage errors).
 const USAGE_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
+    // First, while the process has one thread: the sockets systemd or an
+    // upgrading predecessor passed, their variables unset (issue 17).
+    let inherited = match inherited::take_from_env() {
+        Ok(inherited) => inherited,
+        Err(e) => {
+            eprintln!("httpserver: {e}");
+            return ExitCode::from(USAGE_ERROR);
+        }
+    };
     // Command line, then HTTPSERVER_* variables, then --config, then the
     // defaults (issue 14.3).
     let layered = match sources::parse(std::env::args_os()) {
@@ -42,7 +54,7 @@ fn main() -> ExitCode {
     if cli.sources.check_config {
         return check_config(cli);
     }
-    match run(cli) {
+    match run(cli, inherited) {
         Ok(Ending::Stopped) => ExitCode::SUCCESS,
         Ok(Ending::Interrupted(signal)) => {
             eprintln!("httpserver: second signal; exiting without finishing requests");
@@ -51,7 +63,13 @@ fn main() -> ExitCode {
         }
         Err(message) => {
             eprintln!("httpserver: {message}");
-            ExitCode::FAILURE
+            // An unusable inherited socket is a configuration mistake (of
+            // the socket unit), as a bad flag is.
+            if message.is::<InheritError>() {
+                ExitCode::from(USAGE_ERROR)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -86,18 +104,35 @@ fn first_line_of(e: &clap::Error) -> String {
     format!("{line} (see --help)")
 }
 
-fn run(cli: Cli) -> Result<Ending, Box<dyn std::error::Error + Send + Sync>> {
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn run(cli: Cli, mut inherited: Option<Inherited>) -> Result<Ending, BoxError> {
     let config = cli.into_config()?;
     // What the server serves, listener by listener: the site on --port,
-    // health and metrics on --admin.
+    // health and metrics on --admin; each an inherited socket of its name
+    // if one was passed.
     let site = httpserver::site(&config)?;
-    let listener = Listener::bind(config.addr, config.timeouts.defer_accept)?
+    let defer = config.timeouts.defer_accept;
+    let listener = open_listener(&mut inherited, SocketName::Http, Some(config.addr), defer)?
+        .expect("an address always gives a listener")
         .with_proxy_protocol(config.client_address.proxy_protocol);
     // Never behind the PROXY protocol: probes come from the balancer itself.
-    let admin = match config.balancer.admin {
-        Some(addr) => Some(Listener::bind(addr, std::time::Duration::ZERO)?),
-        None => None,
-    };
+    let admin = open_listener(
+        &mut inherited,
+        SocketName::Admin,
+        config.balancer.admin,
+        Duration::ZERO,
+    )?;
+    if let Some(inherited) = &inherited {
+        check_all_taken(inherited)?;
+        if inherited.origin == Origin::SocketActivation {
+            eprintln!(
+                "httpserver: listening on the sockets systemd passed (http on {}); \
+                 --port and --bind are not used",
+                listener.local_addr()
+            );
+        }
+    }
     let mut server = Server::new(config, vec![(listener, site)]);
     if let Some(admin) = admin {
         server = server.with_admin(admin);
@@ -117,4 +152,36 @@ fn run(cli: Cli) -> Result<Ending, Box<dyn std::error::Error + Send + Sync>> {
         let _ = std::io::stdout().flush();
     })?;
     Ok(ending)
+}
+
+/// The listener named `name`: the inherited socket of that name if one was
+/// passed, else a socket bound on `configured` if the configuration asks
+/// for one. One call per listener the server has.
+fn open_listener(
+    inherited: &mut Option<Inherited>,
+    name: SocketName,
+    configured: Option<SocketAddr>,
+    defer_accept: Duration,
+) -> Result<Option<Listener>, BoxError> {
+    if let Some(fd) = inherited
+        .as_mut()
+        .and_then(|inherited| inherited.take(name))
+    {
+        return Ok(Some(Listener::from_inherited(name, fd, defer_accept)?));
+    }
+    match configured {
+        Some(addr) => Ok(Some(Listener::bind(addr, defer_accept)?)),
+        None => Ok(None),
+    }
+}
+
+/// A socket passed for a listener this server does not have is a
+/// mistake in the socket unit, not something to ignore silently.
+fn check_all_taken(inherited: &Inherited) -> Result<(), InheritError> {
+    match inherited.untaken().first() {
+        None => Ok(()),
+        Some(name) => Err(InheritError(format!(
+            "an inherited socket is named {name}, but this server has no {name} listener"
+        ))),
+    }
 }

@@ -24,6 +24,7 @@ pub mod admin;
 pub mod client_address;
 mod clock;
 mod connection;
+pub mod inherited;
 mod listener;
 pub mod metrics;
 mod parking;

@@ -42,7 +42,14 @@ impl Binary {
         };
         command
             .args(["--bind", "127.0.0.1", "--port", "0"])
-            .args(args)
+            .args(args);
+        Binary::start_command(command)
+    }
+
+    /// Start `command`, which runs the server (itself or through wrappers
+    /// that exec it), and wait for its listening line.
+    pub fn start_command(mut command: Command) -> Binary {
+        command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
