@@ -3,11 +3,16 @@
 use clap::error::ErrorKind;
 use httpserver::config::sources::{self, SourceError};
 use httpserver::server::inherited::{self, InheritError, Inherited, Origin, SocketName};
+use httpserver::server::lifecycle::Lifecycle;
+use httpserver::server::notify::Notifier;
+use httpserver::server::upgrade::{self, Upgrade};
 use httpserver::server::Ending;
 use httpserver::{Cli, Listener, Server};
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Exit code for a command-line mistake (as clap and sysexits' EX_USAGE-ish
@@ -15,6 +20,9 @@ use std::time::Duration;
 const USAGE_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
+    // What SIGUSR2 starts: the path this process was started by, resolved
+    // now, so an upgrade runs the file at that path then, not this inode.
+    let executable = upgrade::executable_at_start();
     // First, while the process has one thread: the sockets systemd or an
     // upgrading predecessor passed, their variables unset (issue 17).
     let inherited = match inherited::take_from_env() {
@@ -54,7 +62,7 @@ fn main() -> ExitCode {
     if cli.sources.check_config {
         return check_config(cli);
     }
-    match run(cli, inherited) {
+    match run(cli, inherited, executable) {
         Ok(Ending::Stopped) => ExitCode::SUCCESS,
         Ok(Ending::Interrupted(signal)) => {
             eprintln!("httpserver: second signal; exiting without finishing requests");
@@ -106,19 +114,25 @@ fn first_line_of(e: &clap::Error) -> String {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-fn run(cli: Cli, mut inherited: Option<Inherited>) -> Result<Ending, BoxError> {
+fn run(
+    cli: Cli,
+    mut inherited: Option<Inherited>,
+    executable: PathBuf,
+) -> Result<Ending, BoxError> {
     let config = cli.into_config()?;
     // What the server serves, listener by listener: the site on --port,
     // health and metrics on --admin; each an inherited socket of its name
-    // if one was passed.
+    // if one was passed, and each handed over on an upgrade.
     let site = httpserver::site(&config)?;
     let defer = config.timeouts.defer_accept;
-    let listener = open_listener(&mut inherited, SocketName::Http, Some(config.addr), defer)?
+    let mut upgrade = Upgrade::new(executable, std::env::args_os().collect());
+    let sockets = &mut (&mut inherited, &mut upgrade);
+    let listener = open_listener(sockets, SocketName::Http, Some(config.addr), defer)?
         .expect("an address always gives a listener")
         .with_proxy_protocol(config.client_address.proxy_protocol);
     // Never behind the PROXY protocol: probes come from the balancer itself.
     let admin = open_listener(
-        &mut inherited,
+        sockets,
         SocketName::Admin,
         config.balancer.admin,
         Duration::ZERO,
@@ -133,7 +147,14 @@ fn run(cli: Cli, mut inherited: Option<Inherited>) -> Result<Ending, BoxError> {
             );
         }
     }
-    let mut server = Server::new(config, vec![(listener, site)]);
+    let lifecycle = Lifecycle {
+        notifier: Notifier::from_env(),
+        pid_file: config.restart.pid_file.clone(),
+        ready_pipe: inherited.as_mut().and_then(Inherited::take_ready_pipe),
+        upgrade: Some(Arc::new(upgrade)),
+        upgrade_timeout: config.restart.upgrade_timeout,
+    };
+    let mut server = Server::new(config, vec![(listener, site)]).with_lifecycle(lifecycle);
     if let Some(admin) = admin {
         server = server.with_admin(admin);
     }
@@ -156,23 +177,26 @@ fn run(cli: Cli, mut inherited: Option<Inherited>) -> Result<Ending, BoxError> {
 
 /// The listener named `name`: the inherited socket of that name if one was
 /// passed, else a socket bound on `configured` if the configuration asks
-/// for one. One call per listener the server has.
+/// for one; either way registered with the upgrade, which hands it over
+/// under its name. One call per listener the server has.
 fn open_listener(
-    inherited: &mut Option<Inherited>,
+    (inherited, upgrade): &mut (&mut Option<Inherited>, &mut Upgrade),
     name: SocketName,
     configured: Option<SocketAddr>,
     defer_accept: Duration,
 ) -> Result<Option<Listener>, BoxError> {
-    if let Some(fd) = inherited
+    let listener = match inherited
         .as_mut()
         .and_then(|inherited| inherited.take(name))
     {
-        return Ok(Some(Listener::from_inherited(name, fd, defer_accept)?));
-    }
-    match configured {
-        Some(addr) => Ok(Some(Listener::bind(addr, defer_accept)?)),
-        None => Ok(None),
-    }
+        Some(fd) => Listener::from_inherited(name, fd, defer_accept)?,
+        None => match configured {
+            Some(addr) => Listener::bind(addr, defer_accept)?,
+            None => return Ok(None),
+        },
+    };
+    upgrade.add_socket(name, listener.as_fd())?;
+    Ok(Some(listener))
 }
 
 /// A socket passed for a listener this server does not have is a

@@ -25,12 +25,16 @@ pub mod client_address;
 mod clock;
 mod connection;
 pub mod inherited;
+pub mod lifecycle;
 mod listener;
 pub mod metrics;
+pub mod notify;
 mod parking;
+pub mod pid_file;
 pub mod shutdown;
 mod transmit;
 pub mod transport;
+pub mod upgrade;
 
 pub use listener::{ListenError, Listener, LoweredCap};
 
@@ -39,6 +43,7 @@ use crate::service::Router;
 use access_log::{AccessLog, LogDestination, LogWriter};
 use bytes::BytesMut;
 use connection::{serve_connection, ConnectionContext};
+use lifecycle::Lifecycle;
 use metrics::{Metrics, Readiness};
 use parking::{Parked, Parking};
 use shutdown::{
@@ -72,6 +77,8 @@ pub struct Server {
     site_slots: Arc<Semaphore>,
     site_connections: Arc<ConnectionTracker>,
     metrics: Arc<Metrics>,
+    /// The pid file, systemd's notifications, the upgrade on SIGUSR2.
+    lifecycle: Lifecycle,
 }
 
 /// One listener, what it serves, and in which role.
@@ -161,7 +168,16 @@ impl Server {
             site_slots,
             site_connections,
             metrics,
+            lifecycle: Lifecycle::default(),
         }
+    }
+
+    /// The same server, with a pid file, systemd notifications and the
+    /// upgrade SIGUSR2 starts (see [`Lifecycle`]), for
+    /// [`Server::run_until_signal`].
+    pub fn with_lifecycle(mut self, lifecycle: Lifecycle) -> Server {
+        self.lifecycle = lifecycle;
+        self
     }
 
     /// The same server, also answering `/livez`, `/readyz` and `/metrics`
@@ -350,22 +366,30 @@ impl Server {
     /// waiting for anything. `announce` runs once the signal handlers are in
     /// place, so a signal sent by whoever reads the announcement is never
     /// lost to the default action (which would kill the process outright).
-    pub fn run_until_signal(self, announce: impl FnOnce(&Server)) -> io::Result<Ending> {
+    ///
+    /// SIGUSR2 starts the upgrade of [`Server::with_lifecycle`]: once the
+    /// new process reports that it serves, this one drains and stops as on
+    /// SIGTERM (leaving the pid file to it); if it fails, this one serves
+    /// on and says why on stderr.
+    pub fn run_until_signal(mut self, announce: impl FnOnce(&Server)) -> io::Result<Ending> {
         use tokio::signal::unix::{signal, SignalKind};
         let signals = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let (interrupt, terminate, mut reopen) = signals.block_on(async {
+        let (interrupt, terminate, mut reopen, mut upgrade) = signals.block_on(async {
             Ok::<_, io::Error>((
                 signal(SignalKind::interrupt())?,
                 signal(SignalKind::terminate())?,
                 signal(SignalKind::user_defined1())?,
+                signal(SignalKind::user_defined2())?,
             ))
         })?;
+        let mut lifecycle = std::mem::take(&mut self.lifecycle);
         announce(&self);
         let running = self.start_configured()?;
+        lifecycle.serving()?;
         let log = running.log.clone();
-        signals.block_on(async move {
+        let (ending, handed_over) = signals.block_on(async {
             // SIGUSR1 (logrotate's postrotate): reopen the access-log file,
             // for as long as the server runs.
             tokio::spawn(async move {
@@ -374,11 +398,23 @@ impl Server {
                 }
             });
             let signals = &mut (interrupt, terminate);
-            next_signal(signals).await;
+            let handed_over = loop {
+                tokio::select! {
+                    _ = next_signal(signals) => break false,
+                    _ = upgrade.recv() => match upgrade_once(&lifecycle, signals).await? {
+                        Attempt::HandedOver => break true,
+                        Attempt::Failed => {}
+                        Attempt::StopSignal => break false,
+                    },
+                }
+            };
+            if !handed_over {
+                lifecycle.stopping();
+            }
             running.drain();
             tokio::select! {
                 () = tokio::time::sleep(running.drain_delay) => {}
-                signal = next_signal(signals) => return Ok(Ending::Interrupted(signal)),
+                signal = next_signal(signals) => return Ok((Ending::Interrupted(signal), handed_over)),
             }
             // Stopping blocks on the workers: on a thread of its own, so
             // that a second signal is still heard.
@@ -390,10 +426,79 @@ impl Server {
                     let _ = stopped.send(());
                 })?;
             tokio::select! {
-                _ = done => Ok(Ending::Stopped),
-                signal = next_signal(signals) => Ok(Ending::Interrupted(signal)),
+                _ = done => Ok::<_, io::Error>((Ending::Stopped, handed_over)),
+                signal = next_signal(signals) => Ok((Ending::Interrupted(signal), handed_over)),
             }
-        })
+        })?;
+        if !handed_over {
+            lifecycle.stopped();
+        }
+        Ok(ending)
+    }
+}
+
+/// How an upgrade attempt ended.
+enum Attempt {
+    /// The successor serves: this process drains and stops.
+    HandedOver,
+    /// It did not start or was not ready (said on stderr): serve on.
+    Failed,
+    /// SIGINT or SIGTERM came first: the successor is killed, and this
+    /// process stops as on that signal.
+    StopSignal,
+}
+
+/// One upgrade attempt (SIGUSR2): start the successor on a thread of its
+/// own (the wait blocks) and wait for it, still hearing stop signals.
+async fn upgrade_once(
+    lifecycle: &Lifecycle,
+    signals: &mut (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
+) -> io::Result<Attempt> {
+    let Some(upgrade) = lifecycle.upgrade.clone() else {
+        crate::diag::warn(format_args!("SIGUSR2: no upgrade is configured; ignored"));
+        return Ok(Attempt::Failed);
+    };
+    crate::diag::info(format_args!(
+        "SIGUSR2: upgrading: starting {}",
+        upgrade.executable().display()
+    ));
+    lifecycle.upgrading();
+    let (sender, attempt) = tokio::sync::oneshot::channel();
+    let within = lifecycle.upgrade_timeout;
+    std::thread::Builder::new()
+        .name("upgrade".into())
+        .spawn(move || {
+            let result = upgrade.start_successor(within);
+            // Nobody waits any more (a stop signal came): the successor
+            // must not serve on alone.
+            if let Err(Ok(successor)) = sender.send(result) {
+                successor.abandon();
+            }
+        })?;
+    tokio::select! {
+        result = attempt => match result {
+            Ok(Ok(successor)) => {
+                crate::diag::info(format_args!(
+                    "upgraded: pid {} serves now; pid {} stops accepting and drains",
+                    successor.pid(),
+                    std::process::id()
+                ));
+                lifecycle.handed_over(successor.pid());
+                Ok(Attempt::HandedOver)
+            }
+            Ok(Err(e)) => {
+                crate::diag::error(format_args!("upgrade failed: {e}; the old process serves on"));
+                lifecycle.upgrade_failed(&e);
+                Ok(Attempt::Failed)
+            }
+            Err(_) => {
+                crate::diag::error(format_args!(
+                    "upgrade failed: its thread ended; the old process serves on"
+                ));
+                Ok(Attempt::Failed)
+            }
+        },
+        _ = next_signal(signals) => Ok(Attempt::StopSignal),
     }
 }
 
