@@ -58,3 +58,5 @@ mod socket_activation;
 mod static_files;
 #[path = "integration/timeouts.rs"]
 mod timeouts;
+#[path = "integration/upgrade.rs"]
+mod upgrade;
