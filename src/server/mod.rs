@@ -402,12 +402,27 @@ impl Server {
                 tokio::select! {
                     _ = next_signal(signals) => break false,
                     _ = upgrade.recv() => match upgrade_once(&lifecycle, signals).await? {
-                        Attempt::HandedOver => break true,
+                        Attempt::HandedOver(successor) => {
+                            // The successor accepts from now on; the
+                            // connections open here drain as on SIGTERM.
+                            running.stop_accepting();
+                            crate::diag::info(format_args!(
+                                "upgraded: pid {successor} serves now; pid {} stopped \
+                                 accepting and drains",
+                                std::process::id()
+                            ));
+                            lifecycle.handed_over(successor);
+                            break true;
+                        }
                         Attempt::Failed => {}
                         Attempt::StopSignal => break false,
                     },
                 }
             };
+            // The upgrade's copies of the listening sockets: once the
+            // workers' copies close too, the kernel refuses connections
+            // (unless a successor holds them).
+            lifecycle.upgrade = None;
             if !handed_over {
                 lifecycle.stopping();
             }
@@ -439,8 +454,8 @@ impl Server {
 
 /// How an upgrade attempt ended.
 enum Attempt {
-    /// The successor serves: this process drains and stops.
-    HandedOver,
+    /// The successor (this pid) serves: this process drains and stops.
+    HandedOver(u32),
     /// It did not start or was not ready (said on stderr): serve on.
     Failed,
     /// SIGINT or SIGTERM came first: the successor is killed, and this
@@ -477,15 +492,7 @@ async fn upgrade_once(
         })?;
     tokio::select! {
         result = attempt => match result {
-            Ok(Ok(successor)) => {
-                crate::diag::info(format_args!(
-                    "upgraded: pid {} serves now; pid {} stops accepting and drains",
-                    successor.pid(),
-                    std::process::id()
-                ));
-                lifecycle.handed_over(successor.pid());
-                Ok(Attempt::HandedOver)
-            }
+            Ok(Ok(successor)) => Ok(Attempt::HandedOver(successor.pid())),
             Ok(Err(e)) => {
                 crate::diag::error(format_args!("upgrade failed: {e}; the old process serves on"));
                 lifecycle.upgrade_failed(&e);
@@ -518,6 +525,12 @@ impl RunningServer {
     /// monitoring: it moves as clients come and go.
     pub fn open_connections(&self) -> usize {
         self.trackers.iter().map(|t| t.open_count()).sum()
+    }
+
+    /// Stop accepting, leaving open connections as they are: an upgrade's
+    /// successor accepts from the same sockets from now on.
+    pub fn stop_accepting(&self) {
+        self.trigger.stop_accepting();
     }
 
     /// Start draining: `/readyz` answers 503 from now on, and every
@@ -629,12 +642,14 @@ impl Acceptor {
             };
             self.spawn_connection(accepted, woken.hold, &parking, None)
         });
-        tokio::join!(self.accept_until_shutdown(&listener, &parking), parked);
+        tokio::join!(self.accept_until_shutdown(listener, &parking), parked);
     }
 
+    /// Accept until accepting ends; then this copy of the listening socket
+    /// closes (the socket itself may live on in an upgrade's successor).
     async fn accept_until_shutdown(
         &self,
-        listener: &TcpListener,
+        listener: TcpListener,
         parking: &Arc<Parking<PlainTcp, Hold>>,
     ) {
         let mut shutdown = self.shutdown.clone();
@@ -643,7 +658,7 @@ impl Acceptor {
             // wait in the kernel's accept queue rather than being dropped.
             let slot = tokio::select! {
                 biased;
-                () = shutdown.triggered() => return,
+                () = shutdown.accepting_ended() => return,
                 slot = Arc::clone(&self.slots).acquire_owned() => match slot {
                     Ok(slot) => slot,
                     Err(_) => return,
@@ -651,7 +666,7 @@ impl Acceptor {
             };
             let accepted = tokio::select! {
                 biased;
-                () = shutdown.triggered() => return,
+                () = shutdown.accepting_ended() => return,
                 accepted = listener.accept() => accepted,
             };
             let (stream, peer) = match accepted {

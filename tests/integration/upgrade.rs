@@ -173,10 +173,19 @@ fn issue_17_upgrade_hands_over_with_connections_open() {
     let new_pid = install.await_new_pid(old_pid);
     let successor = Successor(new_pid);
     assert!(notification(&manager).starts_with("RELOADING=1\nMONOTONIC_USEC="));
+    // Sent once the old process has stopped accepting: from now on every
+    // new connection reaches the new release, while the old one drains.
     assert_eq!(
         notification(&manager),
         format!("MAINPID={new_pid}\nREADY=1")
     );
+    for _ in 0..3 {
+        let mut fresh = Client::connect(addr);
+        fresh.send(GET_STYLE);
+        let answer = fresh.response();
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.field("X-Generation"), Some("2"), "the new release");
+    }
 
     // The in-flight request finishes on the old process, which closes.
     in_flight.send(b"1234}");
@@ -206,7 +215,7 @@ fn issue_17_upgrade_hands_over_with_connections_open() {
     let stderr = old.stderr_text();
     assert!(
         stderr.contains(&format!(
-            "httpserver: upgraded: pid {new_pid} serves now; pid {old_pid} stops accepting and drains"
+            "httpserver: upgraded: pid {new_pid} serves now; pid {old_pid} stopped accepting and drains"
         )),
         "{stderr}"
     );
