@@ -483,6 +483,39 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// The variables come from outside: any text is a value or an
+        /// error, never a panic, and every socket named is from fd 3 up.
+        #[test]
+        fn any_listen_variables_give_a_value_or_an_error(
+            pid in "[0-9]{0,6}|.{0,8}",
+            fds in "[0-9]{0,3}|.{0,6}",
+            names in proptest::option::of("(http|https|admin|redirect|[a-z:]{0,12})(:(http|admin|x)){0,4}"),
+        ) {
+            if let Ok(Some(passed)) = parse_listen_fds(Some(&pid), Some(&fds), names.as_deref(), ME) {
+                proptest::prop_assert!(passed.sockets.iter().all(|&(_, fd)| fd >= LISTEN_FDS_START));
+            }
+        }
+
+        #[test]
+        fn any_handover_value_gives_a_value_or_an_error(value in ".{0,40}") {
+            let _ = parse_handover(Some(&value), ME);
+        }
+
+        #[test]
+        fn a_handover_value_round_trips(
+            ready in 3..1000i32,
+            names in proptest::sample::subsequence(SocketName::ALL.to_vec(), 1..=4),
+        ) {
+            let sockets: Vec<_> = names.into_iter().zip(1000..).collect();
+            let value = handover_value(ME, ready, &sockets);
+            proptest::prop_assert_eq!(
+                parse_handover(Some(&value), ME),
+                Ok(Some(Passed { origin: Origin::Handover { parent: ME, ready }, sockets }))
+            );
+        }
+    }
+
     #[test]
     fn socket_names_round_trip() {
         for name in SocketName::ALL {
