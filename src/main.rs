@@ -125,6 +125,11 @@ fn run(
     // if one was passed, and each handed over on an upgrade.
     let site = httpserver::site(&config)?;
     let defer = config.timeouts.defer_accept;
+    let activated: Vec<SocketName> = inherited
+        .as_ref()
+        .filter(|inherited| inherited.origin == Origin::SocketActivation)
+        .map(Inherited::untaken)
+        .unwrap_or_default();
     let mut upgrade = Upgrade::new(executable, std::env::args_os().collect());
     let sockets = &mut (&mut inherited, &mut upgrade);
     let listener = open_listener(sockets, SocketName::Http, Some(config.addr), defer)?
@@ -139,13 +144,16 @@ fn run(
     )?;
     if let Some(inherited) = &inherited {
         check_all_taken(inherited)?;
-        if inherited.origin == Origin::SocketActivation {
-            eprintln!(
-                "httpserver: listening on the sockets systemd passed (http on {}); \
-                 --port and --bind are not used",
-                listener.local_addr()
-            );
-        }
+    }
+    if !activated.is_empty() {
+        let addresses = [
+            (SocketName::Http, Some(&listener)),
+            (SocketName::Admin, admin.as_ref()),
+        ];
+        eprintln!(
+            "httpserver: {}",
+            describe_activation(&activated, &addresses)
+        );
     }
     let lifecycle = Lifecycle {
         notifier: Notifier::from_env(),
@@ -197,6 +205,36 @@ fn open_listener(
     };
     upgrade.add_socket(name, listener.as_fd())?;
     Ok(Some(listener))
+}
+
+/// The stderr line that says which listeners systemd's sockets became, and
+/// so which flags are not used: "listening on the sockets systemd passed
+/// (http on [::]:80); --port and --bind are not used".
+fn describe_activation(
+    passed: &[SocketName],
+    listeners: &[(SocketName, Option<&Listener>)],
+) -> String {
+    let mut serving = Vec::new();
+    let mut unused: Vec<&str> = Vec::new();
+    for (name, listener) in listeners {
+        if let (true, Some(listener)) = (passed.contains(name), listener) {
+            serving.push(format!("{name} on {}", listener.local_addr()));
+            unused.extend(match name {
+                SocketName::Http => &["--port", "--bind"][..],
+                SocketName::Admin => &["--admin"][..],
+                SocketName::Https | SocketName::Redirect => &[][..],
+            });
+        }
+    }
+    let unused = match unused.split_last() {
+        Some((last, [])) => format!("{last} is not used"),
+        Some((last, rest)) => format!("{} and {last} are not used", rest.join(", ")),
+        None => "no flag's address is used instead".to_string(),
+    };
+    format!(
+        "listening on the sockets systemd passed ({}); {unused}",
+        serving.join(", ")
+    )
 }
 
 /// A socket passed for a listener this server does not have is a

@@ -17,31 +17,49 @@ const GET_STYLE: &[u8] = b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n";
 /// systemd sets: `bash` exports `LISTEN_PID` as its own pid, then execs the
 /// server, which keeps that pid.
 fn activated_command(socket: RawFd, names: Option<&str>, args: &[&str]) -> Command {
+    activated_with(&[socket], names, args)
+}
+
+/// As [`activated_command`], with `sockets` as descriptors 3, 4, ...
+fn activated_with(sockets: &[RawFd], names: Option<&str>, args: &[&str]) -> Command {
     let names = names.map_or(String::new(), |names| format!("LISTEN_FDNAMES={names} "));
     let mut command = Command::new("bash");
     command
         .arg("-c")
-        .arg(format!("LISTEN_PID=$$ LISTEN_FDS=1 {names}exec \"$@\""))
+        .arg(format!(
+            "LISTEN_PID=$$ LISTEN_FDS={} {names}exec \"$@\"",
+            sockets.len()
+        ))
         .arg("bash")
         .arg(BINARY)
         .args(args);
-    // SAFETY: between fork and exec only dup2 and fcntl, which are
-    // async-signal-safe. dup2 leaves the copy without close-on-exec, so it
-    // survives the exec; when the socket already is descriptor 3, dup2
-    // does nothing, so its flag is cleared instead.
+    // First each socket to a number above every socket and every target
+    // (so that no dup2 overwrites a socket not yet moved), then to 3, 4, ...
+    let sockets: Vec<RawFd> = sockets.to_vec();
+    let parked = sockets
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(2 + sockets.len() as RawFd)
+        + 1;
+    // SAFETY: between fork and exec only dup2, which is async-signal-safe
+    // (and allocates nothing: the vector was made before the fork). dup2
+    // leaves each copy without close-on-exec, so it survives the exec.
     #[allow(unsafe_code)]
     unsafe {
         command.pre_exec(move || {
-            let result = if socket == 3 {
-                libc::fcntl(3, libc::F_SETFD, 0)
-            } else {
-                libc::dup2(socket, 3)
-            };
-            if result == -1 {
-                Err(std::io::Error::last_os_error())
-            } else {
-                Ok(())
+            for (index, &socket) in sockets.iter().enumerate() {
+                if libc::dup2(socket, parked + index as RawFd) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
             }
+            for index in 0..sockets.len() as RawFd {
+                if libc::dup2(parked + index, 3 + index) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
         });
     }
     command
@@ -186,5 +204,41 @@ fn issue_17_a_passed_socket_with_an_unknown_name_is_exit_2() {
     assert_eq!(
         stderr,
         "httpserver: an inherited socket is named https, but this server has no https listener\n"
+    );
+}
+
+#[test]
+fn issue_17_named_sockets_become_their_listeners() {
+    let root = tempfile::tempdir().unwrap();
+    write_fixture(root.path());
+    let admin = TcpListener::bind("127.0.0.1:0").unwrap();
+    let site = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (admin_addr, site_addr) = (admin.local_addr().unwrap(), site.local_addr().unwrap());
+    let server = Binary::start_command(activated_with(
+        &[admin.as_raw_fd(), site.as_raw_fd()],
+        Some("admin:http"),
+        &[
+            "--admin",
+            "127.0.0.1:1",
+            "--root",
+            root.path().to_str().unwrap(),
+            "--workers",
+            "1",
+        ],
+    ));
+    assert_eq!(server.port, site_addr.port());
+    let mut client = Client::connect(site_addr);
+    client.send(GET_STYLE);
+    assert_eq!(client.response().status, 200);
+    let mut probe = Client::connect(admin_addr);
+    probe.send(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(probe.response().status, 200);
+    let stderr = server.stderr_text();
+    assert!(
+        stderr.contains(&format!(
+            "httpserver: listening on the sockets systemd passed (http on {site_addr}, admin on \
+             {admin_addr}); --port, --bind and --admin are not used"
+        )),
+        "{stderr}"
     );
 }
