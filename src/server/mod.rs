@@ -401,7 +401,7 @@ impl Server {
             let handed_over = loop {
                 tokio::select! {
                     _ = next_signal(signals) => break false,
-                    _ = upgrade.recv() => match upgrade_once(&lifecycle, signals).await? {
+                    _ = upgrade.recv() => match upgrade_once(&lifecycle, signals).await {
                         Attempt::HandedOver(successor) => {
                             // The successor accepts from now on; the
                             // connections open here drain as on SIGTERM.
@@ -468,10 +468,10 @@ enum Attempt {
 async fn upgrade_once(
     lifecycle: &Lifecycle,
     signals: &mut (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
-) -> io::Result<Attempt> {
+) -> Attempt {
     let Some(upgrade) = lifecycle.upgrade.clone() else {
         crate::diag::warn(format_args!("SIGUSR2: no upgrade is configured; ignored"));
-        return Ok(Attempt::Failed);
+        return Attempt::Failed;
     };
     crate::diag::info(format_args!(
         "SIGUSR2: upgrading: starting {}",
@@ -480,7 +480,7 @@ async fn upgrade_once(
     lifecycle.upgrading();
     let (sender, attempt) = tokio::sync::oneshot::channel();
     let within = lifecycle.upgrade_timeout;
-    std::thread::Builder::new()
+    let started = std::thread::Builder::new()
         .name("upgrade".into())
         .spawn(move || {
             let result = upgrade.start_successor(within);
@@ -489,23 +489,32 @@ async fn upgrade_once(
             if let Err(Ok(successor)) = sender.send(result) {
                 successor.abandon();
             }
-        })?;
+        });
+    // A failed upgrade never ends the serving process.
+    if let Err(e) = started {
+        crate::diag::error(format_args!(
+            "upgrade failed: cannot start its thread: {e}; the old process serves on"
+        ));
+        lifecycle.notifier.notify("READY=1");
+        return Attempt::Failed;
+    }
     tokio::select! {
         result = attempt => match result {
-            Ok(Ok(successor)) => Ok(Attempt::HandedOver(successor.pid())),
+            Ok(Ok(successor)) => Attempt::HandedOver(successor.pid()),
             Ok(Err(e)) => {
                 crate::diag::error(format_args!("upgrade failed: {e}; the old process serves on"));
                 lifecycle.upgrade_failed(&e);
-                Ok(Attempt::Failed)
+                Attempt::Failed
             }
             Err(_) => {
                 crate::diag::error(format_args!(
                     "upgrade failed: its thread ended; the old process serves on"
                 ));
-                Ok(Attempt::Failed)
+                lifecycle.notifier.notify("READY=1");
+                Attempt::Failed
             }
         },
-        _ = next_signal(signals) => Ok(Attempt::StopSignal),
+        _ = next_signal(signals) => Attempt::StopSignal,
     }
 }
 
