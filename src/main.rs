@@ -2,6 +2,7 @@
 
 use clap::error::ErrorKind;
 use httpserver::config::sources::{self, SourceError};
+use httpserver::config::ConfigError;
 use httpserver::server::inherited::{self, InheritError, Inherited, Origin, SocketName};
 use httpserver::server::lifecycle::Lifecycle;
 use httpserver::server::notify::Notifier;
@@ -71,9 +72,10 @@ fn main() -> ExitCode {
         }
         Err(message) => {
             eprintln!("httpserver: {message}");
-            // An unusable inherited socket is a configuration mistake (of
-            // the socket unit), as a bad flag is.
-            if message.is::<InheritError>() {
+            // A value the configuration checks refuse, or an unusable
+            // inherited socket (a mistake in the socket unit), is a
+            // configuration mistake, as a bad flag is: exit 2.
+            if message.is::<InheritError>() || message.is::<ConfigError>() {
                 ExitCode::from(USAGE_ERROR)
             } else {
                 ExitCode::FAILURE
