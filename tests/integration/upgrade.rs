@@ -141,6 +141,17 @@ fn notification(manager: &UnixDatagram) -> String {
     String::from_utf8_lossy(&bytes[..n]).into_owned()
 }
 
+/// Three new connections in a row are each answered by release 2.
+fn assert_new_connections_reach_release_2(addr: std::net::SocketAddr) {
+    for _ in 0..3 {
+        let mut fresh = Client::connect(addr);
+        fresh.send(GET_STYLE);
+        let answer = fresh.response();
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.field("X-Generation"), Some("2"), "the new release");
+    }
+}
+
 #[test]
 fn issue_17_upgrade_hands_over_with_connections_open() {
     let install = Install::new();
@@ -179,13 +190,7 @@ fn issue_17_upgrade_hands_over_with_connections_open() {
         notification(&manager),
         format!("MAINPID={new_pid}\nREADY=1")
     );
-    for _ in 0..3 {
-        let mut fresh = Client::connect(addr);
-        fresh.send(GET_STYLE);
-        let answer = fresh.response();
-        assert_eq!(answer.status, 200);
-        assert_eq!(answer.field("X-Generation"), Some("2"), "the new release");
-    }
+    assert_new_connections_reach_release_2(addr);
 
     // The in-flight request finishes on the old process, which closes.
     in_flight.send(b"1234}");
@@ -219,13 +224,7 @@ fn issue_17_upgrade_hands_over_with_connections_open() {
         )),
         "{stderr}"
     );
-    for _ in 0..3 {
-        let mut fresh = Client::connect(addr);
-        fresh.send(GET_STYLE);
-        let answer = fresh.response();
-        assert_eq!(answer.status, 200);
-        assert_eq!(answer.field("X-Generation"), Some("2"), "the new release");
-    }
+    assert_new_connections_reach_release_2(addr);
     assert_eq!(install.pid_file(), Some(new_pid), "the old one left it");
 
     // The successor is the service now: it stops, says so, and removes the

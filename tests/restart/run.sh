@@ -39,18 +39,7 @@ fail() {
     exit 1
 }
 
-# apt-get install PACKAGE unless COMMAND exists; `apt-get update` only if
-# the first try fails (a fresh machine's lists may be empty).
-ensure() { # COMMAND PACKAGE
-    command -v "$1" >/dev/null && return
-    echo "== installing $2 from Debian's packages"
-    export DEBIAN_FRONTEND=noninteractive
-    timeout 600 apt-get install -y --no-install-recommends "$2" >/dev/null 2>&1 ||
-        { timeout 600 apt-get update >/dev/null 2>&1 &&
-            timeout 600 apt-get install -y --no-install-recommends "$2" >/dev/null 2>&1; } ||
-        fail "cannot install $2"
-    command -v "$1" >/dev/null || fail "$2 installed no $1"
-}
+source tests/support/packages.sh
 ensure wrk wrk
 ensure curl curl
 ensure systemd-socket-activate systemd
@@ -96,39 +85,14 @@ for s in sockets:
 print(" ".join(str(s.getsockname()[1]) for s in sockets))
 ')"
 
-cat >"$work/count.lua" <<'LUA'
--- Count non-2xx responses in every thread; report them with wrk's errors.
-local threads = {}
-function setup(thread)
-    table.insert(threads, thread)
-end
-function init(args)
-    non2xx = 0
-end
-function response(status, headers, body)
-    if status < 200 or status > 299 then
-        non2xx = non2xx + 1
-    end
-end
-function done(summary, latency, requests)
-    local non2xx = 0
-    for _, thread in ipairs(threads) do
-        non2xx = non2xx + thread:get("non2xx")
-    end
-    local e = summary.errors
-    io.write(string.format(
-        "RESULT requests=%d connect=%d read=%d write=%d status=%d timeout=%d non2xx=%d\n",
-        summary.requests, e.connect, e.read, e.write, e.status, e.timeout, non2xx))
-end
-LUA
 
 # start_load NAME PORT SECONDS: the two clients, in the background.
 start_load() {
-    timeout $(($3 + 30)) wrk -t1 -c8 -d"$3s" -s "$work/count.lua" \
+    timeout $(($3 + 30)) wrk -t1 -c8 -d"$3s" -s tests/support/wrk_count.lua \
         "http://127.0.0.1:$2/page.html" >"$work/$1.keepalive.out" 2>&1 &
     started+=($!)
     load_pids=($!)
-    timeout $(($3 + 30)) wrk -t1 -c4 -d"$3s" -H 'Connection: close' -s "$work/count.lua" \
+    timeout $(($3 + 30)) wrk -t1 -c4 -d"$3s" -H 'Connection: close' -s tests/support/wrk_count.lua \
         "http://127.0.0.1:$2/page.html" >"$work/$1.close.out" 2>&1 &
     started+=($!)
     load_pids+=($!)
