@@ -51,6 +51,7 @@ use shutdown::{
 };
 use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -480,10 +481,30 @@ async fn upgrade_once(
     lifecycle.upgrading();
     let (sender, attempt) = tokio::sync::oneshot::channel();
     let within = lifecycle.upgrade_timeout;
+    // Closed when this function returns, which is at once on a stop
+    // signal: the wait then ends and the successor is killed, instead of
+    // outliving this process with the sockets and nobody serving them.
+    let (cancel, _cancel_on_return) =
+        match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
+            Ok(pipe) => pipe,
+            Err(e) => {
+                crate::diag::error(format_args!(
+                    "upgrade failed: cannot make its pipe: {e}; the old process serves on"
+                ));
+                lifecycle.notifier.notify("READY=1");
+                return Attempt::Failed;
+            }
+        };
     let started = std::thread::Builder::new()
         .name("upgrade".into())
         .spawn(move || {
-            let result = upgrade.start_successor(within);
+            let starting = upgrade.spawn_successor();
+            // The sockets' copies go with the last holder of the upgrade:
+            // after a stop signal, that is this thread, and they must
+            // close while the process stops, not at the end of the wait.
+            drop(upgrade);
+            let result =
+                starting.and_then(|starting| starting.await_ready(within, Some(cancel.as_fd())));
             // Nobody waits any more (a stop signal came): the successor
             // must not serve on alone.
             if let Err(Ok(successor)) = sender.send(result) {

@@ -92,6 +92,8 @@ pub enum UpgradeError {
     Exited(ExitStatus),
     /// It did not report ready within the bound; it was killed.
     NotReady(Duration),
+    /// The process is stopping (a stop signal came first); it was killed.
+    Cancelled,
     /// The pipe or the sockets could not be set up.
     Io(io::Error),
 }
@@ -116,6 +118,12 @@ impl fmt::Display for UpgradeError {
                 "the new process was not ready within {} s (--upgrade-timeout); killed it",
                 within.as_secs_f64()
             ),
+            UpgradeError::Cancelled => {
+                write!(
+                    f,
+                    "a stop signal came before the new process was ready; killed it"
+                )
+            }
             UpgradeError::Io(e) => write!(f, "cannot prepare the handover: {e}"),
         }
     }
@@ -168,6 +176,13 @@ impl Upgrade {
     /// that it serves. On any failure it has been reaped (killed first if
     /// need be) and this process is as it was.
     pub fn start_successor(&self, within: Duration) -> Result<Successor, UpgradeError> {
+        self.spawn_successor()?.await_ready(within, None)
+    }
+
+    /// Start the successor, not waiting for it: what needs this process's
+    /// copies of the sockets, so that whoever holds the [`Upgrade`] may
+    /// let them go while the successor starts.
+    pub fn spawn_successor(&self) -> Result<Starting, UpgradeError> {
         let (ready_read, ready_write) =
             rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).map_err(io_error)?;
         let child = {
@@ -199,12 +214,39 @@ impl Upgrade {
         };
         // Only the successor holds the write end now: its exit is EOF here.
         drop(ready_write);
-        match wait_ready(ready_read.as_fd(), within) {
+        Ok(Starting { child, ready_read })
+    }
+}
+
+/// A successor started and not yet ready.
+#[derive(Debug)]
+pub struct Starting {
+    child: Child,
+    ready_read: OwnedFd,
+}
+
+impl Starting {
+    /// Wait, at most `within`, for it to report that it serves, or until
+    /// `cancel` (the read end of a pipe) sees its write end closed: the
+    /// process is stopping, and a successor it would leave behind would
+    /// hold the sockets with nobody serving them. On any failure it has
+    /// been reaped (killed first if need be).
+    pub fn await_ready(
+        self,
+        within: Duration,
+        cancel: Option<BorrowedFd<'_>>,
+    ) -> Result<Successor, UpgradeError> {
+        let Starting { child, ready_read } = self;
+        match wait_ready(ready_read.as_fd(), cancel, within) {
             Ok(true) => Ok(Successor { child }),
             Ok(false) => Err(UpgradeError::Exited(reap(child, false))),
             Err(Waited::TimedOut) => {
                 reap(child, true);
                 Err(UpgradeError::NotReady(within))
+            }
+            Err(Waited::Cancelled) => {
+                reap(child, true);
+                Err(UpgradeError::Cancelled)
             }
             Err(Waited::Failed(e)) => {
                 reap(child, true);
@@ -216,12 +258,17 @@ impl Upgrade {
 
 enum Waited {
     TimedOut,
+    Cancelled,
     Failed(io::Error),
 }
 
 /// Wait for the readiness byte: `Ok(true)` it came, `Ok(false)` end of
 /// file (the successor exited, or closed the pipe without reporting).
-fn wait_ready(pipe: BorrowedFd<'_>, within: Duration) -> Result<bool, Waited> {
+fn wait_ready(
+    pipe: BorrowedFd<'_>,
+    cancel: Option<BorrowedFd<'_>>,
+    within: Duration,
+) -> Result<bool, Waited> {
     let deadline = Instant::now() + within;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -229,12 +276,19 @@ fn wait_ready(pipe: BorrowedFd<'_>, within: Duration) -> Result<bool, Waited> {
             return Err(Waited::TimedOut);
         }
         let timeout = Timespec::try_from(left).map_err(|_| Waited::TimedOut)?;
-        let mut fds = [PollFd::new(&pipe, PollFlags::IN)];
+        let mut fds = vec![PollFd::new(&pipe, PollFlags::IN)];
+        if let Some(cancel) = &cancel {
+            fds.push(PollFd::new(cancel, PollFlags::IN));
+        }
         match poll(&mut fds, Some(&timeout)) {
             Ok(0) => continue,
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => continue,
             Err(e) => return Err(Waited::Failed(e.into())),
+        }
+        // Any event on the cancel pipe (its write end closed) cancels.
+        if fds.get(1).is_some_and(|fd| !fd.revents().is_empty()) {
+            return Err(Waited::Cancelled);
         }
         let mut byte = [0u8; 1];
         return match rustix::io::read(pipe, &mut byte) {
@@ -357,6 +411,27 @@ mod tests {
         assert!(
             matches!(failed, Err(UpgradeError::NotReady(_))),
             "{failed:?}"
+        );
+    }
+
+    #[test]
+    fn closing_the_cancel_pipe_kills_a_successor_not_yet_ready() {
+        let _one = SPAWNING.lock().unwrap_or_else(|e| e.into_inner());
+        let (cancel_read, cancel_write) =
+            rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC).unwrap();
+        let starting = upgrade_running("exec sleep 30").spawn_successor().unwrap();
+        let pid = starting.child.id();
+        drop(cancel_write);
+        let started = Instant::now();
+        let failed = starting.await_ready(Duration::from_secs(30), Some(cancel_read.as_fd()));
+        assert!(matches!(failed, Err(UpgradeError::Cancelled)), "{failed:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "not the timeout"
+        );
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "killed and reaped"
         );
     }
 

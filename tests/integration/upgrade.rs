@@ -316,3 +316,48 @@ fn issue_17_a_successor_not_ready_in_time_is_killed_and_the_old_one_serves() {
     assert!(status.success());
     assert_eq!(install.pid_file(), None, "removed at the stop");
 }
+
+#[test]
+fn issue_17_a_stop_during_an_upgrade_kills_the_successor_and_closes_the_port() {
+    let install = Install::new();
+    let mut old = install.start(&["--upgrade-timeout", "60"], None);
+    let addr = old.addr();
+    // A release that never reports ready; it holds the sockets it was
+    // handed for as long as it lives.
+    let hung = install.path("hung.pid");
+    install.release(
+        "release-hung",
+        &format!("echo $$ > {}; exec sleep 60", hung.display()),
+    );
+    send_usr2(old.pid());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let hung_pid = loop {
+        if let Some(pid) = std::fs::read_to_string(&hung)
+            .ok()
+            .and_then(|text| text.trim().parse::<u32>().ok())
+        {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "the successor did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let hung = Successor(hung_pid);
+    old.signal_terminate();
+    let status = old
+        .wait_exit(Duration::from_secs(15))
+        .expect("the old process stops although an upgrade was pending");
+    assert!(status.success(), "{status}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while hung.is_alive() {
+        assert!(
+            Instant::now() < deadline,
+            "the pending successor outlived the stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Nobody holds the socket any more: refused, not queued.
+    assert!(
+        std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err(),
+        "still accepting after the stop"
+    );
+}
