@@ -118,6 +118,8 @@ pub struct Config {
     /// `--auth` and its companions: who may see what. Default: `None`,
     /// everything is public.
     pub auth: Option<AuthOptions>,
+    /// The pid file and the upgrade on SIGUSR2; see [`RestartOptions`].
+    pub restart: RestartOptions,
 }
 
 // ---- Behind a load balancer: the admin listener and the drain (issue 13).
@@ -179,6 +181,69 @@ impl BalancerFlags {
 
 // ---- End of the load-balancer block.
 
+// ---- Restart and upgrade in place (issue 17).
+
+/// What outlives one process: the pid file, and how long the process an
+/// upgrade starts has to take over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestartOptions {
+    /// `--pid-file FILE`: the serving process's id, written atomically
+    /// (a temporary file renamed over it) once it serves, rewritten by the
+    /// successor of an upgrade, removed at a stop if it still names this
+    /// process. Default: none.
+    pub pid_file: Option<PathBuf>,
+    /// `--upgrade-timeout SECONDS`: on SIGUSR2, how long the new process
+    /// may take to report that it serves. Hit: it is killed and reaped,
+    /// and the old process, which never stopped accepting, keeps serving.
+    /// Default 10 s.
+    pub upgrade_timeout: Duration,
+}
+
+impl Default for RestartOptions {
+    fn default() -> Self {
+        RestartOptions {
+            pid_file: None,
+            upgrade_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The flags of [`RestartOptions`], flattened into [`Cli`].
+#[derive(Debug, Clone, clap::Args)]
+pub struct RestartFlags {
+    /// Write the process id to FILE (atomically; the new process of an
+    /// upgrade rewrites it) [default: none]
+    #[arg(long, value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+    /// Seconds the process started on SIGUSR2 (upgrade) has to report that
+    /// it serves before it is killed and the old one keeps serving
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub upgrade_timeout: f64,
+}
+
+impl RestartFlags {
+    fn into_options(self) -> Result<RestartOptions, ConfigError> {
+        let upgrade_timeout = Duration::try_from_secs_f64(self.upgrade_timeout)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                ConfigError::in_value(
+                    "upgrade_timeout",
+                    format!(
+                        "must be a positive number of seconds, got {}",
+                        self.upgrade_timeout
+                    ),
+                )
+            })?;
+        Ok(RestartOptions {
+            pid_file: self.pid_file,
+            upgrade_timeout,
+        })
+    }
+}
+
+// ---- End of the restart block.
+
 impl Config {
     /// A configuration with every default, serving `root` on `addr`.
     pub fn new(addr: SocketAddr, root: PathBuf) -> Config {
@@ -197,6 +262,7 @@ impl Config {
             access_log: AccessLogOptions::default(),
             log_level: LogLevel::default(),
             auth: None,
+            restart: RestartOptions::default(),
         }
     }
 }
@@ -347,6 +413,9 @@ pub struct Cli {
     /// Basic authentication (issue 15.4).
     #[command(flatten)]
     pub auth: AuthFlags,
+    /// The pid file and the upgrade on SIGUSR2 (issue 17).
+    #[command(flatten)]
+    pub restart: RestartFlags,
 }
 
 // ---- Basic authentication (issue 15.4).
@@ -461,6 +530,7 @@ impl Cli {
             },
             log_level: self.log_level,
             auth: self.auth.into_options()?,
+            restart: self.restart.into_options()?,
         })
     }
 }

@@ -24,12 +24,15 @@
 //! - [`server`]: the only code that owns sockets, tasks and timers:
 //!   listeners each paired with the service it serves, transports (plain
 //!   TCP) and the PROXY preamble, the client's address behind proxies, the
-//!   per-connection driver, parking, shutdown and the access log.
+//!   per-connection driver, parking, shutdown and the access log; sockets
+//!   inherited from systemd or an upgrade, and the upgrade on SIGUSR2.
 //!
 //! [`site`] is the application: its routes and files, built from a
 //! [`Config`]. `main.rs` hands it to a [`Server`] with a [`Listener`].
-// One `unsafe` block, for a socket option no safe wrapper offers
-// (`server::listener::set_defer_accept`); none anywhere else.
+// Two places with `unsafe`: a socket option no safe wrapper offers
+// (`server::listener::set_tcp_option`), and taking ownership of a
+// descriptor another process passed (`server::inherited::claim`); none
+// anywhere else.
 #![deny(unsafe_code)]
 
 pub mod config;

@@ -3,18 +3,38 @@
 use clap::error::ErrorKind;
 use httpserver::config::sources::{self, Layered, SourceError};
 use httpserver::config::{self, ConfigError};
+use httpserver::server::inherited::{self, InheritError, Inherited, Origin, SocketName};
+use httpserver::server::lifecycle::Lifecycle;
+use httpserver::server::notify::Notifier;
+use httpserver::server::upgrade::{self, Upgrade};
 use httpserver::server::Ending;
 use httpserver::service::basic_auth::cleartext_password_warning;
 use httpserver::service::Router;
 use httpserver::{Cli, Config, Listener, Server};
 use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Exit code for a command-line mistake (as clap and sysexits' EX_USAGE-ish
 /// convention: 2 for usage errors).
 const USAGE_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
+    // What SIGUSR2 starts: the path this process was started by, resolved
+    // now, so an upgrade runs the file at that path then, not this inode.
+    let executable = upgrade::executable_at_start();
+    // First, while the process has one thread: the sockets systemd or an
+    // upgrading predecessor passed, their variables unset (issue 17).
+    let inherited = match inherited::take_from_env() {
+        Ok(inherited) => inherited,
+        Err(e) => {
+            eprintln!("httpserver: {e}");
+            return ExitCode::from(USAGE_ERROR);
+        }
+    };
     // Command line, then HTTPSERVER_* variables, then --config, then the
     // defaults (issue 14.3).
     let layered = match sources::parse(std::env::args_os()) {
@@ -57,7 +77,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    match run(config, site) {
+    match run(config, site, inherited, executable) {
         Ok(Ending::Stopped) => ExitCode::SUCCESS,
         Ok(Ending::Interrupted(signal)) => {
             eprintln!("httpserver: second signal; exiting without finishing requests");
@@ -66,7 +86,13 @@ fn main() -> ExitCode {
         }
         Err(message) => {
             eprintln!("httpserver: {message}");
-            ExitCode::FAILURE
+            // An unusable inherited socket is a mistake in the socket unit,
+            // a configuration mistake as a bad flag is: exit 2.
+            if message.is::<InheritError>() {
+                ExitCode::from(USAGE_ERROR)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -91,7 +117,14 @@ fn first_line_of(e: &clap::Error) -> String {
     format!("{line} (see --help)")
 }
 
-fn run(config: Config, site: Router) -> Result<Ending, Box<dyn std::error::Error + Send + Sync>> {
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn run(
+    config: Config,
+    site: Router,
+    mut inherited: Option<Inherited>,
+    executable: PathBuf,
+) -> Result<Ending, BoxError> {
     if config.auth.is_some() {
         // HTTPS is not served yet: every listener is plain HTTP.
         let https = false;
@@ -100,15 +133,48 @@ fn run(config: Config, site: Router) -> Result<Ending, Box<dyn std::error::Error
         }
     }
     // What the server serves, listener by listener: the site (built by
-    // `configure`) on --port, health and metrics on --admin.
-    let listener = Listener::bind(config.addr, config.timeouts.defer_accept)?
+    // `configure`) on --port, health and metrics on --admin; each an
+    // inherited socket of its name if one was passed, and each handed over
+    // on an upgrade.
+    let defer = config.timeouts.defer_accept;
+    let activated: Vec<SocketName> = inherited
+        .as_ref()
+        .filter(|inherited| inherited.origin == Origin::SocketActivation)
+        .map(Inherited::untaken)
+        .unwrap_or_default();
+    let mut upgrade = Upgrade::new(executable, std::env::args_os().collect());
+    let sockets = &mut (&mut inherited, &mut upgrade);
+    let listener = open_listener(sockets, SocketName::Http, Some(config.addr), defer)?
+        .expect("an address always gives a listener")
         .with_proxy_protocol(config.client_address.proxy_protocol);
     // Never behind the PROXY protocol: probes come from the balancer itself.
-    let admin = match config.balancer.admin {
-        Some(addr) => Some(Listener::bind(addr, std::time::Duration::ZERO)?),
-        None => None,
+    let admin = open_listener(
+        sockets,
+        SocketName::Admin,
+        config.balancer.admin,
+        Duration::ZERO,
+    )?;
+    if let Some(inherited) = &inherited {
+        check_all_taken(inherited)?;
+    }
+    if !activated.is_empty() {
+        let addresses = [
+            (SocketName::Http, Some(&listener)),
+            (SocketName::Admin, admin.as_ref()),
+        ];
+        eprintln!(
+            "httpserver: {}",
+            describe_activation(&activated, &addresses)
+        );
+    }
+    let lifecycle = Lifecycle {
+        notifier: Notifier::from_env(),
+        pid_file: config.restart.pid_file.clone(),
+        ready_pipe: inherited.as_mut().and_then(Inherited::take_ready_pipe),
+        upgrade: Some(Arc::new(upgrade)),
+        upgrade_timeout: config.restart.upgrade_timeout,
     };
-    let mut server = Server::new(config, vec![(listener, site)]);
+    let mut server = Server::new(config, vec![(listener, site)]).with_lifecycle(lifecycle);
     if let Some(admin) = admin {
         server = server.with_admin(admin);
     }
@@ -127,4 +193,69 @@ fn run(config: Config, site: Router) -> Result<Ending, Box<dyn std::error::Error
         let _ = std::io::stdout().flush();
     })?;
     Ok(ending)
+}
+
+/// The listener named `name`: the inherited socket of that name if one was
+/// passed, else a socket bound on `configured` if the configuration asks
+/// for one; either way registered with the upgrade, which hands it over
+/// under its name. One call per listener the server has.
+fn open_listener(
+    (inherited, upgrade): &mut (&mut Option<Inherited>, &mut Upgrade),
+    name: SocketName,
+    configured: Option<SocketAddr>,
+    defer_accept: Duration,
+) -> Result<Option<Listener>, BoxError> {
+    let listener = match inherited
+        .as_mut()
+        .and_then(|inherited| inherited.take(name))
+    {
+        Some(fd) => Listener::from_inherited(name, fd, defer_accept)?,
+        None => match configured {
+            Some(addr) => Listener::bind(addr, defer_accept)?,
+            None => return Ok(None),
+        },
+    };
+    upgrade.add_socket(name, listener.as_fd())?;
+    Ok(Some(listener))
+}
+
+/// The stderr line that says which listeners systemd's sockets became, and
+/// so which flags are not used: "listening on the sockets systemd passed
+/// (http on [::]:80); --port and --bind are not used".
+fn describe_activation(
+    passed: &[SocketName],
+    listeners: &[(SocketName, Option<&Listener>)],
+) -> String {
+    let mut serving = Vec::new();
+    let mut unused: Vec<&str> = Vec::new();
+    for (name, listener) in listeners {
+        if let (true, Some(listener)) = (passed.contains(name), listener) {
+            serving.push(format!("{name} on {}", listener.local_addr()));
+            unused.extend(match name {
+                SocketName::Http => &["--port", "--bind"][..],
+                SocketName::Admin => &["--admin"][..],
+                SocketName::Https | SocketName::Redirect => &[][..],
+            });
+        }
+    }
+    let unused = match unused.split_last() {
+        Some((last, [])) => format!("{last} is not used"),
+        Some((last, rest)) => format!("{} and {last} are not used", rest.join(", ")),
+        None => "no flag's address is used instead".to_string(),
+    };
+    format!(
+        "listening on the sockets systemd passed ({}); {unused}",
+        serving.join(", ")
+    )
+}
+
+/// A socket passed for a listener this server does not have is a
+/// mistake in the socket unit, not something to ignore silently.
+fn check_all_taken(inherited: &Inherited) -> Result<(), InheritError> {
+    match inherited.untaken().first() {
+        None => Ok(()),
+        Some(name) => Err(InheritError(format!(
+            "an inherited socket is named {name}, but this server has no {name} listener"
+        ))),
+    }
 }

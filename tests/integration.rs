@@ -56,7 +56,11 @@ mod shutdown_under_load;
 mod sidecars;
 #[path = "integration/smuggling.rs"]
 mod smuggling;
+#[path = "integration/socket_activation.rs"]
+mod socket_activation;
 #[path = "integration/static_files.rs"]
 mod static_files;
 #[path = "integration/timeouts.rs"]
 mod timeouts;
+#[path = "integration/upgrade.rs"]
+mod upgrade;

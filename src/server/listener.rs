@@ -1,10 +1,11 @@
 //! The listening socket and the process limits it depends on.
 
+use super::inherited::{InheritError, SocketName};
 use crate::proto::proxy::ProxyVersions;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpListener};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::Duration;
 
 /// Pending connections the kernel may queue while every worker is busy
@@ -37,6 +38,63 @@ impl Listener {
         })
     }
 
+    /// Listen on a socket passed by systemd or by the previous process of
+    /// an upgrade (see `server::inherited`), after checking it is a
+    /// listening TCP socket over IPv4 or IPv6; it gets the options `listen`
+    /// sets (they are harmless to set again, and a socket unit may not have
+    /// set them), non-blocking mode above all.
+    pub fn from_inherited(
+        name: SocketName,
+        fd: OwnedFd,
+        defer_accept: Duration,
+    ) -> Result<Listener, InheritError> {
+        let raw = fd.as_raw_fd();
+        let socket = Socket::from(fd);
+        let unusable = |what: String| {
+            InheritError(format!(
+                "inherited socket {name} (descriptor {raw}) {what}; it must be a listening \
+                 TCP socket (ListenStream= with an address and port)"
+            ))
+        };
+        let failed = |e: io::Error| unusable(format!("cannot be inspected: {e}"));
+        let domain = socket
+            .domain()
+            .map_err(|_| unusable("is not a socket".into()))?;
+        if domain != Domain::IPV4 && domain != Domain::IPV6 {
+            return Err(unusable(format!("is a {} socket", describe_domain(domain))));
+        }
+        if socket.r#type().map_err(failed)? != Type::STREAM {
+            return Err(unusable("is not a stream socket".into()));
+        }
+        if socket.protocol().map_err(failed)? != Some(Protocol::TCP) {
+            return Err(unusable("is not a TCP socket".into()));
+        }
+        if !socket.is_listener().map_err(failed)? {
+            return Err(unusable("is not listening".into()));
+        }
+        let configure = || -> io::Result<()> {
+            socket.set_nonblocking(true)?;
+            socket.set_cloexec(true)?;
+            socket.set_tcp_nodelay(true)?;
+            set_defer_accept(socket.as_fd(), defer_accept)?;
+            let _ = set_tcp_option(socket.as_fd(), libc::TCP_NOTSENT_LOWAT, NOTSENT_LOWAT_BYTES);
+            Ok(())
+        };
+        configure().map_err(|e| unusable(format!("cannot be configured: {e}")))?;
+        let socket: TcpListener = socket.into();
+        let local_addr = socket.local_addr().map_err(failed)?;
+        Ok(Listener {
+            socket,
+            local_addr,
+            proxy_protocol: None,
+        })
+    }
+
+    /// The listening socket itself, for an upgrade to pass on.
+    pub fn as_fd(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+
     /// Require a PROXY protocol header of `versions` before HTTP on this
     /// listener's connections (`None`: plain HTTP, the default). A property
     /// of the listener, as haproxy's `accept-proxy` is of a `bind`: the
@@ -61,6 +119,14 @@ impl Listener {
     /// Another handle to the same socket, for another worker to accept from.
     pub(super) fn try_clone_socket(&self) -> io::Result<TcpListener> {
         self.socket.try_clone()
+    }
+}
+
+fn describe_domain(domain: Domain) -> &'static str {
+    if domain == Domain::UNIX {
+        "unix"
+    } else {
+        "non-IP"
     }
 }
 

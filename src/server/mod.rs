@@ -25,13 +25,18 @@ pub mod client_address;
 mod clock;
 mod connection;
 mod failed_logins;
+pub mod inherited;
+pub mod lifecycle;
 mod listener;
 pub mod metrics;
+pub mod notify;
 mod parking;
 mod password_checks;
+pub mod pid_file;
 pub mod shutdown;
 mod transmit;
 pub mod transport;
+pub mod upgrade;
 
 pub use listener::{ListenError, Listener, LoweredCap};
 
@@ -40,6 +45,7 @@ use crate::service::Router;
 use access_log::{AccessLog, LogDestination, LogWriter};
 use bytes::BytesMut;
 use connection::{serve_connection, ConnectionContext};
+use lifecycle::Lifecycle;
 use metrics::{Metrics, Readiness};
 use parking::{Parked, Parking};
 use shutdown::{
@@ -47,6 +53,7 @@ use shutdown::{
 };
 use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -73,6 +80,8 @@ pub struct Server {
     site_slots: Arc<Semaphore>,
     site_connections: Arc<ConnectionTracker>,
     metrics: Arc<Metrics>,
+    /// The pid file, systemd's notifications, the upgrade on SIGUSR2.
+    lifecycle: Lifecycle,
 }
 
 /// One listener, what it serves, and in which role.
@@ -162,7 +171,16 @@ impl Server {
             site_slots,
             site_connections,
             metrics,
+            lifecycle: Lifecycle::default(),
         }
+    }
+
+    /// The same server, with a pid file, systemd notifications and the
+    /// upgrade SIGUSR2 starts (see [`Lifecycle`]), for
+    /// [`Server::run_until_signal`].
+    pub fn with_lifecycle(mut self, lifecycle: Lifecycle) -> Server {
+        self.lifecycle = lifecycle;
+        self
     }
 
     /// The same server, also answering `/livez`, `/readyz` and `/metrics`
@@ -351,22 +369,30 @@ impl Server {
     /// waiting for anything. `announce` runs once the signal handlers are in
     /// place, so a signal sent by whoever reads the announcement is never
     /// lost to the default action (which would kill the process outright).
-    pub fn run_until_signal(self, announce: impl FnOnce(&Server)) -> io::Result<Ending> {
+    ///
+    /// SIGUSR2 starts the upgrade of [`Server::with_lifecycle`]: once the
+    /// new process reports that it serves, this one drains and stops as on
+    /// SIGTERM (leaving the pid file to it); if it fails, this one serves
+    /// on and says why on stderr.
+    pub fn run_until_signal(mut self, announce: impl FnOnce(&Server)) -> io::Result<Ending> {
         use tokio::signal::unix::{signal, SignalKind};
         let signals = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let (interrupt, terminate, mut reopen) = signals.block_on(async {
+        let (interrupt, terminate, mut reopen, mut upgrade) = signals.block_on(async {
             Ok::<_, io::Error>((
                 signal(SignalKind::interrupt())?,
                 signal(SignalKind::terminate())?,
                 signal(SignalKind::user_defined1())?,
+                signal(SignalKind::user_defined2())?,
             ))
         })?;
+        let mut lifecycle = std::mem::take(&mut self.lifecycle);
         announce(&self);
         let running = self.start_configured()?;
+        lifecycle.serving()?;
         let log = running.log.clone();
-        signals.block_on(async move {
+        let (ending, handed_over) = signals.block_on(async {
             // SIGUSR1 (logrotate's postrotate): reopen the access-log file,
             // for as long as the server runs.
             tokio::spawn(async move {
@@ -375,11 +401,38 @@ impl Server {
                 }
             });
             let signals = &mut (interrupt, terminate);
-            next_signal(signals).await;
+            let handed_over = loop {
+                tokio::select! {
+                    _ = next_signal(signals) => break false,
+                    _ = upgrade.recv() => match upgrade_once(&lifecycle, signals).await {
+                        Attempt::HandedOver(successor) => {
+                            // The successor accepts from now on; the
+                            // connections open here drain as on SIGTERM.
+                            running.stop_accepting();
+                            crate::diag::info(format_args!(
+                                "upgraded: pid {successor} serves now; pid {} stopped \
+                                 accepting and drains",
+                                std::process::id()
+                            ));
+                            lifecycle.handed_over(successor);
+                            break true;
+                        }
+                        Attempt::Failed => {}
+                        Attempt::StopSignal => break false,
+                    },
+                }
+            };
+            // The upgrade's copies of the listening sockets: once the
+            // workers' copies close too, the kernel refuses connections
+            // (unless a successor holds them).
+            lifecycle.upgrade = None;
+            if !handed_over {
+                lifecycle.stopping();
+            }
             running.drain();
             tokio::select! {
                 () = tokio::time::sleep(running.drain_delay) => {}
-                signal = next_signal(signals) => return Ok(Ending::Interrupted(signal)),
+                signal = next_signal(signals) => return Ok((Ending::Interrupted(signal), handed_over)),
             }
             // Stopping blocks on the workers: on a thread of its own, so
             // that a second signal is still heard.
@@ -391,10 +444,100 @@ impl Server {
                     let _ = stopped.send(());
                 })?;
             tokio::select! {
-                _ = done => Ok(Ending::Stopped),
-                signal = next_signal(signals) => Ok(Ending::Interrupted(signal)),
+                _ = done => Ok::<_, io::Error>((Ending::Stopped, handed_over)),
+                signal = next_signal(signals) => Ok((Ending::Interrupted(signal), handed_over)),
             }
-        })
+        })?;
+        if !handed_over {
+            lifecycle.stopped();
+        }
+        Ok(ending)
+    }
+}
+
+/// How an upgrade attempt ended.
+enum Attempt {
+    /// The successor (this pid) serves: this process drains and stops.
+    HandedOver(u32),
+    /// It did not start or was not ready (said on stderr): serve on.
+    Failed,
+    /// SIGINT or SIGTERM came first: the successor is killed, and this
+    /// process stops as on that signal.
+    StopSignal,
+}
+
+/// One upgrade attempt (SIGUSR2): start the successor on a thread of its
+/// own (the wait blocks) and wait for it, still hearing stop signals.
+async fn upgrade_once(
+    lifecycle: &Lifecycle,
+    signals: &mut (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
+) -> Attempt {
+    let Some(upgrade) = lifecycle.upgrade.clone() else {
+        crate::diag::warn(format_args!("SIGUSR2: no upgrade is configured; ignored"));
+        return Attempt::Failed;
+    };
+    crate::diag::info(format_args!(
+        "SIGUSR2: upgrading: starting {}",
+        upgrade.executable().display()
+    ));
+    lifecycle.upgrading();
+    let (sender, attempt) = tokio::sync::oneshot::channel();
+    let within = lifecycle.upgrade_timeout;
+    // Closed when this function returns, which is at once on a stop
+    // signal: the wait then ends and the successor is killed, instead of
+    // outliving this process with the sockets and nobody serving them.
+    let (cancel, _cancel_on_return) =
+        match rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC) {
+            Ok(pipe) => pipe,
+            Err(e) => {
+                crate::diag::error(format_args!(
+                    "upgrade failed: cannot make its pipe: {e}; the old process serves on"
+                ));
+                lifecycle.notifier.notify("READY=1");
+                return Attempt::Failed;
+            }
+        };
+    let started = std::thread::Builder::new()
+        .name("upgrade".into())
+        .spawn(move || {
+            let starting = upgrade.spawn_successor();
+            // The sockets' copies go with the last holder of the upgrade:
+            // after a stop signal, that is this thread, and they must
+            // close while the process stops, not at the end of the wait.
+            drop(upgrade);
+            let result =
+                starting.and_then(|starting| starting.await_ready(within, Some(cancel.as_fd())));
+            // Nobody waits any more (a stop signal came): the successor
+            // must not serve on alone.
+            if let Err(Ok(successor)) = sender.send(result) {
+                successor.abandon();
+            }
+        });
+    // A failed upgrade never ends the serving process.
+    if let Err(e) = started {
+        crate::diag::error(format_args!(
+            "upgrade failed: cannot start its thread: {e}; the old process serves on"
+        ));
+        lifecycle.notifier.notify("READY=1");
+        return Attempt::Failed;
+    }
+    tokio::select! {
+        result = attempt => match result {
+            Ok(Ok(successor)) => Attempt::HandedOver(successor.pid()),
+            Ok(Err(e)) => {
+                crate::diag::error(format_args!("upgrade failed: {e}; the old process serves on"));
+                lifecycle.upgrade_failed(&e);
+                Attempt::Failed
+            }
+            Err(_) => {
+                crate::diag::error(format_args!(
+                    "upgrade failed: its thread ended; the old process serves on"
+                ));
+                lifecycle.notifier.notify("READY=1");
+                Attempt::Failed
+            }
+        },
+        _ = next_signal(signals) => Attempt::StopSignal,
     }
 }
 
@@ -414,6 +557,12 @@ impl RunningServer {
     /// monitoring: it moves as clients come and go.
     pub fn open_connections(&self) -> usize {
         self.trackers.iter().map(|t| t.open_count()).sum()
+    }
+
+    /// Stop accepting, leaving open connections as they are: an upgrade's
+    /// successor accepts from the same sockets from now on.
+    pub fn stop_accepting(&self) {
+        self.trigger.stop_accepting();
     }
 
     /// Start draining: `/readyz` answers 503 from now on, and every
@@ -525,12 +674,14 @@ impl Acceptor {
             };
             self.spawn_connection(accepted, woken.hold, &parking, None)
         });
-        tokio::join!(self.accept_until_shutdown(&listener, &parking), parked);
+        tokio::join!(self.accept_until_shutdown(listener, &parking), parked);
     }
 
+    /// Accept until accepting ends; then this copy of the listening socket
+    /// closes (the socket itself may live on in an upgrade's successor).
     async fn accept_until_shutdown(
         &self,
-        listener: &TcpListener,
+        listener: TcpListener,
         parking: &Arc<Parking<PlainTcp, Hold>>,
     ) {
         let mut shutdown = self.shutdown.clone();
@@ -539,7 +690,7 @@ impl Acceptor {
             // wait in the kernel's accept queue rather than being dropped.
             let slot = tokio::select! {
                 biased;
-                () = shutdown.triggered() => return,
+                () = shutdown.accepting_ended() => return,
                 slot = Arc::clone(&self.slots).acquire_owned() => match slot {
                     Ok(slot) => slot,
                     Err(_) => return,
@@ -547,7 +698,7 @@ impl Acceptor {
             };
             let accepted = tokio::select! {
                 biased;
-                () = shutdown.triggered() => return,
+                () = shutdown.accepting_ended() => return,
                 accepted = listener.accept() => accepted,
             };
             let (stream, peer) = match accepted {

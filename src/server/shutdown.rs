@@ -31,6 +31,9 @@ pub struct ShutdownSignal {
     /// the watch channel's lock.
     phase: Arc<AtomicU8>,
     receiver: watch::Receiver<bool>,
+    /// Fires when accepting ends: at stopping, or earlier when an
+    /// upgrade's successor has taken the listening sockets over.
+    accepting_ended: watch::Receiver<bool>,
 }
 
 /// Moves the phase forward.
@@ -38,18 +41,25 @@ pub struct ShutdownSignal {
 pub struct ShutdownTrigger {
     phase: Arc<AtomicU8>,
     sender: Arc<watch::Sender<bool>>,
+    accepting_ended: Arc<watch::Sender<bool>>,
 }
 
 /// A new trigger and the signal it fires.
 pub fn shutdown_channel() -> (ShutdownTrigger, ShutdownSignal) {
     let (sender, receiver) = watch::channel(false);
+    let (accepting_sender, accepting_ended) = watch::channel(false);
     let phase = Arc::new(AtomicU8::new(Phase::Serving as u8));
     (
         ShutdownTrigger {
             phase: Arc::clone(&phase),
             sender: Arc::new(sender),
+            accepting_ended: Arc::new(accepting_sender),
         },
-        ShutdownSignal { phase, receiver },
+        ShutdownSignal {
+            phase,
+            receiver,
+            accepting_ended,
+        },
     )
 }
 
@@ -60,9 +70,18 @@ impl ShutdownTrigger {
             .fetch_max(Phase::Draining as u8, Ordering::Release);
     }
 
+    /// Stop accepting but leave open connections as they are (the phase
+    /// does not move): after an upgrade's handover, the successor accepts
+    /// from the same sockets, and new connections wait in their queue for
+    /// it rather than reaching a process about to exit.
+    pub fn stop_accepting(&self) {
+        self.accepting_ended.send_replace(true);
+    }
+
     /// Stop accepting: the signal fires.
     pub fn trigger(&self) {
         self.phase.store(Phase::Stopping as u8, Ordering::Release);
+        self.accepting_ended.send_replace(true);
         self.sender.send_replace(true);
     }
 }
@@ -86,6 +105,12 @@ impl ShutdownSignal {
     /// draining or stopping.
     pub fn is_closing(&self) -> bool {
         self.phase() != Phase::Serving
+    }
+
+    /// Resolves when accepting ends: at stopping, or at
+    /// [`ShutdownTrigger::stop_accepting`] before it.
+    pub async fn accepting_ended(&mut self) {
+        let _ = self.accepting_ended.wait_for(|ended| *ended).await;
     }
 
     /// Resolves when stopping begins (at once if it already has).

@@ -38,18 +38,7 @@ fail() {
     exit 1
 }
 
-# apt-get install PACKAGE unless COMMAND exists; `apt-get update` only if
-# the first try fails (a fresh machine's lists may be empty).
-ensure() { # COMMAND PACKAGE
-    command -v "$1" >/dev/null && return
-    echo "== installing $2 from Debian's packages"
-    export DEBIAN_FRONTEND=noninteractive
-    timeout 600 apt-get install -y --no-install-recommends "$2" >/dev/null 2>&1 ||
-        { timeout 600 apt-get update >/dev/null 2>&1 &&
-            timeout 600 apt-get install -y --no-install-recommends "$2" >/dev/null 2>&1; } ||
-        fail "cannot install $2"
-    command -v "$1" >/dev/null || fail "$2 installed no $1"
-}
+source tests/support/packages.sh
 
 # promtool ships only in Debian's `prometheus` package (19 MB, 96 MB
 # installed, with a server daemon and web assets), and no Debian package
@@ -210,33 +199,7 @@ for i in 0 1 2; do
 done
 echo "== HAProxy on $front sees all three UP"
 
-cat >"$work/count.lua" <<'LUA'
--- Count responses by class in every thread, and report them with wrk's
--- own error counts.
-local threads = {}
-function setup(thread)
-    table.insert(threads, thread)
-end
-function init(args)
-    non2xx = 0
-end
-function response(status, headers, body)
-    if status < 200 or status > 299 then
-        non2xx = non2xx + 1
-    end
-end
-function done(summary, latency, requests)
-    local non2xx = 0
-    for _, thread in ipairs(threads) do
-        non2xx = non2xx + thread:get("non2xx")
-    end
-    local e = summary.errors
-    io.write(string.format(
-        "RESULT requests=%d connect=%d read=%d write=%d status=%d timeout=%d non2xx=%d\n",
-        summary.requests, e.connect, e.read, e.write, e.status, e.timeout, non2xx))
-end
-LUA
-timeout $((LOAD_SECONDS + 30)) wrk -t2 -c16 -d"${LOAD_SECONDS}s" -s "$work/count.lua" \
+timeout $((LOAD_SECONDS + 30)) wrk -t2 -c16 -d"${LOAD_SECONDS}s" -s tests/support/wrk_count.lua \
     "http://127.0.0.1:$front/lb.html" >"$work/wrk.out" 2>&1 &
 wrk_pid=$!
 echo "== wrk: 16 connections for ${LOAD_SECONDS} s through HAProxy"

@@ -221,6 +221,9 @@ fn unknown_flag_and_bad_value_are_usage_errors() {
         &["--port", "eighty"][..],
         &["--idle-timeout", "-1"][..],
         &["--defer-accept", "0.5"][..],
+        // Values clap takes but the configuration refuses (issue 17).
+        &["--upgrade-timeout", "0"][..],
+        &["--header-timeout", "0"][..],
     ] {
         let (code, stderr) = run_to_exit(args);
         assert_eq!(code, 2, "{args:?}: {stderr}");

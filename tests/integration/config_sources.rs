@@ -434,6 +434,8 @@ log_level = "warn"
 auth = "/etc/httpserver/htpasswd"
 auth_path = ["/private", "/api"]
 auth_realm = "staff"
+pid_file = "/run/httpserver.pid"
+upgrade_timeout = 4
 
 [headers]
 X-Frame-Options = "DENY"

@@ -42,7 +42,14 @@ impl Binary {
         };
         command
             .args(["--bind", "127.0.0.1", "--port", "0"])
-            .args(args)
+            .args(args);
+        Binary::start_command(command)
+    }
+
+    /// Start `command`, which runs the server (itself or through wrappers
+    /// that exec it), and wait for its listening line.
+    pub fn start_command(mut command: Command) -> Binary {
+        command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -164,8 +171,19 @@ impl Binary {
         let deadline = Instant::now() + within;
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
-                // stderr is complete once the process has exited.
-                if let Some(reader) = self.stderr_reader.take() {
+                // stderr is complete once the process has exited, unless a
+                // process it started (an upgrade's successor) holds the
+                // pipe too: then what is there after a second will do.
+                let deadline = Instant::now() + Duration::from_secs(1);
+                while self
+                    .stderr_reader
+                    .as_ref()
+                    .is_some_and(|r| !r.is_finished())
+                    && Instant::now() < deadline
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                if let Some(reader) = self.stderr_reader.take_if(|r| r.is_finished()) {
                     let _ = reader.join();
                 }
                 return Some(status);
