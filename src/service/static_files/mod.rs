@@ -80,6 +80,7 @@
 //! same preconditions, and no ranges ([`listing`]).
 
 pub mod cache;
+pub mod compress;
 pub mod conditional;
 pub mod encoding;
 pub mod hot_cache;
