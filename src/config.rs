@@ -15,7 +15,10 @@ use crate::server::client_address::{ClientAddressPolicy, TrustedProxies};
 use crate::service::cors::CorsPolicy;
 use crate::service::extra_fields::{parse_extra_field, ExtraField};
 use crate::service::static_files::cache::CachePolicy;
-use crate::service::static_files::options::{parse_index_names, parse_spa_file};
+use crate::service::static_files::options::{
+    parse_index_names, parse_spa_file, CompressionOptions, DEFAULT_COMPRESS_CACHE_BYTES,
+    DEFAULT_COMPRESS_MAX_BYTES, DEFAULT_COMPRESS_MIN_BYTES,
+};
 use crate::service::static_files::{StaticOptions, SymlinkPolicy};
 use crate::service::ResponsePolicy;
 use clap::Parser;
@@ -283,6 +286,23 @@ pub struct Cli {
     /// paths whose last segment has no extension, or that accept text/html
     #[arg(long, value_name = "FILE", value_parser = parse_spa_file)]
     pub spa: Option<String>,
+    /// Compress text, scripts, styles and other compressible types on the
+    /// fly (br, zstd, gzip as the client accepts), once per file version,
+    /// keeping the result in memory; sidecars (.br, .zst, .gz) are used
+    /// either way
+    #[arg(long, default_value = "on", value_name = "on|off", value_parser = ["on", "off"])]
+    pub compress: String,
+    /// Smallest file compressed on the fly, in bytes
+    #[arg(long, default_value_t = DEFAULT_COMPRESS_MIN_BYTES, value_name = "BYTES")]
+    pub compress_min_bytes: u64,
+    /// Largest file compressed on the fly, in bytes (each is compressed
+    /// whole, in memory)
+    #[arg(long, default_value_t = DEFAULT_COMPRESS_MAX_BYTES, value_name = "BYTES")]
+    pub compress_max_bytes: u64,
+    /// Most bytes of compressed copies kept in memory (least recently used
+    /// evicted first)
+    #[arg(long, default_value_t = DEFAULT_COMPRESS_CACHE_BYTES, value_name = "BYTES")]
+    pub compress_cache_bytes: u64,
     /// Add 'Name: value' to every response (repeatable)
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE",
           value_parser = parse_extra_field)]
@@ -351,6 +371,7 @@ impl Cli {
     pub fn into_config(self) -> Result<Config, ConfigError> {
         let root = validate_root(&self.root)?;
         let client_address = self.client_address_policy().map_err(ConfigError)?;
+        let compression = self.compression_options()?;
         let seconds = |name: &str, value: f64| -> Result<Duration, ConfigError> {
             Duration::try_from_secs_f64(value)
                 .ok()
@@ -403,6 +424,7 @@ impl Cli {
                 spa: self.spa,
                 cache: self.cache,
                 listing: self.listing,
+                compression,
             },
             client_address,
             response_policy: ResponsePolicy {
@@ -415,6 +437,24 @@ impl Cli {
                 destination: self.access_log,
             },
             log_level: self.log_level,
+        })
+    }
+}
+
+impl Cli {
+    /// The `--compress*` flags, checked together.
+    fn compression_options(&self) -> Result<CompressionOptions, ConfigError> {
+        if self.compress_min_bytes > self.compress_max_bytes {
+            return Err(ConfigError(format!(
+                "--compress-min-bytes ({}) is larger than --compress-max-bytes ({})",
+                self.compress_min_bytes, self.compress_max_bytes
+            )));
+        }
+        Ok(CompressionOptions {
+            enabled: self.compress == "on",
+            min_bytes: self.compress_min_bytes,
+            max_bytes: self.compress_max_bytes,
+            cache_bytes: self.compress_cache_bytes,
         })
     }
 }

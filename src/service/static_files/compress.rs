@@ -10,7 +10,7 @@
 //! gzip 9.
 
 use super::encoding::ContentCoding;
-use std::io::Write;
+use std::io::{Read, Write};
 
 /// How hard to compress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,6 +82,37 @@ pub fn compress(source: &[u8], coding: ContentCoding, effort: Effort) -> Option<
     Some(out)
 }
 
+/// `encoded` (made by [`compress`] with `coding`) decoded, if it decodes to
+/// exactly `len` bytes: the source of an upgrade.
+pub fn decompress(encoded: &[u8], coding: ContentCoding, len: u64) -> Option<Vec<u8>> {
+    let len = usize::try_from(len).ok()?;
+    let mut out = Vec::with_capacity(len);
+    // One byte more than expected tells a longer output from an exact one.
+    let limit = len as u64 + 1;
+    match coding {
+        ContentCoding::Brotli => {
+            brotli::Decompressor::new(encoded, 4096)
+                .take(limit)
+                .read_to_end(&mut out)
+                .ok()?;
+        }
+        ContentCoding::Zstd => {
+            zstd::stream::read::Decoder::new(encoded)
+                .ok()?
+                .take(limit)
+                .read_to_end(&mut out)
+                .ok()?;
+        }
+        ContentCoding::Gzip => {
+            flate2::read::GzDecoder::new(encoded)
+                .take(limit)
+                .read_to_end(&mut out)
+                .ok()?;
+        }
+    }
+    (out.len() == len).then_some(out)
+}
+
 /// The window log for `len` bytes of zstd: what spans them, at most 8 MiB.
 fn zstd_window_log(len: usize) -> u32 {
     needed_window_log(len).min(ZSTD_MAX_WINDOW_LOG)
@@ -95,9 +126,8 @@ fn needed_window_log(len: usize) -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use std::io::Read;
 
     /// Text like what a site serves: repetitive, but not one byte repeated.
     pub(crate) fn script(len: usize) -> Vec<u8> {
@@ -146,8 +176,8 @@ mod tests {
     fn every_coding_and_effort_decodes_to_the_source_and_is_smaller() {
         let source = README;
         for coding in ContentCoding::ALL {
-            let fast = compress(&source, coding, Effort::Fast).expect("fast");
-            let best = compress(&source, coding, Effort::Best).expect("best");
+            let fast = compress(source, coding, Effort::Fast).expect("fast");
+            let best = compress(source, coding, Effort::Best).expect("best");
             assert_eq!(decode(coding, &fast), source, "{coding:?} fast");
             assert_eq!(decode(coding, &best), source, "{coding:?} best");
             assert!(fast.len() < source.len() / 2, "{coding:?} {}", fast.len());
@@ -157,6 +187,18 @@ mod tests {
                 best.len(),
                 fast.len()
             );
+        }
+    }
+
+    #[test]
+    fn decompressing_gives_back_exactly_the_source() {
+        for coding in ContentCoding::ALL {
+            let encoded = compress(README, coding, Effort::Fast).expect("compress");
+            let len = README.len() as u64;
+            assert_eq!(decompress(&encoded, coding, len).as_deref(), Some(README));
+            assert_eq!(decompress(&encoded, coding, len - 1), None, "{coding:?}");
+            assert_eq!(decompress(&encoded, coding, len + 1), None, "{coding:?}");
+            assert_eq!(decompress(b"not encoded", coding, len), None, "{coding:?}");
         }
     }
 

@@ -38,10 +38,13 @@
 //! for a working set that fits; one that does not fit still works, just
 //! slower).
 
-use super::encoding::{Candidate, ContentCoding};
+use super::compression::{Compression, Pick};
+use super::compressor::Source;
+use super::encoding::ContentCoding;
 use super::open::FileFacts;
 use super::path::{join_name, resolve_path};
 use super::representation::{answer, Asked, Content, Fields, Metadata, Representation};
+use super::variant_cache::FileVersion;
 use super::{mime, Served, StaticFiles, NOT_FOUND_PAGE};
 use crate::proto::RequestHead;
 use crate::service::{Body, Response};
@@ -166,6 +169,9 @@ struct Entry {
     plain: Variant,
     /// For a compressible file: what each of [`ContentCoding::ALL`] gets.
     sidecars: Option<Box<[Sidecar; 3]>>,
+    /// For a compressible file: its version, under which the variant cache
+    /// keeps its compressed variants.
+    version: Option<FileVersion>,
     /// When the file was last seen unchanged, in nanoseconds since [`epoch`];
     /// 0 means "check before serving".
     checked_at: AtomicU64,
@@ -186,27 +192,39 @@ impl Entry {
                 .sum::<usize>()
     }
 
-    /// The variant the normal path would choose for the request's
-    /// `Accept-Encoding`: the same walk over the same candidates.
-    fn variant_for(&self, asked: &Asked<'_>) -> &Variant {
+    /// The answer the normal path would give: the same walk over the same
+    /// candidates ([`Compression::pick`]), with this entry's sidecars, and
+    /// its bytes as the source of a variant to make.
+    fn answer(&self, asked: &Asked<'_>, compression: &Compression) -> Response {
         let Some(sidecars) = self.sidecars.as_deref() else {
-            return &self.plain;
+            return self.plain.answer(asked);
         };
-        // Without a sidecar in use every client gets the file as it is: no
-        // need to read its Accept-Encoding.
+        // Without a sidecar in use or a variant to make, every client gets
+        // the file as it is: no need to read its Accept-Encoding.
         let any_used = sidecars.iter().any(|s| matches!(s, Sidecar::Used(_)));
-        if !any_used || !asked.accept_encoding().is_present() {
-            return &self.plain;
+        let compressed = self.version.is_some_and(|v| compression.applies(v.size));
+        if !(any_used || compressed) || !asked.accept_encoding().is_present() {
+            return self.plain.answer(asked);
         }
-        for candidate in asked.coding_candidates() {
-            let Candidate::Coded(coding) = candidate else {
-                break;
-            };
-            if let Sidecar::Used(variant) = &sidecars[coding_index(coding)] {
-                return variant;
-            }
+        let picked = compression.pick(
+            &asked.coding_candidates(),
+            self.version,
+            |coding| match &sidecars[coding_index(coding)] {
+                Sidecar::Used(variant) => Some(variant),
+                Sidecar::Unused(_) => None,
+            },
+            || match &self.plain.kind {
+                VariantKind::Representation(metadata) => {
+                    Some((Source::Memory(self.plain.bytes.clone()), metadata.clone()))
+                }
+                VariantKind::NotFound(_) => None,
+            },
+        );
+        match picked {
+            Pick::Sidecar(variant) => variant.answer(asked),
+            Pick::Variant(variant) => answer(variant.representation(), asked),
+            Pick::Identity => self.plain.answer(asked),
         }
-        &self.plain
     }
 
     /// Whether every path this entry depends on is as it was.
@@ -276,7 +294,10 @@ impl StaticFiles {
         };
         let (key, slash) = (relative.as_str(), relative.has_trailing_slash());
         let root = self.root.as_fd();
-        if let Some(hit) = self.hot_cache.lookup(root, key, slash, &asked) {
+        if let Some(hit) = self
+            .hot_cache
+            .lookup(root, key, slash, &asked, &self.compression)
+        {
             crate::service::counters::count_hot_cache_hit();
             return hit;
         }
@@ -334,6 +355,7 @@ impl StaticFiles {
             trailing_slash,
             file_path: file_path.as_str().into(),
             plain,
+            version: sidecars.is_some().then_some(stat.version),
             sidecars,
             checked_at: AtomicU64::new(nanos_since_epoch()),
         })
@@ -410,6 +432,7 @@ impl HotCache {
         key: &str,
         trailing_slash: bool,
         asked: &Asked<'_>,
+        compression: &Compression,
     ) -> Option<Response> {
         let shard = self.shard(key);
         let entry = {
@@ -431,7 +454,7 @@ impl HotCache {
             }
             entry.checked_at.store(now, Ordering::Relaxed);
         }
-        Some(entry.variant_for(asked).answer(asked))
+        Some(entry.answer(asked, compression))
     }
 
     fn remove(&self, key: &str, entry: &Arc<Entry>) {
@@ -473,6 +496,7 @@ impl HotCache {
                 kind: VariantKind::NotFound(response.fields.clone()),
             },
             sidecars: None,
+            version: None,
             checked_at: AtomicU64::new(nanos_since_epoch()),
         });
         self.insert(key, entry);
@@ -665,7 +689,7 @@ mod tests {
         let root = files.root.as_fd();
         files
             .hot_cache
-            .lookup(root, key, slash, &Asked::of(head))
+            .lookup(root, key, slash, &Asked::of(head), &files.compression)
             .is_some()
     }
 
@@ -708,7 +732,13 @@ mod tests {
         let root = files.root.as_fd();
         let answer = files
             .hot_cache
-            .lookup(root, "style.css", false, &Asked::of(&revalidation))
+            .lookup(
+                root,
+                "style.css",
+                false,
+                &Asked::of(&revalidation),
+                &files.compression,
+            )
             .expect("answered by the cache");
         assert_eq!(answer.status, 304);
         assert_eq!(answer.field("ETag"), Some(etag.as_str()));
@@ -912,7 +942,7 @@ mod tests {
         let slash = get("/a.txt/", &[]);
         assert!(files
             .hot_cache
-            .lookup(root, "a.txt", true, &Asked::of(&slash))
+            .lookup(root, "a.txt", true, &Asked::of(&slash), &files.compression)
             .is_none());
         // Edited: once the entry is due for a check, it is dropped.
         std::fs::write(&path, b"version two").unwrap();
@@ -972,7 +1002,13 @@ mod tests {
         let root = files.root.as_fd();
         assert!(files
             .hot_cache
-            .lookup(root, ".secret", false, &Asked::of(&hidden))
+            .lookup(
+                root,
+                ".secret",
+                false,
+                &Asked::of(&hidden),
+                &files.compression
+            )
             .is_none());
     }
 
@@ -1074,6 +1110,7 @@ mod tests {
                         kind: VariantKind::NotFound(Vec::new()),
                     },
                     sidecars: None,
+                    version: None,
                     checked_at: AtomicU64::new(0),
                 }),
             );

@@ -81,6 +81,8 @@
 
 pub mod cache;
 pub mod compress;
+pub mod compression;
+pub mod compressor;
 pub mod conditional;
 pub mod encoding;
 pub mod hot_cache;
@@ -93,12 +95,13 @@ pub mod path;
 pub mod range;
 mod redirect;
 pub mod representation;
+pub mod variant_cache;
 
 pub use options::{StaticOptions, SymlinkPolicy};
 
 use super::{Body, Response};
 use crate::proto::RequestHead;
-use encoding::{Candidate, ContentCoding};
+use encoding::ContentCoding;
 use open::{open_error_response, open_root, status_for_open_error, FileFacts, Resolver};
 use path::{join_name, resolve_path, PathError, RelativePath};
 use redirect::redirect_to_directory;
@@ -121,6 +124,8 @@ pub struct StaticFiles {
     options: StaticOptions,
     /// Small hot files kept in memory; see [`hot_cache`].
     hot_cache: hot_cache::HotCache,
+    /// Compressed variants made on the fly; see [`compression`].
+    compression: compression::Compression,
 }
 
 /// What a request path names beneath the root: found once, then answered.
@@ -141,6 +146,14 @@ enum Target<'a> {
     Missing { spa_allowed: bool },
     /// Refused with the status of this fixed answer (400, 403, 500, 503).
     Refused(Response),
+}
+
+/// The representation chosen for a compressible file.
+enum Chosen {
+    /// The file itself or a sidecar.
+    File(OwnedFd, FileFacts),
+    /// A compressed variant.
+    Variant(std::sync::Arc<variant_cache::Variant>),
 }
 
 /// What answered a request, for the hot cache to know what it may keep.
@@ -165,6 +178,7 @@ impl StaticFiles {
         let files = StaticFiles {
             root,
             resolver,
+            compression: compression::Compression::new(options.compression),
             options,
             hot_cache: hot_cache::HotCache::new(),
         };
@@ -303,12 +317,16 @@ impl StaticFiles {
     }
 
     /// Answer with the regular file `fd` opened as `name`: for a
-    /// compressible type, pick the representation first (a sidecar or the
-    /// file itself), then answer as for any representation.
+    /// compressible type, pick the representation first (a sidecar, a
+    /// compressed variant or the file itself), then answer as for any
+    /// representation.
     fn serve_file(&self, asked: &Asked<'_>, fd: OwnedFd, facts: FileFacts, name: &str) -> Response {
         let compressible = mime::is_compressible(mime::media_type_for(name));
         let (fd, facts) = match compressible {
-            true => self.select_representation(asked, fd, facts, name),
+            true => match self.select_representation(asked, fd, facts, name) {
+                Chosen::File(fd, facts) => (fd, facts),
+                Chosen::Variant(variant) => return answer(variant.representation(), asked),
+            },
             false => (fd, facts),
         };
         match self.file_representation(fd, &facts, name, compressible) {
@@ -317,26 +335,34 @@ impl StaticFiles {
         }
     }
 
-    /// The representation to serve: the first candidate of the client's
-    /// `Accept-Encoding` that we have (see [`StaticFiles::usable_sidecar`]),
-    /// or the source itself. The source is also the answer when the client
-    /// refuses identity and no sidecar fits.
+    /// The representation to serve, by [`compression::Compression::pick`]:
+    /// the first candidate of the client's `Accept-Encoding` that has a
+    /// usable sidecar ([`StaticFiles::usable_sidecar`]) or a compressed
+    /// variant, or the source itself. The source is also the answer when
+    /// the client refuses identity and nothing else fits.
     fn select_representation(
         &self,
         asked: &Asked<'_>,
         fd: OwnedFd,
         facts: FileFacts,
         relative: &str,
-    ) -> (OwnedFd, FileFacts) {
-        for candidate in asked.coding_candidates() {
-            let Candidate::Coded(coding) = candidate else {
-                break;
-            };
-            if let Some(sidecar) = self.usable_sidecar(relative, coding, &facts) {
-                return sidecar;
-            }
+    ) -> Chosen {
+        let candidates = asked.coding_candidates();
+        let picked = self.compression.pick(
+            &candidates,
+            Some(facts.version),
+            |coding| self.usable_sidecar(relative, coding, &facts),
+            || {
+                let file = File::from(fd.try_clone().ok()?);
+                let plain = self.file_metadata(&facts, relative, true);
+                Some((compressor::Source::File(file), plain))
+            },
+        );
+        match picked {
+            compression::Pick::Sidecar((fd, facts)) => Chosen::File(fd, facts),
+            compression::Pick::Variant(variant) => Chosen::Variant(variant),
+            compression::Pick::Identity => Chosen::File(fd, facts),
         }
-        (fd, facts)
     }
 
     /// The sidecar of `relative` for `coding` (`relative` plus `.br`,

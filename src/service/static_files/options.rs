@@ -70,6 +70,48 @@ pub struct StaticOptions {
     /// `--listing`: a directory without an index gets a listing instead of
     /// 404. Default off.
     pub listing: bool,
+    /// `--compress*`: on-the-fly compression.
+    pub compression: CompressionOptions,
+}
+
+/// On-the-fly compression of compressible types (see
+/// [`super::variant_cache`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompressionOptions {
+    /// `--compress on|off`; default on. Off, only sidecars are served
+    /// compressed.
+    pub enabled: bool,
+    /// `--compress-min-bytes`: smaller files go out as they are; default
+    /// [`DEFAULT_COMPRESS_MIN_BYTES`].
+    pub min_bytes: u64,
+    /// `--compress-max-bytes`: larger files go out as they are (each is
+    /// compressed whole in memory); default [`DEFAULT_COMPRESS_MAX_BYTES`].
+    pub max_bytes: u64,
+    /// `--compress-cache-bytes`: the most bytes of variants kept, least
+    /// recently used evicted first; default [`DEFAULT_COMPRESS_CACHE_BYTES`].
+    pub cache_bytes: u64,
+}
+
+/// Below this a compressed copy saves less than a packet: see README,
+/// Compression, for the measurement.
+pub const DEFAULT_COMPRESS_MIN_BYTES: u64 = 1024;
+
+/// 8 MiB: the zstd window HTTP allows, and a fast compression of it takes
+/// tens of milliseconds on a compressor thread.
+pub const DEFAULT_COMPRESS_MAX_BYTES: u64 = 8 * 1024 * 1024;
+
+/// 64 MiB of variants.
+pub const DEFAULT_COMPRESS_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+impl Default for CompressionOptions {
+    fn default() -> Self {
+        CompressionOptions {
+            enabled: true,
+            min_bytes: DEFAULT_COMPRESS_MIN_BYTES,
+            max_bytes: DEFAULT_COMPRESS_MAX_BYTES,
+            cache_bytes: DEFAULT_COMPRESS_CACHE_BYTES,
+        }
+    }
 }
 
 impl Default for StaticOptions {
@@ -81,6 +123,7 @@ impl Default for StaticOptions {
             spa: None,
             cache: CachePolicy::default(),
             listing: false,
+            compression: CompressionOptions::default(),
         }
     }
 }
