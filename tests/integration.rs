@@ -8,6 +8,8 @@ mod admin;
 mod caching;
 #[path = "integration/cli.rs"]
 mod cli;
+#[path = "integration/compression.rs"]
+mod compression;
 #[path = "integration/conditional.rs"]
 mod conditional;
 #[path = "integration/config_sources.rs"]

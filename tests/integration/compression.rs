@@ -1,0 +1,168 @@
+//! On-the-fly compression (issue 16, part 1) over real sockets: a settled
+//! script is compressed once per coding, goes out with its own length,
+//! tag and `Vary`, decodes to the file with an independent decoder, and
+//! HEAD, 304 and ranges describe the encoded bytes.
+
+use crate::support::{start_server, Client, TestServer};
+use std::io::Read;
+use std::time::{Duration, Instant, SystemTime};
+
+/// A script of `len` bytes, like what a site serves.
+fn script(len: usize) -> Vec<u8> {
+    let mut text = Vec::new();
+    let mut i = 0;
+    while text.len() < len {
+        text.extend_from_slice(
+            format!("export function f{i}(a) {{ return a + {i}; }}\n").as_bytes(),
+        );
+        i += 1;
+    }
+    text.truncate(len);
+    text
+}
+
+/// Write `bytes` at `name` under the root with an mtime an hour ago, so
+/// the server counts it as settled and compresses it.
+fn write_settled(server: &TestServer, name: &str, bytes: &[u8]) {
+    let path = server.root.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+}
+
+fn get(
+    server: &TestServer,
+    method: &str,
+    target: &str,
+    fields: &[(&str, &str)],
+) -> crate::support::Response {
+    let mut raw = format!("{method} {target} HTTP/1.1\r\nHost: x\r\n");
+    for (name, value) in fields {
+        raw.push_str(&format!("{name}: {value}\r\n"));
+    }
+    raw.push_str("\r\n");
+    let mut client = Client::connect(server.addr);
+    client.send(raw.as_bytes());
+    match method {
+        "HEAD" => client.head_response(),
+        _ => client.response(),
+    }
+}
+
+/// Ask until the answer is compressed; at most 1000 tries in 20 seconds.
+fn until_compressed(server: &TestServer, target: &str, accept: &str) -> crate::support::Response {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for _ in 0..1000 {
+        let response = get(server, "GET", target, &[("Accept-Encoding", accept)]);
+        if response.field("Content-Encoding").is_some() {
+            return response;
+        }
+        assert!(Instant::now() < deadline, "{target} never compressed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{target} never compressed");
+}
+
+fn decode(coding: &str, encoded: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    match coding {
+        "br" => brotli::Decompressor::new(encoded, 4096)
+            .read_to_end(&mut out)
+            .map(|_| ()),
+        "zstd" => zstd::stream::read::Decoder::new(encoded)
+            .and_then(|mut decoder| decoder.read_to_end(&mut out))
+            .map(|_| ()),
+        "gzip" => flate2::read::GzDecoder::new(encoded)
+            .read_to_end(&mut out)
+            .map(|_| ()),
+        other => panic!("unexpected coding {other}"),
+    }
+    .expect("decodes");
+    out
+}
+
+#[test]
+fn issue_16_a_settled_script_is_compressed_once_per_coding() {
+    let server = start_server(|_| {});
+    let source = script(64 * 1024);
+    write_settled(&server, "app.js", &source);
+    for coding in ["br", "zstd", "gzip"] {
+        let response = until_compressed(&server, "/app.js", coding);
+        assert_eq!(response.status, 200);
+        assert_eq!(response.field("Content-Encoding"), Some(coding));
+        assert_eq!(response.field("Vary"), Some("Accept-Encoding"));
+        let length = response.body.len().to_string();
+        assert_eq!(response.field("Content-Length"), Some(length.as_str()));
+        assert!(response.body.len() < source.len() / 3, "{coding}");
+        assert_eq!(decode(coding, &response.body), source, "{coding}");
+        // HEAD: the variant's length, no body.
+        let head = get(&server, "HEAD", "/app.js", &[("Accept-Encoding", coding)]);
+        assert_eq!(head.field("Content-Length"), Some(length.as_str()));
+        assert_eq!(head.field("ETag"), response.field("ETag"));
+        assert!(head.body.is_empty());
+        // Revalidating the variant: 304 with its tag and Vary.
+        let etag = response.field("ETag").unwrap();
+        let revalidated = get(
+            &server,
+            "GET",
+            "/app.js",
+            &[("Accept-Encoding", coding), ("If-None-Match", etag)],
+        );
+        assert_eq!(revalidated.status, 304);
+        assert_eq!(revalidated.field("ETag"), Some(etag));
+        assert_eq!(revalidated.field("Vary"), Some("Accept-Encoding"));
+        // A range of the encoded bytes.
+        let part = get(
+            &server,
+            "GET",
+            "/app.js",
+            &[("Accept-Encoding", coding), ("Range", "bytes=0-99")],
+        );
+        assert_eq!(part.status, 206);
+        assert_eq!(part.body, &response.body[..100]);
+    }
+    // Without Accept-Encoding: the file as it is, still varying.
+    let plain = get(&server, "GET", "/app.js", &[]);
+    assert_eq!(plain.field("Content-Encoding"), None);
+    assert_eq!(plain.field("Vary"), Some("Accept-Encoding"));
+    assert_eq!(plain.body, source);
+}
+
+#[test]
+fn issue_16_compress_off_sends_files_as_they_are() {
+    let server = start_server(|config| config.static_files.compression.enabled = false);
+    write_settled(&server, "app.js", &script(20_000));
+    for _ in 0..3 {
+        let response = get(
+            &server,
+            "GET",
+            "/app.js",
+            &[("Accept-Encoding", "br, gzip")],
+        );
+        assert_eq!(response.field("Content-Encoding"), None);
+        assert_eq!(response.field("Vary"), Some("Accept-Encoding"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn issue_16_the_admin_listener_counts_variant_hits_and_bytes() {
+    let server = start_server(|c| c.balancer.admin = Some("127.0.0.1:0".parse().unwrap()));
+    write_settled(&server, "page.html", &script(16 * 1024));
+    until_compressed(&server, "/page.html", "gzip");
+    get(&server, "GET", "/page.html", &[("Accept-Encoding", "gzip")]);
+    let metrics = server
+        .admin_request(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        .text();
+    let value = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing in\n{metrics}"))
+    };
+    assert!(value("httpserver_compressed_variant_hits_total") >= 2);
+    assert!(value("httpserver_compressed_variant_misses_total") >= 1);
+    assert!(value("httpserver_compressed_variant_bytes") > 0);
+    value("httpserver_compressed_variant_evictions_total");
+}
