@@ -411,6 +411,43 @@ mod tests {
     }
 
     #[test]
+    fn a_popular_variant_is_upgraded_when_idle_with_a_new_tag() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = script(30_000);
+        std::fs::write(dir.path().join("app.js"), &source).unwrap();
+        let files = files(dir.path());
+        let head = request("GET", "/app.js", &[("Accept-Encoding", "br")]);
+        let fast = until_compressed(&files, &head);
+        let fast_tag = fast.field("ETag").unwrap().to_owned();
+        assert!(fast_tag.ends_with("-br4\""), "{fast_tag}");
+        for _ in 0..super::super::variant_cache::UPGRADE_AFTER_HITS {
+            files.serve(&head);
+        }
+        // The compressor upgrades it once idle; bounded wait.
+        let mut upgraded = None;
+        for _ in 0..3000 {
+            let response = files.serve(&head);
+            if response.field("ETag") != Some(fast_tag.as_str()) {
+                upgraded = Some(response);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let upgraded = upgraded.expect("upgraded within 30 s");
+        assert!(upgraded.field("ETag").unwrap().ends_with("-br11\""));
+        let (fast, best) = (body_bytes(&fast.body), body_bytes(&upgraded.body));
+        assert!(best.len() < fast.len(), "{} < {}", best.len(), fast.len());
+        assert_eq!(decode(ContentCoding::Brotli, &best), source);
+        // A client holding the fast tag gets the new bytes, not a 304.
+        let stale = request(
+            "GET",
+            "/app.js",
+            &[("Accept-Encoding", "br"), ("If-None-Match", &fast_tag)],
+        );
+        assert_eq!(files.serve(&stale).status, 200);
+    }
+
+    #[test]
     fn an_unsettled_file_is_not_compressed_yet() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("app.js"), script(10_000)).unwrap();
