@@ -16,6 +16,7 @@
 pub mod authority;
 pub mod body;
 pub mod date;
+pub mod digest;
 pub mod error;
 pub mod fields;
 pub mod forwarded;
