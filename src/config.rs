@@ -303,6 +303,12 @@ pub struct Cli {
     /// evicted first)
     #[arg(long, default_value_t = DEFAULT_COMPRESS_CACHE_BYTES, value_name = "BYTES")]
     pub compress_cache_bytes: u64,
+    /// What strong ETags are made of: mtime (inode, modification time and
+    /// size; free) or content (SHA-256 of the bytes, computed once per file
+    /// version: the same on every replica)
+    #[arg(long, default_value = "mtime", value_name = "mtime|content",
+          value_parser = ["mtime", "content"])]
+    pub etag: String,
     /// Add 'Name: value' to every response (repeatable)
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE",
           value_parser = parse_extra_field)]
@@ -425,6 +431,10 @@ impl Cli {
                 cache: self.cache,
                 listing: self.listing,
                 compression,
+                etag: self
+                    .etag
+                    .parse()
+                    .map_err(|e| ConfigError(format!("--etag: {e}")))?,
             },
             client_address,
             response_policy: ResponsePolicy {

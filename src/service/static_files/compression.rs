@@ -1,7 +1,8 @@
-//! On-the-fly compression as the static files see it: the options, the
-//! [`VariantCache`] and its [`Compressor`], and [`Compression::pick`], the
-//! one walk over a request's `Accept-Encoding` candidates that both the
-//! normal path and the hot cache take, so they cannot choose differently.
+//! What the static files hand to the compressor threads, as they see it:
+//! the options, the [`VariantCache`], the [`ContentHashes`] and the
+//! [`Compressor`] that fills both; and [`Compression::pick`], the one walk
+//! over a request's `Accept-Encoding` candidates that both the normal path
+//! and the hot cache take, so they cannot choose differently.
 //!
 //! For each coding the client accepts, most preferred first: a fresh
 //! sidecar wins; else a ready variant of this file version; else the walk
@@ -12,8 +13,9 @@
 //! request gets what the walk found meanwhile, at worst the file as it is.
 
 use super::compressor::{Compressor, Job, Source};
+use super::content_hash::{ContentHashes, Sha256Digest};
 use super::encoding::{Candidate, ContentCoding};
-use super::options::CompressionOptions;
+use super::options::{CompressionOptions, EtagPolicy};
 use super::representation::Metadata;
 use super::variant_cache::{FileVersion, Found, Variant, VariantCache, VariantKey};
 use std::sync::Arc;
@@ -32,21 +34,44 @@ pub enum Pick<S> {
 /// The compression state of one [`super::StaticFiles`].
 pub struct Compression {
     options: CompressionOptions,
+    etag: EtagPolicy,
     variants: Arc<VariantCache>,
+    hashes: Arc<ContentHashes>,
     compressor: Compressor,
     /// The wall clock that tells whether a file has settled; tests move it.
     pub(super) settled_clock: fn() -> SystemTime,
 }
 
 impl Compression {
-    pub fn new(options: CompressionOptions) -> Compression {
+    pub fn new(options: CompressionOptions, etag: EtagPolicy) -> Compression {
         let stats = Arc::clone(crate::service::counters::variant_cache_stats());
         let variants = Arc::new(VariantCache::new(options.cache_bytes, stats));
+        let hashes = Arc::new(ContentHashes::default());
         Compression {
-            compressor: Compressor::new(Arc::clone(&variants)),
+            compressor: Compressor::new(Arc::clone(&variants), Arc::clone(&hashes)),
             variants,
+            hashes,
             options,
+            etag,
             settled_clock: SystemTime::now,
+        }
+    }
+
+    /// The SHA-256 of the file version `version`, if computed.
+    pub fn content_digest(&self, version: &FileVersion) -> Option<Sha256Digest> {
+        self.hashes.get(version)
+    }
+
+    /// Have the digest of `version` computed, from `source`, unless it is
+    /// known or being computed, or the file has not settled (a write could
+    /// hide behind its timestamp).
+    pub fn digest_soon(&self, version: FileVersion, source: impl FnOnce() -> Option<Source>) {
+        if !version.is_settled((self.settled_clock)()) || !self.hashes.start(version) {
+            return;
+        }
+        match source() {
+            Some(source) => self.compressor.submit_hash(version, source),
+            None => self.hashes.finish(version, None),
         }
     }
 
@@ -117,7 +142,12 @@ impl Compression {
             return;
         }
         match job() {
-            Some((source, plain)) => self.compressor.submit(Job { key, source, plain }),
+            Some((source, plain)) => self.compressor.submit(Job {
+                key,
+                source,
+                plain,
+                etag: self.etag,
+            }),
             None => self.variants.abandon(&key),
         }
     }
@@ -132,7 +162,7 @@ impl Compression {
 #[cfg(test)]
 mod tests {
     use super::super::compress::tests::{decode, script};
-    use super::super::options::CompressionOptions;
+    use super::super::options::{CompressionOptions, EtagPolicy};
     use super::super::representation::tests::body_bytes;
     use super::super::{StaticFiles, StaticOptions};
     use super::*;
@@ -445,6 +475,133 @@ mod tests {
             &[("Accept-Encoding", "br"), ("If-None-Match", &fast_tag)],
         );
         assert_eq!(files.serve(&stale).status, 200);
+    }
+
+    /// Static files over `root` with `--etag content`, taking fresh files
+    /// as settled.
+    fn content_tagged(root: &Path) -> StaticFiles {
+        let options = StaticOptions {
+            etag: EtagPolicy::Content,
+            ..StaticOptions::default()
+        };
+        let mut files = StaticFiles::new(root.to_path_buf(), options).expect("root");
+        files.compression.settled_clock = an_hour_ahead;
+        files
+    }
+
+    /// Ask until `field` is in the answer; bounded like `until_compressed`.
+    fn until_field(files: &StaticFiles, head: &RequestHead, field: &str) -> Response {
+        for _ in 0..3000 {
+            let response = files.serve(head);
+            if response.field(field).is_some() {
+                return response;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("no {field} for {:?}", head.path());
+    }
+
+    /// SHA-256 with the `sha2` crate directly, and the two forms of it.
+    fn expected_tag_and_digest(bytes: &[u8]) -> (String, String) {
+        use crate::proto::digest::{base64, Alphabet};
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(bytes);
+        (
+            format!("\"{}\"", base64(&digest[..16], Alphabet::UrlSafeUnpadded)),
+            format!("sha-256=:{}:", base64(&digest, Alphabet::Standard)),
+        )
+    }
+
+    #[test]
+    fn content_tags_are_the_same_for_the_same_bytes_in_two_roots() {
+        let source = script(5000);
+        let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(first.path().join("app.js"), &source).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(second.path().join("app.js"), &source).unwrap();
+        let (tag, _) = expected_tag_and_digest(&source);
+        let plain = request("GET", "/app.js", &[]);
+        for root in [first.path(), second.path()] {
+            let files = content_tagged(root);
+            // Until the digest is computed: no ETag rather than another one.
+            let first_answer = files.serve(&plain);
+            assert_eq!(first_answer.field("ETag"), None);
+            assert!(first_answer.field("Last-Modified").is_some());
+            let tagged = until_field(&files, &plain, "ETag");
+            assert_eq!(tagged.field("ETag"), Some(tag.as_str()));
+            let revalidation = request("GET", "/app.js", &[("If-None-Match", &tag)]);
+            assert_eq!(files.serve(&revalidation).status, 304);
+            // A variant's content tag is its own bytes' digest.
+            let br = request("GET", "/app.js", &[("Accept-Encoding", "br")]);
+            let variant = until_compressed(&files, &br);
+            let (variant_tag, _) = expected_tag_and_digest(&body_bytes(&variant.body));
+            assert_eq!(variant.field("ETag"), Some(variant_tag.as_str()));
+        }
+        // The mtime tags of the two copies differ: what content tags fix.
+        let mtime_tag = |root: &Path| {
+            let files = StaticFiles::new(root.to_path_buf(), StaticOptions::default()).unwrap();
+            files.serve(&plain).field("ETag").unwrap().to_owned()
+        };
+        assert_ne!(mtime_tag(first.path()), mtime_tag(second.path()));
+    }
+
+    #[test]
+    fn repr_digest_is_sent_when_asked_for_files_and_variants_never_for_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = script(6000);
+        std::fs::write(dir.path().join("app.js"), &source).unwrap();
+        std::fs::write(dir.path().join("logo.png"), b"\x89PNG not really").unwrap();
+        let files = files(dir.path());
+        let want = ("Want-Repr-Digest", "sha-512=3, sha-256=7");
+        let (_, digest) = expected_tag_and_digest(&source);
+        let asked = request("GET", "/app.js", &[want]);
+        let answered = until_field(&files, &asked, "Repr-Digest");
+        assert_eq!(answered.field("Repr-Digest"), Some(digest.as_str()));
+        // mtime tags stay as they were.
+        assert!(answered.field("ETag").unwrap().len() > 20);
+        let head = files.serve(&request("HEAD", "/app.js", &[want]));
+        assert_eq!(head.field("Repr-Digest"), Some(digest.as_str()));
+        // Not asked, asked with 0, or a part: none.
+        for fields in [
+            vec![],
+            vec![("Want-Repr-Digest", "sha-256=0")],
+            vec![want, ("Range", "bytes=0-9")],
+        ] {
+            let response = files.serve(&request("GET", "/app.js", &fields));
+            assert_eq!(response.field("Repr-Digest"), None, "{fields:?}");
+        }
+        let png = until_field(&files, &request("GET", "/logo.png", &[want]), "Repr-Digest");
+        let (_, png_digest) = expected_tag_and_digest(b"\x89PNG not really");
+        assert_eq!(png.field("Repr-Digest"), Some(png_digest.as_str()));
+        // A variant: the digest of the encoded bytes (RFC 9530 §3).
+        let gzip = request("GET", "/app.js", &[("Accept-Encoding", "gzip"), want]);
+        let variant = until_compressed(&files, &gzip);
+        let (_, variant_digest) = expected_tag_and_digest(&body_bytes(&variant.body));
+        assert_eq!(variant.field("Repr-Digest"), Some(variant_digest.as_str()));
+        assert_ne!(variant_digest, digest);
+    }
+
+    #[test]
+    fn the_hot_cache_sends_repr_digest_once_known() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = script(3000);
+        std::fs::write(dir.path().join("style.css"), &source).unwrap();
+        let mut files = files(dir.path());
+        files.hot_cache = super::super::hot_cache::HotCache::with_wall_clock(an_hour_ahead);
+        let asked = request("GET", "/style.css", &[("Want-Repr-Digest", "sha-256=1")]);
+        let (_, digest) = expected_tag_and_digest(&source);
+        let mut answered = None;
+        for _ in 0..3000 {
+            let response = files.serve_cached(&asked);
+            if response.field("Repr-Digest").is_some() {
+                answered = Some(response);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let answered = answered.expect("a digest within 30 s");
+        assert_eq!(answered.field("Repr-Digest"), Some(digest.as_str()));
+        assert!(matches!(answered.body, crate::service::Body::Bytes(_)));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The compressor: a few threads off the event loops that make the
-//! [`super::variant_cache`]'s variants, and upgrade popular ones when they
-//! have nothing else to do.
+//! [`super::variant_cache`]'s variants and the [`super::content_hash`]
+//! digests of file versions, and upgrade popular variants when they have
+//! nothing else to do.
 //!
 //! Bounded: [`THREADS`] threads (started with the first job, so a server
 //! that never compresses has none), a queue of [`QUEUE_JOBS`]; a job that
@@ -19,6 +20,8 @@
 //! best effort.
 
 use super::compress::{compress, decompress, Effort};
+use super::content_hash::{sha256, ContentHashes, Hasher, Sha256Digest};
+use super::options::EtagPolicy;
 use super::representation::Metadata;
 use super::variant_cache::{FileVersion, Variant, VariantCache, VariantKey};
 use bytes::Bytes;
@@ -49,24 +52,37 @@ pub enum Source {
 }
 
 /// Make the variant `key` of a file from `source`, described as the file
-/// is by `plain`.
+/// is by `plain`, with tags made as `etag` says.
 pub struct Job {
     pub key: VariantKey,
     pub source: Source,
     pub plain: Metadata,
+    pub etag: EtagPolicy,
+}
+
+/// What the threads are asked to do.
+enum Work {
+    Make(Job),
+    /// The digest of the file version `version`, read from `source`.
+    Hash {
+        version: FileVersion,
+        source: Source,
+    },
 }
 
 /// The threads and their queue; one per [`super::StaticFiles`]. Dropping it
 /// ends the threads once their current job is done.
 pub struct Compressor {
     cache: Arc<VariantCache>,
-    queue: OnceLock<SyncSender<Job>>,
+    hashes: Arc<ContentHashes>,
+    queue: OnceLock<SyncSender<Work>>,
 }
 
 impl Compressor {
-    pub fn new(cache: Arc<VariantCache>) -> Compressor {
+    pub fn new(cache: Arc<VariantCache>, hashes: Arc<ContentHashes>) -> Compressor {
         Compressor {
             cache,
+            hashes,
             queue: OnceLock::new(),
         }
     }
@@ -74,25 +90,36 @@ impl Compressor {
     /// Queue `job`; if the queue is full, forget its variant (see the
     /// module docs).
     pub fn submit(&self, job: Job) {
-        let queue = self.queue.get_or_init(|| start(&self.cache));
-        match queue.try_send(job) {
-            Ok(()) => {}
-            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
-                self.cache.abandon(&job.key)
-            }
+        if let Err(Work::Make(job)) = self.queue(Work::Make(job)) {
+            self.cache.abandon(&job.key);
         }
+    }
+
+    /// Queue the digest of `version`; if the queue is full, forget it.
+    pub fn submit_hash(&self, version: FileVersion, source: Source) {
+        if self.queue(Work::Hash { version, source }).is_err() {
+            self.hashes.finish(version, None);
+        }
+    }
+
+    fn queue(&self, work: Work) -> Result<(), Work> {
+        let queue = self.queue.get_or_init(|| start(&self.cache, &self.hashes));
+        queue.try_send(work).map_err(|error| match error {
+            TrySendError::Full(work) | TrySendError::Disconnected(work) => work,
+        })
     }
 }
 
 /// Start the threads; the sender is their queue.
-fn start(cache: &Arc<VariantCache>) -> SyncSender<Job> {
-    let (sender, receiver) = sync_channel::<Job>(QUEUE_JOBS);
+fn start(cache: &Arc<VariantCache>, hashes: &Arc<ContentHashes>) -> SyncSender<Work> {
+    let (sender, receiver) = sync_channel::<Work>(QUEUE_JOBS);
     let receiver = Arc::new(Mutex::new(receiver));
     for index in 0..THREADS {
         let (cache, receiver) = (Arc::clone(cache), Arc::clone(&receiver));
+        let hashes = Arc::clone(hashes);
         let spawned = std::thread::Builder::new()
             .name(format!("compressor-{index}"))
-            .spawn(move || run(&cache, &receiver));
+            .spawn(move || run(&cache, &hashes, &receiver));
         if spawned.is_err() {
             // Without threads jobs stay queued until the queue is full,
             // then are refused: files go out uncompressed.
@@ -102,7 +129,7 @@ fn start(cache: &Arc<VariantCache>) -> SyncSender<Job> {
     sender
 }
 
-fn run(cache: &VariantCache, receiver: &Mutex<Receiver<Job>>) {
+fn run(cache: &VariantCache, hashes: &ContentHashes, receiver: &Mutex<Receiver<Work>>) {
     // Per thread on Linux: only this thread gets the lower priority.
     let _ = rustix::process::setpriority_process(None, NICE);
     loop {
@@ -111,7 +138,10 @@ fn run(cache: &VariantCache, receiver: &Mutex<Receiver<Job>>) {
             receiver.recv_timeout(IDLE_BEFORE_UPGRADE)
         };
         match next {
-            Ok(job) => make(cache, job),
+            Ok(Work::Make(job)) => make(cache, job),
+            Ok(Work::Hash { version, source }) => {
+                hashes.finish(version, digest_of(&source, &version));
+            }
             Err(RecvTimeoutError::Timeout) => upgrade_one(cache),
             Err(RecvTimeoutError::Disconnected) => return,
         }
@@ -121,7 +151,12 @@ fn run(cache: &VariantCache, receiver: &Mutex<Receiver<Job>>) {
 /// Do `job`: the variant if it is smaller than the file, the fact that it
 /// is not, or nothing if the file changed while read.
 pub fn make(cache: &VariantCache, job: Job) {
-    let Job { key, source, plain } = job;
+    let Job {
+        key,
+        source,
+        plain,
+        etag,
+    } = job;
     let bytes = match source {
         Source::Memory(bytes) => Some(bytes),
         Source::File(file) => read_version(&file, &key.version),
@@ -132,7 +167,7 @@ pub fn make(cache: &VariantCache, job: Job) {
     };
     let variant = compress(&bytes, key.coding, Effort::Fast)
         .filter(|encoded| encoded.len() < bytes.len())
-        .map(|encoded| Variant::new(Bytes::from(encoded), &plain, key.coding, Effort::Fast));
+        .map(|encoded| Variant::new(Bytes::from(encoded), &plain, key.coding, Effort::Fast, etag));
     cache.finish(key, variant);
 }
 
@@ -149,17 +184,43 @@ pub fn upgrade_one(cache: &VariantCache) {
     }
 }
 
+/// The digest of all of `source`, read in pieces if it is a file, if it is
+/// `version` before and after the read.
+fn digest_of(source: &Source, version: &FileVersion) -> Option<Sha256Digest> {
+    let file = match source {
+        Source::Memory(bytes) => return Some(sha256(bytes)),
+        Source::File(file) => file,
+    };
+    if !is_version(file, version) {
+        return None;
+    }
+    let mut hasher = Hasher::new();
+    let mut buffer = vec![0; 256 * 1024];
+    let mut offset = 0u64;
+    while offset < version.size {
+        let want = usize::try_from(version.size - offset)
+            .unwrap_or(usize::MAX)
+            .min(buffer.len());
+        file.read_exact_at(&mut buffer[..want], offset).ok()?;
+        hasher.update(&buffer[..want]);
+        offset += want as u64;
+    }
+    is_version(file, version).then(|| hasher.finish())
+}
+
+/// Whether `file` is still `version`.
+fn is_version(file: &File, version: &FileVersion) -> bool {
+    rustix::fs::fstat(file)
+        .ok()
+        .is_some_and(|stat| FileVersion::of(&stat) == *version)
+}
+
 /// All of `file`, if it is `version` before and after the read.
 fn read_version(file: &File, version: &FileVersion) -> Option<Bytes> {
-    let is_version = |file: &File| {
-        rustix::fs::fstat(file)
-            .ok()
-            .is_some_and(|stat| FileVersion::of(&stat) == *version)
-    };
-    if !is_version(file) {
+    if !is_version(file, version) {
         return None;
     }
     let mut bytes = vec![0; usize::try_from(version.size).ok()?];
     file.read_exact_at(&mut bytes, 0).ok()?;
-    is_version(file).then(|| Bytes::from(bytes))
+    is_version(file, version).then(|| Bytes::from(bytes))
 }

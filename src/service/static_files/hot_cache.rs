@@ -40,8 +40,10 @@
 
 use super::compression::{Compression, Pick};
 use super::compressor::Source;
+use super::content_hash::repr_digest;
 use super::encoding::ContentCoding;
 use super::open::FileFacts;
+use super::options::EtagPolicy;
 use super::path::{join_name, resolve_path};
 use super::representation::{answer, Asked, Content, Fields, Metadata, Representation};
 use super::variant_cache::FileVersion;
@@ -121,6 +123,8 @@ struct Variant {
     identity: Option<Identity>,
     bytes: Bytes,
     kind: VariantKind,
+    /// For a file: its version, under which its digest is kept.
+    version: Option<FileVersion>,
 }
 
 enum VariantKind {
@@ -133,15 +137,29 @@ enum VariantKind {
 impl Variant {
     /// The answer to `asked`: for a file, the normal path's [`answer`] with
     /// the bytes from memory instead of the file.
-    fn answer(&self, asked: &Asked<'_>) -> Response {
+    /// A `Repr-Digest` asked for is added once the digest is known (the
+    /// entry may have been made before it was), and asked for otherwise.
+    fn answer(&self, asked: &Asked<'_>, compression: &Compression) -> Response {
         match &self.kind {
-            VariantKind::Representation(metadata) => answer(
-                Representation {
-                    metadata: metadata.clone(),
-                    content: Content::Memory(self.bytes.clone()),
-                },
-                asked,
-            ),
+            VariantKind::Representation(metadata) => {
+                let mut metadata = metadata.clone();
+                if let Some(version) = self.version {
+                    if metadata.repr_digest.is_none() && asked.wants_repr_digest() {
+                        match compression.content_digest(&version) {
+                            Some(digest) => metadata.repr_digest = Some(repr_digest(&digest)),
+                            None => compression
+                                .digest_soon(version, || Some(Source::Memory(self.bytes.clone()))),
+                        }
+                    }
+                }
+                answer(
+                    Representation {
+                        metadata,
+                        content: Content::Memory(self.bytes.clone()),
+                    },
+                    asked,
+                )
+            }
             VariantKind::NotFound(fields) => Response {
                 status: 404,
                 fields: fields.clone(),
@@ -197,14 +215,14 @@ impl Entry {
     /// its bytes as the source of a variant to make.
     fn answer(&self, asked: &Asked<'_>, compression: &Compression) -> Response {
         let Some(sidecars) = self.sidecars.as_deref() else {
-            return self.plain.answer(asked);
+            return self.plain.answer(asked, compression);
         };
         // Without a sidecar in use or a variant to make, every client gets
         // the file as it is: no need to read its Accept-Encoding.
         let any_used = sidecars.iter().any(|s| matches!(s, Sidecar::Used(_)));
         let compressed = self.version.is_some_and(|v| compression.applies(v.size));
         if !(any_used || compressed) || !asked.accept_encoding().is_present() {
-            return self.plain.answer(asked);
+            return self.plain.answer(asked, compression);
         }
         let picked = compression.pick(
             &asked.coding_candidates(),
@@ -221,9 +239,9 @@ impl Entry {
             },
         );
         match picked {
-            Pick::Sidecar(variant) => variant.answer(asked),
+            Pick::Sidecar(variant) => variant.answer(asked, compression),
             Pick::Variant(variant) => answer(variant.representation(), asked),
-            Pick::Identity => self.plain.answer(asked),
+            Pick::Identity => self.plain.answer(asked, compression),
         }
     }
 
@@ -379,12 +397,20 @@ impl StaticFiles {
         let len = u64::try_from(stat.size)
             .ok()
             .filter(|&len| len <= MAX_FILE_BYTES)?;
+        // With content tags, an entry waits for the digest: made before
+        // it, its metadata would carry no ETag for as long as it lives.
+        if self.options.etag == EtagPolicy::Content
+            && self.compression.content_digest(&stat.version).is_none()
+        {
+            return None;
+        }
         let file = std::fs::File::from(fd);
         let (identity, bytes) = read_settled(self.root.as_fd(), path, &file, len, now)?;
         Some(Variant {
             identity: Some(identity),
             bytes,
             kind: VariantKind::Representation(self.file_metadata(stat, name, compressible)),
+            version: Some(stat.version),
         })
     }
 }
@@ -494,6 +520,7 @@ impl HotCache {
                 identity: None,
                 bytes: bytes.clone(),
                 kind: VariantKind::NotFound(response.fields.clone()),
+                version: None,
             },
             sidecars: None,
             version: None,
@@ -1108,6 +1135,7 @@ mod tests {
                         identity: None,
                         bytes: Bytes::from_static(b"x"),
                         kind: VariantKind::NotFound(Vec::new()),
+                        version: None,
                     },
                     sidecars: None,
                     version: None,

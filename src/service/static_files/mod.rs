@@ -84,6 +84,7 @@ pub mod compress;
 pub mod compression;
 pub mod compressor;
 pub mod conditional;
+pub mod content_hash;
 pub mod encoding;
 pub mod hot_cache;
 pub mod listing;
@@ -97,7 +98,7 @@ mod redirect;
 pub mod representation;
 pub mod variant_cache;
 
-pub use options::{StaticOptions, SymlinkPolicy};
+pub use options::{EtagPolicy, StaticOptions, SymlinkPolicy};
 
 use super::{Body, Response};
 use crate::proto::RequestHead;
@@ -178,7 +179,7 @@ impl StaticFiles {
         let files = StaticFiles {
             root,
             resolver,
-            compression: compression::Compression::new(options.compression),
+            compression: compression::Compression::new(options.compression, options.etag),
             options,
             hot_cache: hot_cache::HotCache::new(),
         };
@@ -329,10 +330,26 @@ impl StaticFiles {
             },
             false => (fd, facts),
         };
-        match self.file_representation(fd, &facts, name, compressible) {
+        // A digest to compute (content tags, or `Want-Repr-Digest`) is
+        // started after this answer's metadata is read, so the answer is
+        // the same whenever the compressor finishes.
+        let wants_digest = self.options.etag == EtagPolicy::Content || asked.wants_repr_digest();
+        let digest_source = match wants_digest {
+            true if self.compression.content_digest(&facts.version).is_none() => {
+                fd.try_clone().ok().map(File::from)
+            }
+            _ => None,
+        };
+        let version = facts.version;
+        let response = match self.file_representation(fd, &facts, name, compressible) {
             Some(representation) => answer(representation, asked),
             None => error_response(500),
+        };
+        if let Some(file) = digest_source {
+            self.compression
+                .digest_soon(version, || Some(compressor::Source::File(file)));
         }
+        response
     }
 
     /// The representation to serve, by [`compression::Compression::pick`]:
@@ -456,7 +473,14 @@ impl StaticFiles {
         fields.push(("Content-Type", Cow::Borrowed(media_type)));
         // Browsers must not sniff a type other than the one we chose.
         fields.push(("X-Content-Type-Options", Cow::Borrowed("nosniff")));
-        fields.push(("ETag", Cow::Owned(entity_tag(facts))));
+        let digest = self.compression.content_digest(&facts.version);
+        let etag = match self.options.etag {
+            EtagPolicy::Mtime => Some(entity_tag(facts)),
+            EtagPolicy::Content => digest.as_ref().map(content_hash::content_tag),
+        };
+        if let Some(etag) = etag {
+            fields.push(("ETag", Cow::Owned(etag)));
+        }
         let last_modified = u64::try_from(facts.mtime_secs).ok();
         if let Some(secs) = last_modified {
             let date = crate::proto::date::format_http_date(secs);
@@ -480,6 +504,7 @@ impl StaticFiles {
             media_type,
             accepts_ranges: true,
             varies_on_coding: compressible,
+            repr_digest: digest.as_ref().map(content_hash::repr_digest),
         }
     }
 }

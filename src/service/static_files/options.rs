@@ -72,6 +72,45 @@ pub struct StaticOptions {
     pub listing: bool,
     /// `--compress*`: on-the-fly compression.
     pub compression: CompressionOptions,
+    /// `--etag`: what strong entity tags are made of. Default
+    /// [`EtagPolicy::Mtime`].
+    pub etag: EtagPolicy,
+}
+
+/// What a file's strong `ETag` is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EtagPolicy {
+    /// Inode, modification time and size, from the `fstat` every request
+    /// makes anyway: free, and present from the first response, but
+    /// different on every copy of the same file.
+    #[default]
+    Mtime,
+    /// The first 128 bits of the SHA-256 of the bytes, computed once per
+    /// file version off the event loop: the same on every replica serving
+    /// the same bytes, absent until computed.
+    Content,
+}
+
+impl EtagPolicy {
+    /// The flag spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EtagPolicy::Mtime => "mtime",
+            EtagPolicy::Content => "content",
+        }
+    }
+}
+
+impl std::str::FromStr for EtagPolicy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<EtagPolicy, String> {
+        match text {
+            "mtime" => Ok(EtagPolicy::Mtime),
+            "content" => Ok(EtagPolicy::Content),
+            _ => Err("expected mtime or content".to_owned()),
+        }
+    }
 }
 
 /// On-the-fly compression of compressible types (see
@@ -124,6 +163,7 @@ impl Default for StaticOptions {
             cache: CachePolicy::default(),
             listing: false,
             compression: CompressionOptions::default(),
+            etag: EtagPolicy::default(),
         }
     }
 }

@@ -38,7 +38,9 @@
 //! replaces it if smaller, with a new `ETag`.
 
 use super::compress::Effort;
+use super::content_hash::{content_tag, repr_digest, sha256};
 use super::encoding::ContentCoding;
+use super::options::EtagPolicy;
 use super::representation::{Content, Metadata, Representation};
 use bytes::Bytes;
 use std::borrow::Cow;
@@ -102,23 +104,40 @@ pub struct Variant {
     pub metadata: Metadata,
     pub effort: Effort,
     pub coding: ContentCoding,
+    /// What its tag is made of: the file's tag with its coding and level,
+    /// or (`--etag content`) its own digest.
+    pub etag: EtagPolicy,
 }
 
 impl Variant {
     /// The variant of a file described by `plain` (the file's own
-    /// metadata): the same fields, with `ETag` made its own by `tag`
-    /// (appended inside the quotes, so each coding and effort has a tag of
-    /// its own, RFC 9110 §8.8.3.3) and `Content-Encoding` before `Vary`.
-    pub fn new(bytes: Bytes, plain: &Metadata, coding: ContentCoding, effort: Effort) -> Variant {
+    /// metadata): the same fields, with an `ETag` of its own and
+    /// `Content-Encoding` before `Vary`, and its own `Repr-Digest` (of the
+    /// encoded bytes, RFC 9530 §3). Its tag is the file's with the coding
+    /// and level appended inside the quotes, so each coding and effort has
+    /// a tag of its own (RFC 9110 §8.8.3.3); with `--etag content`, its
+    /// digest's.
+    pub fn new(
+        bytes: Bytes,
+        plain: &Metadata,
+        coding: ContentCoding,
+        effort: Effort,
+        etag: EtagPolicy,
+    ) -> Variant {
         let mut metadata = plain.clone();
-        let tag = VariantTag { coding, effort }.tag_suffix();
-        for (name, value) in metadata.fields.iter_mut() {
-            if *name == "ETag" {
-                let quoted = value.as_ref();
-                let inner = quoted.strip_suffix('"').unwrap_or(quoted);
-                *value = Cow::Owned(format!("{inner}{tag}\""));
+        let digest = sha256(&bytes);
+        metadata.repr_digest = Some(repr_digest(&digest));
+        let tag = match etag {
+            EtagPolicy::Mtime => {
+                let suffix = VariantTag { coding, effort }.tag_suffix();
+                field(&metadata, "ETag").map(|quoted| {
+                    let inner = quoted.strip_suffix('"').unwrap_or(quoted);
+                    format!("{inner}{suffix}\"")
+                })
             }
-        }
+            EtagPolicy::Content => Some(content_tag(&digest)),
+        };
+        set_etag(&mut metadata, tag);
         let at = metadata
             .fields
             .iter()
@@ -133,11 +152,12 @@ impl Variant {
             metadata,
             effort,
             coding,
+            etag,
         }
     }
 
-    /// The same variant with other bytes, made at `effort`: the tag says
-    /// the new effort.
+    /// The same variant with other bytes, made at `effort`: its tag and
+    /// digest say so.
     pub fn remade(&self, bytes: Bytes, effort: Effort) -> Variant {
         let mut metadata = self.metadata.clone();
         let coding = self.coding;
@@ -146,19 +166,23 @@ impl Variant {
             effort: self.effort,
         };
         let (old, new) = (old.tag_suffix(), VariantTag { coding, effort }.tag_suffix());
-        for (name, value) in metadata.fields.iter_mut() {
-            if *name == "ETag" {
-                let quoted = value.as_ref();
+        let digest = sha256(&bytes);
+        metadata.repr_digest = Some(repr_digest(&digest));
+        let tag = match self.etag {
+            EtagPolicy::Mtime => field(&metadata, "ETag").map(|quoted| {
                 let inner = quoted.strip_suffix('"').unwrap_or(quoted);
                 let base = inner.strip_suffix(old.as_str()).unwrap_or(inner);
-                *value = Cow::Owned(format!("{base}{new}\""));
-            }
-        }
+                format!("{base}{new}\"")
+            }),
+            EtagPolicy::Content => Some(content_tag(&digest)),
+        };
+        set_etag(&mut metadata, tag);
         Variant {
             bytes,
             metadata,
             effort,
-            coding: self.coding,
+            coding,
+            etag: self.etag,
         }
     }
 
@@ -168,6 +192,38 @@ impl Variant {
             metadata: self.metadata.clone(),
             content: Content::Memory(self.bytes.clone()),
         }
+    }
+}
+
+/// The value of the field `name` of `metadata`.
+fn field<'a>(metadata: &'a Metadata, name: &str) -> Option<&'a str> {
+    metadata
+        .fields
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value.as_ref())
+}
+
+/// Set the `ETag` of `metadata` to `tag` (added after `Content-Type` if it
+/// had none), or remove it (`None`).
+fn set_etag(metadata: &mut Metadata, tag: Option<String>) {
+    let at = metadata.fields.iter().position(|(n, _)| *n == "ETag");
+    match (at, tag) {
+        (Some(at), Some(tag)) => metadata.fields[at].1 = Cow::Owned(tag),
+        (Some(at), None) => {
+            metadata.fields.remove(at);
+        }
+        (None, Some(tag)) => {
+            let after_type = metadata
+                .fields
+                .iter()
+                .position(|(n, _)| *n == "Content-Type")
+                .map_or(0, |at| at + 1);
+            metadata
+                .fields
+                .insert(after_type, ("ETag", Cow::Owned(tag)));
+        }
+        (None, None) => {}
     }
 }
 
@@ -449,6 +505,7 @@ mod tests {
             media_type: "text/css",
             accepts_ranges: true,
             varies_on_coding: true,
+            repr_digest: None,
         }
     }
 
@@ -458,6 +515,7 @@ mod tests {
             &plain(),
             ContentCoding::Gzip,
             Effort::Fast,
+            EtagPolicy::Mtime,
         )
     }
 
@@ -481,7 +539,13 @@ mod tests {
         );
         let tag = |v: &Variant| v.metadata.fields[1].1.clone().into_owned();
         assert_eq!(tag(&fast), "\"abc-1-gzip5\"");
-        let best = Variant::new(Bytes::new(), &plain(), ContentCoding::Brotli, Effort::Best);
+        let best = Variant::new(
+            Bytes::new(),
+            &plain(),
+            ContentCoding::Brotli,
+            Effort::Best,
+            EtagPolicy::Mtime,
+        );
         assert_eq!(tag(&best), "\"abc-1-br11\"");
         assert_eq!(best.metadata.fields[3].1, "br");
         let remade = fast.remade(Bytes::new(), Effort::Best);
@@ -558,6 +622,7 @@ mod tests {
             &plain(),
             ContentCoding::Brotli,
             Effort::Best,
+            EtagPolicy::Mtime,
         );
         cache.upgrade(&a, larger);
         let Found::Ready(kept) = cache.find(&a) else {
@@ -569,6 +634,7 @@ mod tests {
             &plain(),
             ContentCoding::Brotli,
             Effort::Best,
+            EtagPolicy::Mtime,
         );
         cache.upgrade(&a, smaller);
         let Found::Ready(upgraded) = cache.find(&a) else {
