@@ -217,6 +217,14 @@ fn unknown_flag_and_bad_value_are_usage_errors() {
         &["--port", "eighty"][..],
         &["--idle-timeout", "-1"][..],
         &["--defer-accept", "0.5"][..],
+        &["--compress", "yes"][..],
+        &["--etag", "hash"][..],
+        &[
+            "--compress-min-bytes",
+            "2000",
+            "--compress-max-bytes",
+            "1000",
+        ][..],
     ] {
         let (code, stderr) = run_to_exit(args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
@@ -246,6 +254,11 @@ fn help_lists_every_flag_with_its_default() {
         "--shutdown-grace",
         "--defer-accept",
         "--listing",
+        "--compress",
+        "--compress-min-bytes",
+        "--compress-max-bytes",
+        "--compress-cache-bytes",
+        "--etag",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }

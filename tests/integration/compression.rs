@@ -166,3 +166,88 @@ fn issue_16_the_admin_listener_counts_variant_hits_and_bytes() {
     assert!(value("httpserver_compressed_variant_bytes") > 0);
     value("httpserver_compressed_variant_evictions_total");
 }
+
+/// RFC 4648 base64, written again here so the test does not trust the
+/// server's encoder: standard alphabet with padding, or URL-safe without.
+fn base64(bytes: &[u8], url_safe: bool) -> String {
+    let table = match url_safe {
+        false => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        true => "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+    };
+    let bits: String = bytes.iter().map(|b| format!("{b:08b}")).collect();
+    let mut out: String = bits
+        .as_bytes()
+        .chunks(6)
+        .map(|chunk| {
+            let mut sextet = String::from_utf8(chunk.to_vec()).unwrap();
+            while sextet.len() < 6 {
+                sextet.push('0');
+            }
+            table.as_bytes()[usize::from_str_radix(&sextet, 2).unwrap()] as char
+        })
+        .collect();
+    while !url_safe && out.len() % 4 != 0 {
+        out.push('=');
+    }
+    out
+}
+
+fn sha256(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).to_vec()
+}
+
+/// Ask until `field` is in the answer; at most 1000 tries in 20 seconds.
+fn until_field(
+    server: &TestServer,
+    target: &str,
+    fields: &[(&str, &str)],
+    field: &str,
+) -> crate::support::Response {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for _ in 0..1000 {
+        let response = get(server, "GET", target, fields);
+        if response.field(field).is_some() {
+            return response;
+        }
+        assert!(Instant::now() < deadline, "{target} never had {field}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{target} never had {field}");
+}
+
+#[test]
+fn issue_16_content_etags_and_repr_digest_match_an_independent_sha256() {
+    let server = start_server(|c| {
+        c.static_files.etag = httpserver::service::static_files::EtagPolicy::Content
+    });
+    let source = script(40_000);
+    write_settled(&server, "app.js", &source);
+    let want = ("Want-Repr-Digest", "sha-256=9");
+    let response = until_field(&server, "/app.js", &[want], "ETag");
+    let digest = sha256(&source);
+    let tag = format!("\"{}\"", base64(&digest[..16], true));
+    assert_eq!(response.field("ETag"), Some(tag.as_str()));
+    let repr = format!("sha-256=:{}:", base64(&digest, false));
+    assert_eq!(response.field("Repr-Digest"), Some(repr.as_str()));
+    assert_eq!(response.body, source);
+    // A part carries no Repr-Digest.
+    let part = get(&server, "GET", "/app.js", &[want, ("Range", "bytes=0-9")]);
+    assert_eq!(part.status, 206);
+    assert_eq!(part.field("Repr-Digest"), None);
+    // A variant: the digest and tag of its encoded bytes.
+    until_compressed(&server, "/app.js", "zstd");
+    let variant = get(
+        &server,
+        "GET",
+        "/app.js",
+        &[want, ("Accept-Encoding", "zstd")],
+    );
+    assert_eq!(variant.field("Content-Encoding"), Some("zstd"));
+    let encoded_digest = sha256(&variant.body);
+    let encoded_repr = format!("sha-256=:{}:", base64(&encoded_digest, false));
+    assert_eq!(variant.field("Repr-Digest"), Some(encoded_repr.as_str()));
+    let encoded_tag = format!("\"{}\"", base64(&encoded_digest[..16], true));
+    assert_eq!(variant.field("ETag"), Some(encoded_tag.as_str()));
+    assert_eq!(decode("zstd", &variant.body), source);
+}

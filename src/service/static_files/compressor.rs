@@ -90,23 +90,25 @@ impl Compressor {
     /// Queue `job`; if the queue is full, forget its variant (see the
     /// module docs).
     pub fn submit(&self, job: Job) {
-        if let Err(Work::Make(job)) = self.queue(Work::Make(job)) {
+        if let Some(Work::Make(job)) = self.queue(Work::Make(job)) {
             self.cache.abandon(&job.key);
         }
     }
 
     /// Queue the digest of `version`; if the queue is full, forget it.
     pub fn submit_hash(&self, version: FileVersion, source: Source) {
-        if self.queue(Work::Hash { version, source }).is_err() {
+        if self.queue(Work::Hash { version, source }).is_some() {
             self.hashes.finish(version, None);
         }
     }
 
-    fn queue(&self, work: Work) -> Result<(), Work> {
+    /// Queue `work`, or give it back if the queue is full.
+    fn queue(&self, work: Work) -> Option<Work> {
         let queue = self.queue.get_or_init(|| start(&self.cache, &self.hashes));
-        queue.try_send(work).map_err(|error| match error {
-            TrySendError::Full(work) | TrySendError::Disconnected(work) => work,
-        })
+        match queue.try_send(work) {
+            Ok(()) => None,
+            Err(TrySendError::Full(work) | TrySendError::Disconnected(work)) => Some(work),
+        }
     }
 }
 
