@@ -452,8 +452,9 @@ impl Cli {
 }
 
 impl Cli {
-    /// The `--compress*` flags, checked together.
-    fn compression_options(&self) -> Result<CompressionOptions, ConfigError> {
+    /// The `--compress*` flags, checked together. The error is a usage
+    /// error: `main` asks before anything else and exits 2 with it.
+    pub fn compression_options(&self) -> Result<CompressionOptions, ConfigError> {
         if self.compress_min_bytes > self.compress_max_bytes {
             return Err(ConfigError(format!(
                 "--compress-min-bytes ({}) is larger than --compress-max-bytes ({})",

@@ -39,6 +39,10 @@ fn main() -> ExitCode {
         eprintln!("httpserver: {message} (see --help)");
         return ExitCode::from(USAGE_ERROR);
     }
+    if let Err(error) = cli.compression_options() {
+        eprintln!("httpserver: {error}");
+        return ExitCode::from(USAGE_ERROR);
+    }
     if cli.sources.check_config {
         return check_config(cli);
     }
