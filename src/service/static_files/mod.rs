@@ -51,6 +51,8 @@
 //! the source's `Content-Type`, its own length, and an ETag with the coding
 //! as suffix (`"...-br"`), so caches never confuse two encodings. Every
 //! compressible response carries `Vary: Accept-Encoding`, sidecar or not.
+//! Where a coding has no sidecar, a compressed variant made on the fly may
+//! answer instead ([`compression`], [`variant_cache`]).
 //!
 //! **Not found.** When `--spa FILE` is set and the request is a navigation
 //! ([`navigation`]), a miss serves that file with 200. Otherwise a
