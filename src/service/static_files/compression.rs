@@ -123,11 +123,14 @@ impl Compression {
                 Found::Absent | Found::Declined => {}
             }
         }
+        // A miss is a variant wanted and not there yet: declined ones (not
+        // smaller) are a decision, not a miss.
+        let missed = to_make.is_some() || making_a_better_one;
         if version.is_some() && asked_for_coding {
             match picked {
                 Pick::Variant(_) => crate::service::counters::count_variant_hit(),
-                Pick::Identity => crate::service::counters::count_variant_miss(),
-                Pick::Sidecar(_) => {}
+                Pick::Identity if missed => crate::service::counters::count_variant_miss(),
+                Pick::Identity | Pick::Sidecar(_) => {}
             }
         }
         if let Some(key) = to_make {
