@@ -608,6 +608,50 @@ mod tests {
     }
 
     #[test]
+    fn a_large_variant_is_sent_from_a_sealed_memory_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // Words in an order no coder can predict: compresses to about a
+        // third, well above the memory-file threshold.
+        let words = [
+            "alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "zeta",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut source = Vec::new();
+        while source.len() < 600_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            source.extend_from_slice(words[(state % 8) as usize].as_bytes());
+            source.push(if state % 11 == 0 { b'\n' } else { b' ' });
+        }
+        std::fs::write(dir.path().join("big.txt"), &source).unwrap();
+        let files = files(dir.path());
+        let head = request("GET", "/big.txt", &[("Accept-Encoding", "gzip")]);
+        let response = until_compressed(&files, &head);
+        let encoded = body_bytes(&response.body);
+        assert!(
+            encoded.len() >= super::super::variant_cache::MEMORY_FILE_FROM_BYTES,
+            "{}",
+            encoded.len()
+        );
+        let crate::service::Body::File { file, .. } = &response.body else {
+            panic!("a large variant is a file body");
+        };
+        // Sealed: nothing can change the bytes every response shares.
+        use std::os::unix::fs::FileExt;
+        assert!(file.write_at(b"x", 0).is_err());
+        assert_eq!(decode(ContentCoding::Gzip, &encoded), source);
+        let ranged = request(
+            "GET",
+            "/big.txt",
+            &[("Accept-Encoding", "gzip"), ("Range", "bytes=1000-1999")],
+        );
+        let part = files.serve(&ranged);
+        assert_eq!(part.status, 206);
+        assert_eq!(body_bytes(&part.body), &encoded[1000..2000]);
+    }
+
+    #[test]
     fn an_unsettled_file_is_not_compressed_yet() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("app.js"), script(10_000)).unwrap();

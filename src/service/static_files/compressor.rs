@@ -178,7 +178,10 @@ pub fn upgrade_one(cache: &VariantCache) {
     let Some((key, fast)) = cache.upgrade_candidate() else {
         return;
     };
-    let Some(source) = decompress(&fast.bytes, key.coding, key.version.size) else {
+    let Some(encoded) = fast.bytes() else {
+        return;
+    };
+    let Some(source) = decompress(&encoded, key.coding, key.version.size) else {
         return;
     };
     if let Some(best) = compress(&source, key.coding, Effort::Best) {

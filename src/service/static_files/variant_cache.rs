@@ -45,6 +45,8 @@ use super::representation::{Content, Metadata, Representation};
 use bytes::Bytes;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -97,10 +99,27 @@ pub struct VariantKey {
     pub coding: ContentCoding,
 }
 
+/// Variants of at least this many bytes live in a sealed memory-backed
+/// file (`memfd`), so the driver sends them as it sends files (`sendfile`
+/// on plain TCP) instead of copying them; smaller ones go out with their
+/// head in one write anyway (the driver coalesces bodies up to 32 KiB).
+pub const MEMORY_FILE_FROM_BYTES: usize = 64 * 1024;
+
+/// Where a variant's bytes are.
+#[derive(Debug)]
+enum Stored {
+    Memory(Bytes),
+    /// A sealed memfd holding exactly `len` bytes.
+    MemoryFile {
+        file: File,
+        len: u64,
+    },
+}
+
 /// A compressed variant: its bytes and what describes them.
 #[derive(Debug)]
 pub struct Variant {
-    pub bytes: Bytes,
+    stored: Stored,
     pub metadata: Metadata,
     pub effort: Effort,
     pub coding: ContentCoding,
@@ -138,6 +157,7 @@ impl Variant {
             EtagPolicy::Content => Some(content_tag(&digest)),
         };
         set_etag(&mut metadata, tag);
+        let stored = store(bytes);
         let at = metadata
             .fields
             .iter()
@@ -148,11 +168,36 @@ impl Variant {
             .insert(at, ("Content-Encoding", Cow::Borrowed(coding.token())));
         metadata.varies_on_coding = true;
         Variant {
-            bytes,
+            stored,
             metadata,
             effort,
             coding,
             etag,
+        }
+    }
+
+    /// How many bytes it has.
+    pub fn len(&self) -> u64 {
+        match &self.stored {
+            Stored::Memory(bytes) => bytes.len() as u64,
+            Stored::MemoryFile { len, .. } => *len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// All its bytes (read back from its memory file if it has one): the
+    /// source of an upgrade.
+    pub fn bytes(&self) -> Option<Bytes> {
+        match &self.stored {
+            Stored::Memory(bytes) => Some(bytes.clone()),
+            Stored::MemoryFile { file, len } => {
+                let mut bytes = vec![0; usize::try_from(*len).ok()?];
+                file.read_exact_at(&mut bytes, 0).ok()?;
+                Some(Bytes::from(bytes))
+            }
         }
     }
 
@@ -178,7 +223,7 @@ impl Variant {
         };
         set_etag(&mut metadata, tag);
         Variant {
-            bytes,
+            stored: store(bytes),
             metadata,
             effort,
             coding,
@@ -186,13 +231,57 @@ impl Variant {
         }
     }
 
-    /// The variant as a representation to answer with, from memory.
+    /// The variant as a representation to answer with: from memory, or
+    /// its memory file (a descriptor of its own for the response; if none
+    /// can be had, its bytes read back).
     pub fn representation(&self) -> Representation {
+        let content = match &self.stored {
+            Stored::Memory(bytes) => Content::Memory(bytes.clone()),
+            Stored::MemoryFile { file, len } => match file.try_clone() {
+                Ok(file) => Content::File {
+                    file,
+                    offset: 0,
+                    len: *len,
+                },
+                Err(_) => Content::Memory(self.bytes().unwrap_or_default()),
+            },
+        };
         Representation {
             metadata: self.metadata.clone(),
-            content: Content::Memory(self.bytes.clone()),
+            content,
         }
     }
+}
+
+/// `bytes` where a variant keeps them: a sealed memory file when large
+/// (see [`MEMORY_FILE_FROM_BYTES`]) and one can be made, else memory.
+fn store(bytes: Bytes) -> Stored {
+    if bytes.len() < MEMORY_FILE_FROM_BYTES {
+        return Stored::Memory(bytes);
+    }
+    match memory_file(&bytes) {
+        Some(file) => Stored::MemoryFile {
+            file,
+            len: bytes.len() as u64,
+        },
+        None => Stored::Memory(bytes),
+    }
+}
+
+/// A memfd holding `bytes`, sealed against any change, so every response
+/// that shares it sends the same bytes.
+fn memory_file(bytes: &[u8]) -> Option<File> {
+    use rustix::fs::{fcntl_add_seals, memfd_create, MemfdFlags, SealFlags};
+    let fd = memfd_create(
+        "httpserver-variant",
+        MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
+    )
+    .ok()?;
+    let file = File::from(fd);
+    file.write_all_at(bytes, 0).ok()?;
+    let seals = SealFlags::SEAL | SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE;
+    fcntl_add_seals(&file, seals).ok()?;
+    Some(file)
 }
 
 /// The value of the field `name` of `metadata`.
@@ -365,8 +454,8 @@ impl VariantCache {
             return;
         }
         let slot = match variant {
-            Some(variant) if (variant.bytes.len() as u64) <= self.budget_bytes => {
-                let len = variant.bytes.len() as u64;
+            Some(variant) if (variant.len()) <= self.budget_bytes => {
+                let len = variant.len();
                 while slots.bytes + len > self.budget_bytes {
                     if !self.evict_one(&mut slots) {
                         break;
@@ -414,7 +503,7 @@ impl VariantCache {
         let Some(Slot::Ready(ready)) = slots.map.get_mut(key) else {
             return;
         };
-        let (old, new) = (ready.variant.bytes.len() as u64, better.bytes.len() as u64);
+        let (old, new) = (ready.variant.len(), better.len());
         if new >= old {
             return;
         }
@@ -440,7 +529,7 @@ impl VariantCache {
             return false;
         };
         if let Some(Slot::Ready(ready)) = slots.map.remove(&key) {
-            let len = ready.variant.bytes.len() as u64;
+            let len = ready.variant.len();
             slots.bytes -= len;
             self.stats.bytes.fetch_sub(len, Ordering::Relaxed);
             self.stats.evictions.fetch_add(1, Ordering::Relaxed);
@@ -640,7 +729,7 @@ mod tests {
         let Found::Ready(upgraded) = cache.find(&a) else {
             panic!("still there")
         };
-        assert_eq!((upgraded.effort, upgraded.bytes.len()), (Effort::Best, 60));
+        assert_eq!((upgraded.effort, upgraded.len()), (Effort::Best, 60));
         assert_eq!(stats.bytes.load(Ordering::Relaxed), 160);
         assert_eq!(stats.upgrades.load(Ordering::Relaxed), 1);
     }
