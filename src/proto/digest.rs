@@ -340,6 +340,33 @@ mod tests {
             let _ = wants_sha256(lines.iter().map(Vec::as_slice));
         }
 
+        /// RFC 8941 §4.2: a field's lines are combined with ", " and parsed
+        /// as one; reading them one by one must agree (for lines that are
+        /// not blank). Lines are made of the dictionary's own pieces, so
+        /// the cases are mostly near-valid and often name `sha-256`.
+        #[test]
+        fn lines_read_one_by_one_agree_with_the_combined_value(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        "sha-256", "md5", "=", "0", "7", "1.5", ",", " ", ", ", ";", "a",
+                        "\"x\"", "?1", ":AA==:", "(", "-", "\t",
+                    ]),
+                    1..8,
+                )
+                .prop_map(|pieces| pieces.concat())
+                .prop_filter("not blank", |line| !line.trim().is_empty()),
+                1..4,
+            ),
+        ) {
+            let combined = lines.join(", ");
+            prop_assert_eq!(
+                wants_sha256(lines.iter().map(|l| l.as_bytes())),
+                wants_sha256(std::iter::once(combined.as_bytes())),
+                "{:?}", lines
+            );
+        }
+
         #[test]
         fn a_well_formed_dictionary_is_read_as_written(
             members in proptest::collection::vec(

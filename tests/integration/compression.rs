@@ -251,3 +251,28 @@ fn issue_16_content_etags_and_repr_digest_match_an_independent_sha256() {
     assert_eq!(variant.field("ETag"), Some(encoded_tag.as_str()));
     assert_eq!(decode("zstd", &variant.body), source);
 }
+
+#[test]
+fn issue_16_a_large_variant_goes_out_whole_from_its_memory_file() {
+    let server = start_server(|_| {});
+    // Words in an unpredictable order: about a third after gzip, above the
+    // 64 KiB from which a variant lives in a memfd sent by sendfile.
+    let words = [
+        "alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "zeta",
+    ];
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut source = Vec::new();
+    while source.len() < 600_000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        source.extend_from_slice(words[(state % 8) as usize].as_bytes());
+        source.push(b' ');
+    }
+    write_settled(&server, "big.txt", &source);
+    let response = until_compressed(&server, "/big.txt", "gzip");
+    assert!(response.body.len() > 64 * 1024, "{}", response.body.len());
+    let length = response.body.len().to_string();
+    assert_eq!(response.field("Content-Length"), Some(length.as_str()));
+    assert_eq!(decode("gzip", &response.body), source);
+}
