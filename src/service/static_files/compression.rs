@@ -189,6 +189,12 @@ mod tests {
         };
         let mut files = StaticFiles::new(root.to_path_buf(), options).expect("root");
         files.compression.settled_clock = an_hour_ahead;
+        // No upgrade may change a tag a test holds; the upgrade test
+        // lowers this again.
+        files
+            .compression
+            .variants()
+            .set_upgrade_after_hits(u64::MAX);
         files
     }
 
@@ -449,6 +455,11 @@ mod tests {
         let source = script(30_000);
         std::fs::write(dir.path().join("app.js"), &source).unwrap();
         let files = files(dir.path());
+        let upgrade_after = super::super::variant_cache::UPGRADE_AFTER_HITS;
+        files
+            .compression
+            .variants()
+            .set_upgrade_after_hits(upgrade_after);
         let head = request("GET", "/app.js", &[("Accept-Encoding", "br")]);
         let fast = until_compressed(&files, &head);
         let fast_tag = fast.field("ETag").unwrap().to_owned();
@@ -489,6 +500,10 @@ mod tests {
         };
         let mut files = StaticFiles::new(root.to_path_buf(), options).expect("root");
         files.compression.settled_clock = an_hour_ahead;
+        files
+            .compression
+            .variants()
+            .set_upgrade_after_hits(u64::MAX);
         files
     }
 

@@ -389,6 +389,8 @@ pub struct VariantCache {
     budget_bytes: u64,
     /// A clock for last use: ticks, not time.
     tick: AtomicU64,
+    /// [`UPGRADE_AFTER_HITS`]; tests that count on a tag staying put raise it.
+    upgrade_after_hits: AtomicU64,
     stats: Arc<VariantCacheStats>,
 }
 
@@ -400,6 +402,7 @@ impl VariantCache {
             slots: RwLock::default(),
             budget_bytes,
             tick: AtomicU64::new(1),
+            upgrade_after_hits: AtomicU64::new(UPGRADE_AFTER_HITS),
             stats,
         }
     }
@@ -485,7 +488,8 @@ impl VariantCache {
                 Slot::Ready(ready)
                     if !ready.upgrade_tried
                         && ready.variant.effort == Effort::Fast
-                        && ready.hits.load(Ordering::Relaxed) >= UPGRADE_AFTER_HITS =>
+                        && ready.hits.load(Ordering::Relaxed)
+                            >= self.upgrade_after_hits.load(Ordering::Relaxed) =>
                 {
                     Some((key, ready))
                 }
@@ -549,6 +553,12 @@ impl VariantCache {
     fn add_bytes(&self, slots: &mut Slots, len: u64) {
         slots.bytes += len;
         self.stats.bytes.fetch_add(len, Ordering::Relaxed);
+    }
+
+    /// Upgrade only after `hits` (tests that hold on to a tag).
+    #[cfg(test)]
+    pub fn set_upgrade_after_hits(&self, hits: u64) {
+        self.upgrade_after_hits.store(hits, Ordering::Relaxed);
     }
 
     /// Whether `key` is being made (for tests that wait for it).
