@@ -31,11 +31,15 @@ SCENARIOS = {
     "pipelined": ("pipelined, 16 per write", "req/s"),
     "echo": ("POST /echo, 96-byte JSON", "req/s"),
     "auth": ("small, with Authorization: Basic", "req/s"),
+    "js64k": ("64 KiB script, compressed", "req/s"),
+    "html16k": ("16 KiB page, compressed", "req/s"),
     "idle": ("idle memory, RSS (lower is better)", "MiB"),
 }
 # httpauth: httpserver with --auth (its own column, in the auth scenario).
-SERVERS = ["httpserver", "httpauth", "nginx", "lighttpd", "h2o", "go"]
-PEERS = ["nginx", "lighttpd", "h2o", "go"]
+SERVERS = ["httpserver", "httpauth", "main", "nginx", "lighttpd", "h2o", "go", "caddy"]
+PEERS = ["nginx", "lighttpd", "h2o", "go", "caddy"]
+# wrk's "N requests in T, X read" units (powers of 1024).
+BYTE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
@@ -71,7 +75,11 @@ def parse(scenario, server, round_, path, user_ticks, system_ticks, ticks_per_se
         if errors:
             extra += errors.group(0).replace("\t", " ") + " "
         if non2xx and scenario != "notfound":
-            extra += f"non-2xx={non2xx.group(1)}"
+            extra += f"non-2xx={non2xx.group(1)} "
+        read = re.search(r"(\d+) requests in [^,]+, ([\d.]+)(B|KB|MB|GB) read", text)
+        if read and int(read.group(1)):
+            per_response = float(read.group(2)) * BYTE_UNITS[read.group(3)] / int(read.group(1))
+            extra += f"bytes_per_response={per_response:.0f}"
     if requests == 0:
         extra += " FAILED: " + " ".join(text.split())[:200]
     def per_request_us(ticks):
@@ -163,6 +171,21 @@ def report(results_path, outdir, have_gnuplot):
             p99, cpu, user = (median(scenario, s, key) for key in ("p99", "cpu", "user"))
             cells.append("—" if p99 != p99 else f"{p99:.2f} / {cpu:.1f} ({user:.1f})")
         lines.append("| " + " | ".join(cells) + " |")
+    compressed = [sc for sc in ("js64k", "html16k") if any(k[0] == sc for k in data)]
+    if compressed:
+        lines.append("")
+        lines.append("bytes per response, head included (median; from wrk's bytes read ÷ requests):")
+        lines.append("")
+        head = ["scenario"] + present
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "---|" * len(head))
+        for scenario in compressed:
+            cells = [SCENARIOS[scenario][0]]
+            for s in present:
+                sizes = [float(m.group(1)) for r in rows if r[0] == scenario and r[1] == s
+                         for m in [re.search(r"bytes_per_response=(\d+)", r[-1])] if m]
+                cells.append(f"{statistics.median(sizes):,.0f}" if sizes else "—")
+            lines.append("| " + " | ".join(cells) + " |")
     idle_notes = [r for r in rows if r[0] == "idle"]
     if idle_notes:
         lines.append("")
@@ -188,7 +211,8 @@ def chart(out, data, present, median):
                     cells.append("NaN" if v != v else f"{v:.3f}")
                 f.write(f'"{label}" ' + " ".join(cells) + "\n")
             f.write("\n\n")
-    colors = {"httpserver": "#d62728", "httpauth": "#9467bd", "nginx": "#2ca02c", "lighttpd": "#1f77b4", "h2o": "#ff7f0e", "go": "#7f7f7f"}
+    colors = {"httpserver": "#d62728", "httpauth": "#e377c2", "main": "#9467bd", "nginx": "#2ca02c",
+              "lighttpd": "#1f77b4", "h2o": "#ff7f0e", "go": "#7f7f7f", "caddy": "#17becf"}
     plots = ", ".join(
         f"'{dat}' index IDX using {i + 2}:xtic(1) title '{s}' lc rgb '{colors[s]}'"
         for i, s in enumerate(present)

@@ -10,6 +10,7 @@
 #
 # Needs (Debian packages; nothing is installed unless you pass --install):
 #   wrk nginx lighttpd h2o      the load generator and the peers
+#   caddy lighttpd-mod-deflate  the compression scenarios' peers (js64k, html16k)
 #   golang-go                   optional: the Go echo peer for POST /echo
 #   gnuplot-nox                 optional: the chart (bench/results/chart.png)
 #   util-linux (taskset), python3, cargo
@@ -20,7 +21,9 @@
 #   --rounds N   rounds per scenario (default 3); the median is reported
 #   --seconds S  length of one round in seconds (default 5)
 #   --only LIST  scenarios to run, by name (default: all; names below)
-#   --servers L  subset of httpserver,httpauth,nginx,lighttpd,h2o,go
+#   --servers L  subset of httpserver,httpauth,nginx,lighttpd,h2o,go,caddy,main
+#   --main PATH  another httpserver binary (e.g. main's) run as server "main"
+#                beside this one, for an A/B in the same run
 #   --install    apt-get install the missing packages above first (asks apt)
 # Environment: BENCH_DIR (fixtures, configs, logs; default a tmpfs dir),
 #              RESULTS (default bench/results).
@@ -35,6 +38,13 @@
 #   (no --auth: the field is ignored) and to httpauth (httpserver with
 #   --auth over an htpasswd -B file, the credential cached after its first
 #   bcrypt check): what authentication costs a request.
+#   js64k and html16k (issue 16) fetch a 64 KiB script and a 16 KiB page
+#   with Accept-Encoding: gzip, deflate, br, zstd from servers that
+#   compress: nginx (gzip on, its default level 1), h2o (compress: ON),
+#   lighttpd (mod_deflate with deflate.cache-dir), Caddy (encode zstd gzip)
+#   and httpserver (its variant cache, upgraded after a warm-up of 40
+#   requests and 3 s idle); they report bytes per response too. Peers
+#   compress only under /z/, so the other scenarios are unchanged.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -43,9 +53,10 @@ ROUNDS=3
 SECONDS_PER_ROUND=5
 IDLE_CONNECTIONS=9000
 ONLY=""
-SERVERS_WANTED="httpserver,httpauth,nginx,lighttpd,h2o,go"
+SERVERS_WANTED="httpserver,httpauth,nginx,lighttpd,h2o,go,caddy,main"
+MAIN_BINARY=""
 INSTALL=0
-ALL_SCENARIOS="small browser css browsercss conns1000 close file1m file100m files10k notfound pipelined echo auth idle"
+ALL_SCENARIOS="small browser css browsercss conns1000 close file1m file100m files10k notfound pipelined echo auth js64k html16k idle"
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -54,6 +65,7 @@ while [ $# -gt 0 ]; do
         --seconds) SECONDS_PER_ROUND="$2"; shift ;;
         --only) ONLY="$2"; shift ;;
         --servers) SERVERS_WANTED="$2"; shift ;;
+        --main) MAIN_BINARY="$2"; shift ;;
         --idle-connections) IDLE_CONNECTIONS="$2"; shift ;;
         --install) INSTALL=1 ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -68,6 +80,8 @@ if [ "$INSTALL" = 1 ]; then
     for pair in wrk:wrk nginx:nginx lighttpd:lighttpd h2o:h2o go:golang-go gnuplot:gnuplot-nox; do
         command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
     done
+    # lighttpd's compression is a package of its own (js64k, html16k).
+    [ -e /usr/lib/lighttpd/mod_deflate.so ] || missing="$missing lighttpd-mod-deflate"
     if [ -n "$missing" ]; then
         echo "== installing:$missing (apt-get, as you asked with --install)"
         apt-get install -y --no-install-recommends $missing
@@ -80,8 +94,15 @@ for tool in wrk nginx lighttpd h2o taskset python3 cargo; do
         exit 1
     fi
 done
+if [ ! -e /usr/lib/lighttpd/mod_deflate.so ]; then
+    echo "run.sh: lighttpd's mod_deflate is needed; on Debian: apt-get install lighttpd-mod-deflate" \
+         "(or rerun with --install)" >&2
+    exit 1
+fi
 export PATH="$PATH:/usr/sbin"
 HAVE_GO=0; command -v go >/dev/null 2>&1 && HAVE_GO=1
+HAVE_CADDY=0; command -v caddy >/dev/null 2>&1 && HAVE_CADDY=1
+[ "$HAVE_CADDY" = 1 ] || echo "note: no 'caddy' (Debian caddy): the compression scenarios run without it"
 HAVE_GNUPLOT=0; command -v gnuplot >/dev/null 2>&1 && HAVE_GNUPLOT=1
 [ "$HAVE_GO" = 1 ] || echo "note: no 'go' (Debian golang-go): POST /echo runs without its Go peer"
 [ "$HAVE_GNUPLOT" = 1 ] || echo "note: no 'gnuplot' (Debian gnuplot-nox): no chart"
@@ -133,6 +154,34 @@ for name, size in (("1m.bin", 1 << 20), ("100m.bin", 100 << 20)):
     if not (os.path.exists(path) and os.path.getsize(path) == size):
         with open(path, "wb") as f:
             f.write(os.urandom(size))
+# Issue 16: a 64 KiB script and a 16 KiB page, text as sites ship it
+# (seeded, so every run and server gets the same bytes), under /z/, the
+# only place peers compress. An hour old: settled for httpserver.
+import random, time
+rng = random.Random(16)
+words = ("data value item list index count user name state event handler render update "
+         "element node child parent style class attribute request response buffer offset").split()
+def ident():
+    return rng.choice(words) + rng.choice(words).capitalize() + str(rng.randrange(100))
+js = bytearray(b"'use strict';\n")
+while len(js) < 65536:
+    a, b, c = ident(), ident(), ident()
+    js += (f"export function {a}({b}, {c}) {{\n  const {ident()} = {b}.{rng.choice(words)}"
+           f"({c}, {rng.randrange(1000)});\n  if ({b}.length > {rng.randrange(64)}) "
+           f"{{ return {c}.{rng.choice(words)}({b}); }}\n  return {a}.{rng.choice(words)} ?? null;\n}}\n").encode()
+html = bytearray(b"<!doctype html>\n<html lang=en><head><meta charset=utf-8><title>bench</title>"
+                 b"<link rel=stylesheet href=/style.css></head>\n<body><main>\n")
+while len(html) < 16384:
+    sentence = " ".join(rng.choice(words) for _ in range(rng.randrange(8, 20)))
+    html += (f'<section class="{rng.choice(words)}"><h2>{ident()}</h2><p>{sentence}.</p>'
+             f'<a href="/{rng.choice(words)}/{rng.randrange(999)}">{rng.choice(words)}</a></section>\n').encode()
+os.makedirs(os.path.join(root, "z"), exist_ok=True)
+put("z/app.js", bytes(js[:65535]) + b"\n")
+put("z/page.html", bytes(html[:16384 - 16]) + b"</main></body>\n")
+for name in ("z/app.js", "z/page.html"):
+    path = os.path.join(root, name)
+    if os.path.getmtime(path) > time.time() - 3600:
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
 os.makedirs(os.path.join(root, "small"), exist_ok=True)
 for i in range(10000):
     put(f"small/{i:04d}.html", b"<p>small file %04d</p>\n" % i * 4)
@@ -141,7 +190,7 @@ EOF
 # --- ports and configs ------------------------------------------------------
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 declare -A PORT PID
-for s in httpserver httpauth nginx lighttpd h2o go; do PORT[$s]=$(free_port); done
+for s in httpserver httpauth nginx lighttpd h2o go caddy main; do PORT[$s]=$(free_port); done
 
 # httpauth's one user: `htpasswd -nbB bench bench-password` (apache2-utils
 # 2.4; cost 5, its default).
@@ -175,6 +224,11 @@ http {
     server {
         listen 127.0.0.1:${PORT[nginx]} backlog=4096;
         root $ROOT;
+        # Issue 16: compression only here, at nginx's default level (1).
+        location /z/ {
+            gzip on;
+            gzip_types text/html text/css application/javascript text/javascript;
+        }
     }
 }
 EOF
@@ -189,10 +243,16 @@ server.max-connections = 9500
 server.max-keep-alive-requests = 65535
 server.max-keep-alive-idle = 60
 server.listen-backlog = 4096
-server.modules = ( "mod_accesslog" )
+server.modules = ( "mod_accesslog", "mod_deflate" )
 accesslog.filename = "$LOGS/lighttpd-access.log"
 index-file.names = ( "index.html" )
-mimetype.assign = ( ".html" => "text/html", ".css" => "text/css", ".bin" => "application/octet-stream" )
+mimetype.assign = ( ".html" => "text/html", ".css" => "text/css", ".js" => "text/javascript", ".bin" => "application/octet-stream" )
+# Issue 16: compression only under /z/, cached on disk (lighttpd's way).
+\$HTTP["url"] =~ "^/z/" {
+    deflate.mimetypes = ( "text/html", "text/javascript" )
+    deflate.allowed-encodings = ( "br", "zstd", "gzip", "deflate" )
+    deflate.cache-dir = "$BENCH_DIR/conf/lighttpd-deflate-cache"
+}
 EOF
 
 cat > "$BENCH_DIR/conf/h2o.conf" <<EOF
@@ -208,8 +268,27 @@ access-log: $LOGS/h2o-access.log
 hosts:
   default:
     paths:
+      /z:
+        file.dir: $ROOT/z
+        compress: ON
       /:
         file.dir: $ROOT
+EOF
+
+mkdir -p "$BENCH_DIR/conf/lighttpd-deflate-cache"
+cat > "$BENCH_DIR/conf/Caddyfile" <<EOF
+{
+    admin off
+    auto_https off
+}
+http://127.0.0.1:${PORT[caddy]} {
+    root * $ROOT
+    log {
+        output file $LOGS/caddy-access.log
+    }
+    encode zstd gzip
+    file_server
+}
 EOF
 
 # --- start and stop ---------------------------------------------------------
@@ -240,6 +319,13 @@ start_server() {
         h2o) taskset -c 0 h2o -c "$BENCH_DIR/conf/h2o.conf" 2>>"$LOGS/h2o-error.log" & ;;
         go) GOMAXPROCS=1 taskset -c 0 "$BENCH_DIR/go-echo" "127.0.0.1:${PORT[$s]}" "$LOGS/go-access.log" \
                 2>>"$LOGS/go-error.log" & ;;
+        caddy) XDG_DATA_HOME="$BENCH_DIR/conf" XDG_CONFIG_HOME="$BENCH_DIR/conf" GOMAXPROCS=1 \
+                taskset -c 0 caddy run --config "$BENCH_DIR/conf/Caddyfile" --adapter caddyfile \
+                >>"$LOGS/caddy-error.log" 2>&1 & ;;
+        main)
+            taskset -c 0 "$MAIN_BINARY" --bind 127.0.0.1 --port "${PORT[$s]}" --root "$ROOT" \
+                --workers 1 --max-connections 12000 --idle-timeout 60 \
+                >"$LOGS/main-access.log" 2>"$LOGS/main-error.log" & ;;
     esac
     PID[$s]=$!
     local tries=0
@@ -255,9 +341,11 @@ start_server() {
 }
 
 SERVERS=()
-for s in httpserver httpauth nginx lighttpd h2o go; do
+for s in httpserver httpauth nginx lighttpd h2o go caddy main; do
     case ",$SERVERS_WANTED," in *",$s,"*) ;; *) continue ;; esac
     [ "$s" = go ] && [ "$HAVE_GO" = 0 ] && continue
+    [ "$s" = caddy ] && [ "$HAVE_CADDY" = 0 ] && continue
+    [ "$s" = main ] && [ -z "$MAIN_BINARY" ] && continue
     SERVERS+=("$s")
 done
 echo "== starting ${SERVERS[*]} (pinned to core 0; load on core 1)"
@@ -295,9 +383,10 @@ TICKS_PER_SECOND=$(getconf CLK_TCK)
 # --- scenarios --------------------------------------------------------------
 scenario_servers() {
     case "$1" in
-        echo) for s in "${SERVERS[@]}"; do case "$s" in httpserver|go) echo "$s" ;; esac; done ;;
+        echo) for s in "${SERVERS[@]}"; do case "$s" in httpserver|go|main) echo "$s" ;; esac; done ;;
         auth) for s in "${SERVERS[@]}"; do case "$s" in httpserver|httpauth) echo "$s" ;; esac; done ;;
-        *) for s in "${SERVERS[@]}"; do case "$s" in go|httpauth) ;; *) echo "$s" ;; esac; done ;;
+        js64k|html16k) for s in "${SERVERS[@]}"; do case "$s" in go|httpauth) ;; *) echo "$s" ;; esac; done ;;
+        *) for s in "${SERVERS[@]}"; do case "$s" in go|caddy|httpauth) ;; *) echo "$s" ;; esac; done ;;
     esac
 }
 
@@ -346,6 +435,8 @@ run_load() {
         pipelined) "${wrk[@]}" -c64 -s "$HERE/lua/pipeline.lua" "$url" ;;
         echo) "${wrk[@]}" -c64 -s "$HERE/lua/echo.lua" "$url/echo" ;;
         auth) "${wrk[@]}" -c64 -H "$AUTHORIZATION" "$url/index.html" ;;
+        js64k) "${wrk[@]}" -c64 -H "Accept-Encoding: gzip, deflate, br, zstd" "$url/z/app.js" ;;
+        html16k) "${wrk[@]}" -c64 -H "Accept-Encoding: gzip, deflate, br, zstd" "$url/z/page.html" ;;
     esac >"$out" 2>&1 || true
 }
 
@@ -359,9 +450,30 @@ rotated() {
     for i in $(seq 0 $((n - 1))); do echo "${list[$(((i + $2) % n))]}"; done
 }
 
+# Before a compression scenario: 40 requests to each server (so caches are
+# filled and httpserver's variant is popular enough to upgrade), 3 s idle
+# (the upgrade runs when its compressor has been idle 200 ms), then one
+# request whose coding and body size are printed.
+warm_compression() {
+    local scenario=$1 path s i
+    case "$scenario" in js64k) path=/z/app.js ;; html16k) path=/z/page.html ;; esac
+    for s in $(scenario_servers "$scenario"); do
+        for i in $(seq 40); do
+            timeout 10 curl -s -o /dev/null -H "Accept-Encoding: gzip, deflate, br, zstd" \
+                "http://127.0.0.1:${PORT[$s]}$path" || true
+        done
+    done
+    sleep 3
+    for s in $(scenario_servers "$scenario"); do
+        echo "   warm $s: $(timeout 10 curl -s -o /dev/null -H "Accept-Encoding: gzip, deflate, br, zstd" \
+            -w '%header{content-encoding} %{size_download} bytes' "http://127.0.0.1:${PORT[$s]}$path")"
+    done
+}
+
 run_scenario() {
     local scenario=$1 round s out user0 system0 user1 system1 servers
     servers=$(scenario_servers "$scenario")
+    case "$scenario" in js64k|html16k) warm_compression "$scenario" ;; esac
     for round in $(seq 1 "$ROUNDS"); do
         for s in $(rotated "$servers" $((round - 1))); do
             out="$RAW/$scenario-$s-$round.txt"
@@ -409,6 +521,7 @@ cp "$RESULTS_TSV" "$RESULTS/raw.tsv"
 {
     echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -sr)"
     echo "versions: $(nginx -v 2>&1 | head -1); $(lighttpd -v 2>&1 | head -1); $(h2o -v 2>&1 | head -1);" \
+         "$( [ "$HAVE_CADDY" = 1 ] && echo "caddy $(caddy version 2>&1 | head -1);")" \
          "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); $(rustc -V)$( [ "$HAVE_GO" = 1 ] && echo "; $(go version)")"
     echo "rounds: $ROUNDS × ${SECONDS_PER_ROUND}s per scenario and server, alternated (each round starts one server later); idle: $IDLE_CONNECTIONS connections"
 } >"$RESULTS/environment.txt"

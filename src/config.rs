@@ -16,8 +16,11 @@ use crate::service::basic_auth::{AuthOptions, PasswordFile, DEFAULT_REALM};
 use crate::service::cors::CorsPolicy;
 use crate::service::extra_fields::{parse_extra_field, ExtraField};
 use crate::service::static_files::cache::CachePolicy;
-use crate::service::static_files::options::{parse_index_names, parse_spa_file};
-use crate::service::static_files::{StaticOptions, SymlinkPolicy};
+use crate::service::static_files::options::{
+    parse_index_names, parse_spa_file, CompressionOptions, DEFAULT_COMPRESS_CACHE_BYTES,
+    DEFAULT_COMPRESS_MAX_BYTES, DEFAULT_COMPRESS_MIN_BYTES,
+};
+use crate::service::static_files::{EtagPolicy, StaticOptions, SymlinkPolicy};
 use crate::service::ResponsePolicy;
 use clap::Parser;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
@@ -361,6 +364,29 @@ pub struct Cli {
     /// paths whose last segment has no extension, or that accept text/html
     #[arg(long, value_name = "FILE", value_parser = parse_spa_file)]
     pub spa: Option<String>,
+    /// Compress text, scripts, styles and other compressible types on the
+    /// fly (br, zstd, gzip as the client accepts), once per file version,
+    /// keeping the result in memory; sidecars (.br, .zst, .gz) are used
+    /// either way
+    #[arg(long, default_value = "on", value_name = "on|off", value_parser = ["on", "off"])]
+    pub compress: String,
+    /// Smallest file compressed on the fly, in bytes
+    #[arg(long, default_value_t = DEFAULT_COMPRESS_MIN_BYTES, value_name = "BYTES")]
+    pub compress_min_bytes: u64,
+    /// Largest file compressed on the fly, in bytes (each is compressed
+    /// whole, in memory)
+    #[arg(long, default_value_t = DEFAULT_COMPRESS_MAX_BYTES, value_name = "BYTES")]
+    pub compress_max_bytes: u64,
+    /// Most bytes of compressed copies kept in memory (least recently used
+    /// evicted first)
+    #[arg(long, default_value_t = DEFAULT_COMPRESS_CACHE_BYTES, value_name = "BYTES")]
+    pub compress_cache_bytes: u64,
+    /// What strong ETags are made of: mtime (inode, modification time and
+    /// size; free) or content (SHA-256 of the bytes, computed once per file
+    /// version: the same on every replica)
+    #[arg(long, default_value = "mtime", value_name = "mtime|content",
+          value_parser = ["mtime", "content"])]
+    pub etag: String,
     /// Add 'Name: value' to every response (repeatable)
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE",
           value_parser = parse_extra_field)]
@@ -462,6 +488,7 @@ impl Cli {
     pub fn into_config(self) -> Result<Config, ConfigError> {
         let root = validate_root(&self.root)?;
         let client_address = self.client_address_policy()?;
+        let compression = self.compression_options()?;
         // Each check names its argument by clap id (the field's name), so
         // the caller can say where the value came from.
         let seconds = |id: &'static str, value: f64| -> Result<Duration, ConfigError> {
@@ -517,6 +544,11 @@ impl Cli {
                 spa: self.spa,
                 cache: self.cache,
                 listing: self.listing,
+                compression,
+                etag: self
+                    .etag
+                    .parse::<EtagPolicy>()
+                    .map_err(|e| ConfigError::in_value("etag", e))?,
             },
             client_address,
             response_policy: ResponsePolicy {
@@ -531,6 +563,26 @@ impl Cli {
             log_level: self.log_level,
             auth: self.auth.into_options()?,
             restart: self.restart.into_options()?,
+        })
+    }
+}
+
+impl Cli {
+    /// The `--compress*` flags, checked together.
+    pub fn compression_options(&self) -> Result<CompressionOptions, ConfigError> {
+        if self.compress_min_bytes > self.compress_max_bytes {
+            return Err(ConfigError::in_value(
+                "compress_min_bytes",
+                format!("({}) is larger than ", self.compress_min_bytes),
+            )
+            .naming("compress_max_bytes")
+            .then(format!(" ({})", self.compress_max_bytes)));
+        }
+        Ok(CompressionOptions {
+            enabled: self.compress == "on",
+            min_bytes: self.compress_min_bytes,
+            max_bytes: self.compress_max_bytes,
+            cache_bytes: self.compress_cache_bytes,
         })
     }
 }

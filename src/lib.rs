@@ -17,10 +17,12 @@
 //! - [`proto`]: HTTP/1.1 with no I/O and nothing imported from the layers
 //!   above: head parser, body framing and decoding, persistence, response
 //!   framing and head encoding, dates, errors with their status codes, the
-//!   PROXY protocol header and forwarded-field chains.
+//!   PROXY protocol header and forwarded-field chains, integrity fields
+//!   (`Want-Repr-Digest`, `Repr-Digest`).
 //! - [`service`]: what answers a request: the [`Router`] (routes with
 //!   handlers that may hold state, then static files), `/echo`, static
-//!   files.
+//!   files (with their compressed variants and content digests, made on
+//!   compressor threads off the event loops).
 //! - [`server`]: the only code that owns sockets, tasks and timers:
 //!   listeners each paired with the service it serves, transports (plain
 //!   TCP) and the PROXY preamble, the client's address behind proxies, the

@@ -10,6 +10,8 @@ mod basic_auth;
 mod caching;
 #[path = "integration/cli.rs"]
 mod cli;
+#[path = "integration/compression.rs"]
+mod compression;
 #[path = "integration/conditional.rs"]
 mod conditional;
 #[path = "integration/config_errors.rs"]

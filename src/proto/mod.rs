@@ -17,6 +17,7 @@ pub mod authority;
 pub mod basic_auth;
 pub mod body;
 pub mod date;
+pub mod digest;
 pub mod error;
 pub mod fields;
 pub mod forwarded;

@@ -12,6 +12,8 @@ use std::cell::OnceCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+pub use super::static_files::variant_cache::VariantCacheStats;
+
 /// A counter with one writer: the thread that owns it adds with a relaxed
 /// load and a store (no atomic read-modify-write, no lock: a plain `mov` on
 /// x86-64), and any thread reads it with a relaxed load. Envoy's per-thread
@@ -60,6 +62,8 @@ impl OwnedCounter {
 pub struct ServiceCounters {
     hot_cache_hits: OwnedCounter,
     hot_cache_misses: OwnedCounter,
+    variant_hits: OwnedCounter,
+    variant_misses: OwnedCounter,
 }
 
 impl ServiceCounters {
@@ -71,6 +75,18 @@ impl ServiceCounters {
     /// Requests the hot cache was asked about and left to the normal path.
     pub fn hot_cache_misses(&self) -> u64 {
         self.hot_cache_misses.get()
+    }
+
+    /// Requests that accepted a coding and got a compressed variant from
+    /// the variant cache.
+    pub fn variant_hits(&self) -> u64 {
+        self.variant_hits.get()
+    }
+
+    /// Requests that accepted a coding the variant cache could have made
+    /// and got the file as it is (not made yet, or being made).
+    pub fn variant_misses(&self) -> u64 {
+        self.variant_misses.get()
     }
 }
 
@@ -104,6 +120,35 @@ pub fn count_hot_cache_miss() {
             counters.hot_cache_misses.add(1);
         }
     });
+}
+
+/// A compressed variant answered a request.
+#[inline]
+pub fn count_variant_hit() {
+    CURRENT.with(|current| {
+        if let Some(counters) = current.get() {
+            counters.variant_hits.add(1);
+        }
+    });
+}
+
+/// A request that could have had a compressed variant got the file as it
+/// is.
+#[inline]
+pub fn count_variant_miss() {
+    CURRENT.with(|current| {
+        if let Some(counters) = current.get() {
+            counters.variant_misses.add(1);
+        }
+    });
+}
+
+/// What the variant caches hold and evict, for the metrics: one block for
+/// the process, which every cache adds to and takes from (they change only
+/// when a variant is made, evicted or upgraded, off the request path).
+pub fn variant_cache_stats() -> &'static Arc<VariantCacheStats> {
+    static STATS: std::sync::OnceLock<Arc<VariantCacheStats>> = std::sync::OnceLock::new();
+    STATS.get_or_init(Arc::default)
 }
 
 #[cfg(test)]

@@ -9,7 +9,11 @@
 # listing URL, loads it and checks the file's content rendered. Then starts a
 # second server with --cors, on another origin, and checks that script on
 # the first can read what a cross-origin reader of files needs (issue 11):
-# ETag, Content-Range and Accept-Ranges of a range request.
+# ETag, Content-Range and Accept-Ranges of a range request. Last (issue
+# 16), a settled page and script big enough to be compressed on the fly:
+# curl, with Chromium's Accept-Encoding, waits (50 tries, 0.1 s apart) until
+# both come compressed, then Chromium loads the page, decodes both and runs
+# the script, which writes what it computed into the DOM.
 #
 # Installs Debian's `chromium` package (apt-get, needs root) if no Chromium
 # is on PATH. Every step is bounded by `timeout`. Exits 0 on success, or
@@ -147,4 +151,37 @@ echo "   script read: $result"
 [[ $result == *"Accept-Ranges=bytes"* ]] || fail "cors: script could not read Accept-Ranges: $result"
 [[ $result == *"body=cross"* ]] || fail "cors: wrong body: $result"
 
-echo "browser test: OK (index.html, listing with ${#names[@]} awkward names, each link followed, cross-origin range read)"
+echo "== a compressed page and script (issue 16)"
+mkdir "$root/compressed"
+{
+    echo '<!doctype html><title>compressed</title><p id="out">script did not run</p>'
+    for i in $(seq 60); do echo "<p class=\"filler\">Paragraph $i of a page long enough to compress.</p>"; done
+    echo '<script src="app.js"></script>'
+} >"$root/compressed/index.html"
+{
+    echo 'let total = 0;'
+    for i in $(seq 300); do echo "function step$i(x) { return x + $i; } total = step$i(total);"; done
+    echo 'document.getElementById("out").textContent = "script ran, total=" + total;'
+} >"$root/compressed/app.js"
+touch -d '1 hour ago' "$root/compressed/index.html" "$root/compressed/app.js"
+chromium_codings='gzip, deflate, br, zstd'
+for file in index.html app.js; do
+    coding=
+    for _ in $(seq 50); do
+        coding=$(timeout 10 curl -sS -o /dev/null -H "Accept-Encoding: $chromium_codings" \
+            -w '%header{content-encoding}' "$origin/compressed/$file") || fail "curl exited $?"
+        [[ -n $coding ]] && break
+        sleep 0.1
+    done
+    [[ -n $coding ]] || fail "compressed/$file never came compressed"
+    echo "   $file goes out as $coding"
+done
+dom=$(dump_dom "$origin/compressed/" --virtual-time-budget=10000) ||
+    fail "chromium could not load $origin/compressed/ (exit $?)"
+# 1 + 2 + ... + 300 = 45150
+grep -qF 'script ran, total=45150' <<<"$dom" ||
+    fail "compressed page: the compressed script did not run: $(grep -o '<p id="out">[^<]*' <<<"$dom")"
+grep -qF 'Paragraph 60 of a page' <<<"$dom" || fail "compressed page: not all of it rendered"
+echo "   ok  Chromium decoded and rendered the page and ran the script"
+
+echo "browser test: OK (index.html, listing with ${#names[@]} awkward names, each link followed, cross-origin range read, compressed page and script)"

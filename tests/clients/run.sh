@@ -8,6 +8,10 @@
 #   - PUT /index.html with a 7 MB body: 405.
 # Node and Python write their whole body before they read; before the
 # server lingered after such a response they got EPIPE or a reset.
+# Then (issue 16) curl --compressed fetches a settled 64 KiB script once per
+# coding (br, zstd, gzip), until the server's compressed variant is ready
+# (at most 50 tries, 0.1 s apart), and the bytes curl decoded with its own
+# libbrotli, libzstd and zlib must equal the file.
 # Then basic authentication (issue 15.4): a second server with --auth over a
 # file written by `htpasswd -B` (apt-get installs apache2-utils if it is
 # missing), asked by `curl -u`: 401 with the challenge without or with wrong
@@ -97,6 +101,30 @@ done
 kill -0 "$server_pid" 2>/dev/null || fail "the server died"
 [[ $failures == 0 ]] || fail "$failures of 6 uploads did not read their status"
 echo "   uploads: node, python, curl: 413 and 405 read after a whole refused upload"
+
+echo "== curl --compressed (issue 16)"
+for i in $(seq 2000); do
+    echo "export function f$i(a) { return a * $i + 1; } // line $i of the script"
+done >"$work/root/compressed.js"
+truncate -s 65536 "$work/root/compressed.js"
+# An hour old: settled, so the server compresses it.
+touch -d '1 hour ago' "$work/root/compressed.js"
+for coding in br zstd gzip; do
+    got=
+    for _ in $(seq 50); do
+        got=$(timeout 10 curl -sS --compressed -H "Accept-Encoding: $coding" \
+            -o "$work/decoded" -w '%{content_type} %header{content-encoding}' \
+            "$origin/compressed.js") || fail "curl $coding exited $?"
+        [[ $got == *" $coding" ]] && break
+        sleep 0.1
+    done
+    [[ $got == *" $coding" ]] || fail "compressed.js never came with Content-Encoding: $coding ($got)"
+    cmp -s "$work/decoded" "$work/root/compressed.js" ||
+        fail "curl's $coding decoding of compressed.js differs from the file"
+    wire=$(timeout 10 curl -sS -H "Accept-Encoding: $coding" -o /dev/null \
+        -w '%{size_download}' "$origin/compressed.js")
+    echo "   ok    $coding: 65536 bytes sent as $wire, decoded by curl to the file"
+done
 kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
 server_pid=
 
@@ -152,4 +180,4 @@ else
     echo "   ok    stderr: 2 failed attempts logged, no password"
 fi
 [[ $failures == 0 ]] || fail "$failures checks failed"
-echo "clients test: OK (node, python, curl read refused uploads; curl -u against an htpasswd -B file)"
+echo "clients test: OK (node, python, curl read refused uploads; curl decodes br, zstd, gzip; curl -u against an htpasswd -B file)"

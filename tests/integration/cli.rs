@@ -224,6 +224,14 @@ fn unknown_flag_and_bad_value_are_usage_errors() {
         // Values clap takes but the configuration refuses (issue 17).
         &["--upgrade-timeout", "0"][..],
         &["--header-timeout", "0"][..],
+        &["--compress", "yes"][..],
+        &["--etag", "hash"][..],
+        &[
+            "--compress-min-bytes",
+            "2000",
+            "--compress-max-bytes",
+            "1000",
+        ][..],
     ] {
         let (code, stderr) = run_to_exit(args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
@@ -256,6 +264,11 @@ fn help_lists_every_flag_with_its_default() {
         "--auth",
         "--auth-path",
         "--auth-realm",
+        "--compress",
+        "--compress-min-bytes",
+        "--compress-max-bytes",
+        "--compress-cache-bytes",
+        "--etag",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }

@@ -93,6 +93,41 @@ pub fn render(snapshot: &Snapshot, process: &ProcessStats, out: &mut String) {
     );
     single(
         out,
+        "httpserver_compressed_variant_hits_total",
+        "counter",
+        "Requests answered with a compressed variant from the variant cache.",
+        s.variant_cache_hits,
+    );
+    single(
+        out,
+        "httpserver_compressed_variant_misses_total",
+        "counter",
+        "Requests that could have had a compressed variant and got the file as it is.",
+        s.variant_cache_misses,
+    );
+    single(
+        out,
+        "httpserver_compressed_variant_bytes",
+        "gauge",
+        "Bytes of compressed variants held in memory.",
+        s.variant_cache_bytes,
+    );
+    single(
+        out,
+        "httpserver_compressed_variant_evictions_total",
+        "counter",
+        "Compressed variants evicted to stay under --compress-cache-bytes.",
+        s.variant_cache_evictions,
+    );
+    single(
+        out,
+        "httpserver_compressed_variant_upgrades_total",
+        "counter",
+        "Compressed variants replaced by a smaller one made at the best effort.",
+        s.variant_cache_upgrades,
+    );
+    single(
+        out,
         "httpserver_access_log_dropped_lines_total",
         "counter",
         "Access-log lines dropped because the log's output fell behind.",
@@ -247,6 +282,11 @@ mod tests {
             requests_in_flight: 1,
             hot_cache_hits: 5,
             hot_cache_misses: 2,
+            variant_cache_hits: 7,
+            variant_cache_misses: 3,
+            variant_cache_bytes: 4096,
+            variant_cache_evictions: 1,
+            variant_cache_upgrades: 2,
             log_lines_dropped: 0,
             proxy_rejections: vec![("untrusted", 4), ("malformed", 0)],
             readiness: Readiness::Draining,
@@ -288,6 +328,13 @@ mod tests {
             "httpserver_requests_in_flight 1\n",
             "httpserver_hot_cache_hits_total 5\n",
             "httpserver_hot_cache_misses_total 2\n",
+            "# TYPE httpserver_compressed_variant_hits_total counter\n\
+             httpserver_compressed_variant_hits_total 7\n",
+            "httpserver_compressed_variant_misses_total 3\n",
+            "# TYPE httpserver_compressed_variant_bytes gauge\n\
+             httpserver_compressed_variant_bytes 4096\n",
+            "httpserver_compressed_variant_evictions_total 1\n",
+            "httpserver_compressed_variant_upgrades_total 2\n",
             "httpserver_access_log_dropped_lines_total 0\n",
             "# TYPE httpserver_proxy_protocol_rejections_total counter\n\
              httpserver_proxy_protocol_rejections_total{reason=\"untrusted\"} 4\n\

@@ -25,6 +25,7 @@ use super::shutdown::{ConnectionTracker, Phase, ShutdownSignal};
 use crate::proto::Method;
 pub use crate::service::counters::OwnedCounter;
 use crate::service::counters::ServiceCounters;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -323,7 +324,13 @@ impl Metrics {
         for service in &self.services {
             snapshot.hot_cache_hits += service.hot_cache_hits();
             snapshot.hot_cache_misses += service.hot_cache_misses();
+            snapshot.variant_cache_hits += service.variant_hits();
+            snapshot.variant_cache_misses += service.variant_misses();
         }
+        let variants = crate::service::counters::variant_cache_stats();
+        snapshot.variant_cache_bytes = variants.bytes.load(Ordering::Relaxed);
+        snapshot.variant_cache_evictions = variants.evictions.load(Ordering::Relaxed);
+        snapshot.variant_cache_upgrades = variants.upgrades.load(Ordering::Relaxed);
         for (method, row) in METHOD_LABELS.iter().zip(requests) {
             for (slot, count) in row.into_iter().enumerate() {
                 if count > 0 {
@@ -369,6 +376,12 @@ pub struct Snapshot {
     pub requests_in_flight: u64,
     pub hot_cache_hits: u64,
     pub hot_cache_misses: u64,
+    pub variant_cache_hits: u64,
+    pub variant_cache_misses: u64,
+    /// Bytes of compressed variants held (every static-file root's).
+    pub variant_cache_bytes: u64,
+    pub variant_cache_evictions: u64,
+    pub variant_cache_upgrades: u64,
     pub log_lines_dropped: u64,
     pub proxy_rejections: Vec<(&'static str, u64)>,
     pub readiness: Readiness,

@@ -30,7 +30,7 @@
 use crate::proto::fields::Weighted;
 
 /// A content coding we can serve from a sidecar file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ContentCoding {
     Brotli,
     Zstd,

@@ -38,10 +38,15 @@
 //! for a working set that fits; one that does not fit still works, just
 //! slower).
 
-use super::encoding::{Candidate, ContentCoding};
+use super::compression::{Compression, Pick};
+use super::compressor::Source;
+use super::content_hash::repr_digest;
+use super::encoding::ContentCoding;
 use super::open::FileFacts;
+use super::options::EtagPolicy;
 use super::path::{join_name, resolve_path};
 use super::representation::{answer, Asked, Content, Fields, Metadata, Representation};
+use super::variant_cache::FileVersion;
 use super::{mime, Served, StaticFiles, NOT_FOUND_PAGE};
 use crate::proto::RequestHead;
 use crate::service::{Body, Response};
@@ -118,6 +123,8 @@ struct Variant {
     identity: Option<Identity>,
     bytes: Bytes,
     kind: VariantKind,
+    /// For a file: its version, under which its digest is kept.
+    version: Option<FileVersion>,
 }
 
 enum VariantKind {
@@ -130,15 +137,29 @@ enum VariantKind {
 impl Variant {
     /// The answer to `asked`: for a file, the normal path's [`answer`] with
     /// the bytes from memory instead of the file.
-    fn answer(&self, asked: &Asked<'_>) -> Response {
+    /// A `Repr-Digest` asked for is added once the digest is known (the
+    /// entry may have been made before it was), and asked for otherwise.
+    fn answer(&self, asked: &Asked<'_>, compression: &Compression) -> Response {
         match &self.kind {
-            VariantKind::Representation(metadata) => answer(
-                Representation {
-                    metadata: metadata.clone(),
-                    content: Content::Memory(self.bytes.clone()),
-                },
-                asked,
-            ),
+            VariantKind::Representation(metadata) => {
+                let mut metadata = metadata.clone();
+                if let Some(version) = self.version {
+                    if metadata.repr_digest.is_none() && asked.wants_repr_digest() {
+                        match compression.content_digest(&version) {
+                            Some(digest) => metadata.repr_digest = Some(repr_digest(&digest)),
+                            None => compression
+                                .digest_soon(version, || Some(Source::Memory(self.bytes.clone()))),
+                        }
+                    }
+                }
+                answer(
+                    Representation {
+                        metadata,
+                        content: Content::Memory(self.bytes.clone()),
+                    },
+                    asked,
+                )
+            }
             VariantKind::NotFound(fields) => Response {
                 status: 404,
                 fields: fields.clone(),
@@ -166,6 +187,9 @@ struct Entry {
     plain: Variant,
     /// For a compressible file: what each of [`ContentCoding::ALL`] gets.
     sidecars: Option<Box<[Sidecar; 3]>>,
+    /// For a compressible file: its version, under which the variant cache
+    /// keeps its compressed variants.
+    version: Option<FileVersion>,
     /// When the file was last seen unchanged, in nanoseconds since [`epoch`];
     /// 0 means "check before serving".
     checked_at: AtomicU64,
@@ -186,27 +210,39 @@ impl Entry {
                 .sum::<usize>()
     }
 
-    /// The variant the normal path would choose for the request's
-    /// `Accept-Encoding`: the same walk over the same candidates.
-    fn variant_for(&self, asked: &Asked<'_>) -> &Variant {
+    /// The answer the normal path would give: the same walk over the same
+    /// candidates ([`Compression::pick`]), with this entry's sidecars, and
+    /// its bytes as the source of a variant to make.
+    fn answer(&self, asked: &Asked<'_>, compression: &Compression) -> Response {
         let Some(sidecars) = self.sidecars.as_deref() else {
-            return &self.plain;
+            return self.plain.answer(asked, compression);
         };
-        // Without a sidecar in use every client gets the file as it is: no
-        // need to read its Accept-Encoding.
+        // Without a sidecar in use or a variant to make, every client gets
+        // the file as it is: no need to read its Accept-Encoding.
         let any_used = sidecars.iter().any(|s| matches!(s, Sidecar::Used(_)));
-        if !any_used || !asked.accept_encoding().is_present() {
-            return &self.plain;
+        let compressed = self.version.is_some_and(|v| compression.applies(v.size));
+        if !(any_used || compressed) || !asked.accept_encoding().is_present() {
+            return self.plain.answer(asked, compression);
         }
-        for candidate in asked.coding_candidates() {
-            let Candidate::Coded(coding) = candidate else {
-                break;
-            };
-            if let Sidecar::Used(variant) = &sidecars[coding_index(coding)] {
-                return variant;
-            }
+        let picked = compression.pick(
+            &asked.coding_candidates(),
+            self.version,
+            |coding| match &sidecars[coding_index(coding)] {
+                Sidecar::Used(variant) => Some(variant),
+                Sidecar::Unused(_) => None,
+            },
+            || match &self.plain.kind {
+                VariantKind::Representation(metadata) => {
+                    Some((Source::Memory(self.plain.bytes.clone()), metadata.clone()))
+                }
+                VariantKind::NotFound(_) => None,
+            },
+        );
+        match picked {
+            Pick::Sidecar(variant) => variant.answer(asked, compression),
+            Pick::Variant(variant) => answer(variant.representation(), asked),
+            Pick::Identity => self.plain.answer(asked, compression),
         }
-        &self.plain
     }
 
     /// Whether every path this entry depends on is as it was.
@@ -276,7 +312,10 @@ impl StaticFiles {
         };
         let (key, slash) = (relative.as_str(), relative.has_trailing_slash());
         let root = self.root.as_fd();
-        if let Some(hit) = self.hot_cache.lookup(root, key, slash, &asked) {
+        if let Some(hit) = self
+            .hot_cache
+            .lookup(root, key, slash, &asked, &self.compression)
+        {
             crate::service::counters::count_hot_cache_hit();
             return hit;
         }
@@ -334,6 +373,7 @@ impl StaticFiles {
             trailing_slash,
             file_path: file_path.as_str().into(),
             plain,
+            version: sidecars.is_some().then_some(stat.version),
             sidecars,
             checked_at: AtomicU64::new(nanos_since_epoch()),
         })
@@ -357,12 +397,20 @@ impl StaticFiles {
         let len = u64::try_from(stat.size)
             .ok()
             .filter(|&len| len <= MAX_FILE_BYTES)?;
+        // With content tags, an entry waits for the digest: made before
+        // it, its metadata would carry no ETag for as long as it lives.
+        if self.options.etag == EtagPolicy::Content
+            && self.compression.content_digest(&stat.version).is_none()
+        {
+            return None;
+        }
         let file = std::fs::File::from(fd);
         let (identity, bytes) = read_settled(self.root.as_fd(), path, &file, len, now)?;
         Some(Variant {
             identity: Some(identity),
             bytes,
             kind: VariantKind::Representation(self.file_metadata(stat, name, compressible)),
+            version: Some(stat.version),
         })
     }
 }
@@ -410,6 +458,7 @@ impl HotCache {
         key: &str,
         trailing_slash: bool,
         asked: &Asked<'_>,
+        compression: &Compression,
     ) -> Option<Response> {
         let shard = self.shard(key);
         let entry = {
@@ -431,7 +480,7 @@ impl HotCache {
             }
             entry.checked_at.store(now, Ordering::Relaxed);
         }
-        Some(entry.variant_for(asked).answer(asked))
+        Some(entry.answer(asked, compression))
     }
 
     fn remove(&self, key: &str, entry: &Arc<Entry>) {
@@ -471,8 +520,10 @@ impl HotCache {
                 identity: None,
                 bytes: bytes.clone(),
                 kind: VariantKind::NotFound(response.fields.clone()),
+                version: None,
             },
             sidecars: None,
+            version: None,
             checked_at: AtomicU64::new(nanos_since_epoch()),
         });
         self.insert(key, entry);
@@ -665,7 +716,7 @@ mod tests {
         let root = files.root.as_fd();
         files
             .hot_cache
-            .lookup(root, key, slash, &Asked::of(head))
+            .lookup(root, key, slash, &Asked::of(head), &files.compression)
             .is_some()
     }
 
@@ -708,7 +759,13 @@ mod tests {
         let root = files.root.as_fd();
         let answer = files
             .hot_cache
-            .lookup(root, "style.css", false, &Asked::of(&revalidation))
+            .lookup(
+                root,
+                "style.css",
+                false,
+                &Asked::of(&revalidation),
+                &files.compression,
+            )
             .expect("answered by the cache");
         assert_eq!(answer.status, 304);
         assert_eq!(answer.field("ETag"), Some(etag.as_str()));
@@ -912,7 +969,7 @@ mod tests {
         let slash = get("/a.txt/", &[]);
         assert!(files
             .hot_cache
-            .lookup(root, "a.txt", true, &Asked::of(&slash))
+            .lookup(root, "a.txt", true, &Asked::of(&slash), &files.compression)
             .is_none());
         // Edited: once the entry is due for a check, it is dropped.
         std::fs::write(&path, b"version two").unwrap();
@@ -972,7 +1029,13 @@ mod tests {
         let root = files.root.as_fd();
         assert!(files
             .hot_cache
-            .lookup(root, ".secret", false, &Asked::of(&hidden))
+            .lookup(
+                root,
+                ".secret",
+                false,
+                &Asked::of(&hidden),
+                &files.compression
+            )
             .is_none());
     }
 
@@ -1072,8 +1135,10 @@ mod tests {
                         identity: None,
                         bytes: Bytes::from_static(b"x"),
                         kind: VariantKind::NotFound(Vec::new()),
+                        version: None,
                     },
                     sidecars: None,
+                    version: None,
                     checked_at: AtomicU64::new(0),
                 }),
             );

@@ -143,6 +143,7 @@ where
             // (no `Accept-Ranges`), so `Range` is ignored (RFC 9110 §14.2).
             accepts_ranges: false,
             varies_on_coding: false,
+            repr_digest: None,
         },
         content: Content::Memory(Bytes::from(body)),
     })

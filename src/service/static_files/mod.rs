@@ -51,6 +51,8 @@
 //! the source's `Content-Type`, its own length, and an ETag with the coding
 //! as suffix (`"...-br"`), so caches never confuse two encodings. Every
 //! compressible response carries `Vary: Accept-Encoding`, sidecar or not.
+//! Where a coding has no sidecar, a compressed variant made on the fly may
+//! answer instead ([`compression`], [`variant_cache`]).
 //!
 //! **Not found.** When `--spa FILE` is set and the request is a navigation
 //! ([`navigation`]), a miss serves that file with 200. Otherwise a
@@ -80,7 +82,11 @@
 //! same preconditions, and no ranges ([`listing`]).
 
 pub mod cache;
+pub mod compress;
+pub mod compression;
+pub mod compressor;
 pub mod conditional;
+pub mod content_hash;
 pub mod encoding;
 pub mod hot_cache;
 pub mod listing;
@@ -92,12 +98,13 @@ pub mod path;
 pub mod range;
 mod redirect;
 pub mod representation;
+pub mod variant_cache;
 
-pub use options::{StaticOptions, SymlinkPolicy};
+pub use options::{EtagPolicy, StaticOptions, SymlinkPolicy};
 
 use super::{Body, Response};
 use crate::proto::RequestHead;
-use encoding::{Candidate, ContentCoding};
+use encoding::ContentCoding;
 use open::{open_error_response, open_root, status_for_open_error, FileFacts, Resolver};
 use path::{join_name, resolve_path, PathError, RelativePath};
 use redirect::redirect_to_directory;
@@ -120,6 +127,8 @@ pub struct StaticFiles {
     options: StaticOptions,
     /// Small hot files kept in memory; see [`hot_cache`].
     hot_cache: hot_cache::HotCache,
+    /// Compressed variants made on the fly; see [`compression`].
+    compression: compression::Compression,
 }
 
 /// What a request path names beneath the root: found once, then answered.
@@ -140,6 +149,14 @@ enum Target<'a> {
     Missing { spa_allowed: bool },
     /// Refused with the status of this fixed answer (400, 403, 500, 503).
     Refused(Response),
+}
+
+/// The representation chosen for a compressible file.
+enum Chosen {
+    /// The file itself or a sidecar.
+    File(OwnedFd, FileFacts),
+    /// A compressed variant.
+    Variant(std::sync::Arc<variant_cache::Variant>),
 }
 
 /// What answered a request, for the hot cache to know what it may keep.
@@ -164,6 +181,7 @@ impl StaticFiles {
         let files = StaticFiles {
             root,
             resolver,
+            compression: compression::Compression::new(options.compression, options.etag),
             options,
             hot_cache: hot_cache::HotCache::new(),
         };
@@ -302,40 +320,68 @@ impl StaticFiles {
     }
 
     /// Answer with the regular file `fd` opened as `name`: for a
-    /// compressible type, pick the representation first (a sidecar or the
-    /// file itself), then answer as for any representation.
+    /// compressible type, pick the representation first (a sidecar, a
+    /// compressed variant or the file itself), then answer as for any
+    /// representation.
     fn serve_file(&self, asked: &Asked<'_>, fd: OwnedFd, facts: FileFacts, name: &str) -> Response {
         let compressible = mime::is_compressible(mime::media_type_for(name));
         let (fd, facts) = match compressible {
-            true => self.select_representation(asked, fd, facts, name),
+            true => match self.select_representation(asked, fd, facts, name) {
+                Chosen::File(fd, facts) => (fd, facts),
+                Chosen::Variant(variant) => return answer(variant.representation(), asked),
+            },
             false => (fd, facts),
         };
-        match self.file_representation(fd, &facts, name, compressible) {
+        // A digest to compute (content tags, or `Want-Repr-Digest`) is
+        // started after this answer's metadata is read, so the answer is
+        // the same whenever the compressor finishes.
+        let wants_digest = self.options.etag == EtagPolicy::Content || asked.wants_repr_digest();
+        let digest_source = match wants_digest {
+            true if self.compression.content_digest(&facts.version).is_none() => {
+                fd.try_clone().ok().map(File::from)
+            }
+            _ => None,
+        };
+        let version = facts.version;
+        let response = match self.file_representation(fd, &facts, name, compressible) {
             Some(representation) => answer(representation, asked),
             None => error_response(500),
+        };
+        if let Some(file) = digest_source {
+            self.compression
+                .digest_soon(version, || Some(compressor::Source::File(file)));
         }
+        response
     }
 
-    /// The representation to serve: the first candidate of the client's
-    /// `Accept-Encoding` that we have (see [`StaticFiles::usable_sidecar`]),
-    /// or the source itself. The source is also the answer when the client
-    /// refuses identity and no sidecar fits.
+    /// The representation to serve, by [`compression::Compression::pick`]:
+    /// the first candidate of the client's `Accept-Encoding` that has a
+    /// usable sidecar ([`StaticFiles::usable_sidecar`]) or a compressed
+    /// variant, or the source itself. The source is also the answer when
+    /// the client refuses identity and nothing else fits.
     fn select_representation(
         &self,
         asked: &Asked<'_>,
         fd: OwnedFd,
         facts: FileFacts,
         relative: &str,
-    ) -> (OwnedFd, FileFacts) {
-        for candidate in asked.coding_candidates() {
-            let Candidate::Coded(coding) = candidate else {
-                break;
-            };
-            if let Some(sidecar) = self.usable_sidecar(relative, coding, &facts) {
-                return sidecar;
-            }
+    ) -> Chosen {
+        let candidates = asked.coding_candidates();
+        let picked = self.compression.pick(
+            &candidates,
+            Some(facts.version),
+            |coding| self.usable_sidecar(relative, coding, &facts),
+            || {
+                let file = File::from(fd.try_clone().ok()?);
+                let plain = self.file_metadata(&facts, relative, true);
+                Some((compressor::Source::File(file), plain))
+            },
+        );
+        match picked {
+            compression::Pick::Sidecar((fd, facts)) => Chosen::File(fd, facts),
+            compression::Pick::Variant(variant) => Chosen::Variant(variant),
+            compression::Pick::Identity => Chosen::File(fd, facts),
         }
-        (fd, facts)
     }
 
     /// The sidecar of `relative` for `coding` (`relative` plus `.br`,
@@ -429,7 +475,14 @@ impl StaticFiles {
         fields.push(("Content-Type", Cow::Borrowed(media_type)));
         // Browsers must not sniff a type other than the one we chose.
         fields.push(("X-Content-Type-Options", Cow::Borrowed("nosniff")));
-        fields.push(("ETag", Cow::Owned(entity_tag(facts))));
+        let digest = self.compression.content_digest(&facts.version);
+        let etag = match self.options.etag {
+            EtagPolicy::Mtime => Some(entity_tag(facts)),
+            EtagPolicy::Content => digest.as_ref().map(content_hash::content_tag),
+        };
+        if let Some(etag) = etag {
+            fields.push(("ETag", Cow::Owned(etag)));
+        }
         let last_modified = u64::try_from(facts.mtime_secs).ok();
         if let Some(secs) = last_modified {
             let date = crate::proto::date::format_http_date(secs);
@@ -453,6 +506,7 @@ impl StaticFiles {
             media_type,
             accepts_ranges: true,
             varies_on_coding: compressible,
+            repr_digest: digest.as_ref().map(content_hash::repr_digest),
         }
     }
 }

@@ -85,6 +85,8 @@ pub(super) struct FileFacts {
     pub(super) mtime_secs: i64,
     pub(super) mtime_nanos: u64,
     pub(super) inode: u64,
+    /// Which version of which file: device, inode, size and mtime.
+    pub(super) version: super::variant_cache::FileVersion,
     /// The content coding when this is a sidecar: it suffixes the ETag.
     pub(super) coding: Option<ContentCoding>,
 }
@@ -99,6 +101,7 @@ impl FileFacts {
             mtime_secs: i64::from(stat.st_mtime),
             mtime_nanos: u64::from(stat.st_mtime_nsec),
             inode: u64::from(stat.st_ino),
+            version: super::variant_cache::FileVersion::of(stat),
             coding: None,
         }
     }

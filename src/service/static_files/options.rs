@@ -70,6 +70,87 @@ pub struct StaticOptions {
     /// `--listing`: a directory without an index gets a listing instead of
     /// 404. Default off.
     pub listing: bool,
+    /// `--compress*`: on-the-fly compression.
+    pub compression: CompressionOptions,
+    /// `--etag`: what strong entity tags are made of. Default
+    /// [`EtagPolicy::Mtime`].
+    pub etag: EtagPolicy,
+}
+
+/// What a file's strong `ETag` is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EtagPolicy {
+    /// Inode, modification time and size, from the `fstat` every request
+    /// makes anyway: free, and present from the first response, but
+    /// different on every copy of the same file.
+    #[default]
+    Mtime,
+    /// The first 128 bits of the SHA-256 of the bytes, computed once per
+    /// file version off the event loop: the same on every replica serving
+    /// the same bytes, absent until computed.
+    Content,
+}
+
+impl EtagPolicy {
+    /// The flag spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EtagPolicy::Mtime => "mtime",
+            EtagPolicy::Content => "content",
+        }
+    }
+}
+
+impl std::str::FromStr for EtagPolicy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<EtagPolicy, String> {
+        match text {
+            "mtime" => Ok(EtagPolicy::Mtime),
+            "content" => Ok(EtagPolicy::Content),
+            _ => Err("expected mtime or content".to_owned()),
+        }
+    }
+}
+
+/// On-the-fly compression of compressible types (see
+/// [`super::variant_cache`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompressionOptions {
+    /// `--compress on|off`; default on. Off, only sidecars are served
+    /// compressed.
+    pub enabled: bool,
+    /// `--compress-min-bytes`: smaller files go out as they are; default
+    /// [`DEFAULT_COMPRESS_MIN_BYTES`].
+    pub min_bytes: u64,
+    /// `--compress-max-bytes`: larger files go out as they are (each is
+    /// compressed whole in memory); default [`DEFAULT_COMPRESS_MAX_BYTES`].
+    pub max_bytes: u64,
+    /// `--compress-cache-bytes`: the most bytes of variants kept, least
+    /// recently used evicted first; default [`DEFAULT_COMPRESS_CACHE_BYTES`].
+    pub cache_bytes: u64,
+}
+
+/// Below this a compressed copy saves less than a packet: see README,
+/// Compression, for the measurement.
+pub const DEFAULT_COMPRESS_MIN_BYTES: u64 = 1024;
+
+/// 8 MiB: the zstd window HTTP allows, and a fast compression of it takes
+/// tens of milliseconds on a compressor thread.
+pub const DEFAULT_COMPRESS_MAX_BYTES: u64 = 8 * 1024 * 1024;
+
+/// 64 MiB of variants.
+pub const DEFAULT_COMPRESS_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+impl Default for CompressionOptions {
+    fn default() -> Self {
+        CompressionOptions {
+            enabled: true,
+            min_bytes: DEFAULT_COMPRESS_MIN_BYTES,
+            max_bytes: DEFAULT_COMPRESS_MAX_BYTES,
+            cache_bytes: DEFAULT_COMPRESS_CACHE_BYTES,
+        }
+    }
 }
 
 impl Default for StaticOptions {
@@ -81,6 +162,8 @@ impl Default for StaticOptions {
             spa: None,
             cache: CachePolicy::default(),
             listing: false,
+            compression: CompressionOptions::default(),
+            etag: EtagPolicy::default(),
         }
     }
 }

@@ -77,6 +77,10 @@ pub struct Metadata {
     /// carry none of it (412, 416) still say `Vary: Accept-Encoding`, since
     /// their status depended on the coding asked too.
     pub varies_on_coding: bool,
+    /// Its `Repr-Digest` value (RFC 9530), once its digest is known: sent
+    /// on a 200 (GET or HEAD) to a request with `Want-Repr-Digest` asking
+    /// for it, never on a 206, whose content is a part.
+    pub repr_digest: Option<std::sync::Arc<str>>,
 }
 
 /// What a GET or HEAD asks of the representation it gets: the fields that
@@ -86,11 +90,11 @@ pub struct Metadata {
 #[derive(Debug, Clone, Copy)]
 pub struct Asked<'a> {
     method: Method,
-    found: FoundFields<'a, 7>,
+    found: FoundFields<'a, 8>,
 }
 
 /// The fields [`Asked`] reads: the four of [`CONDITION_FIELDS`] first.
-const ASKED_FIELDS: [&str; 7] = [
+const ASKED_FIELDS: [&str; 8] = [
     CONDITION_FIELDS[0],
     CONDITION_FIELDS[1],
     CONDITION_FIELDS[2],
@@ -98,10 +102,12 @@ const ASKED_FIELDS: [&str; 7] = [
     "Range",
     "If-Range",
     "Accept-Encoding",
+    "Want-Repr-Digest",
 ];
 const RANGE: usize = 4;
 const IF_RANGE: usize = 5;
 const ACCEPT_ENCODING: usize = 6;
+const WANT_REPR_DIGEST: usize = 7;
 
 impl<'a> Asked<'a> {
     #[inline]
@@ -133,6 +139,12 @@ impl<'a> Asked<'a> {
 
     pub fn accept_encoding(&self) -> FieldLines<'a> {
         self.found.lines(ACCEPT_ENCODING)
+    }
+
+    /// Whether `Want-Repr-Digest` asks for a SHA-256 `Repr-Digest`.
+    pub fn wants_repr_digest(&self) -> bool {
+        let want = self.found.lines(WANT_REPR_DIGEST);
+        want.is_present() && crate::proto::digest::wants_sha256(want.lines())
     }
 
     /// The representations `Accept-Encoding` (all its lines) asks for, most
@@ -237,10 +249,23 @@ pub fn answer(representation: Representation, asked: &Asked<'_>) -> Response {
         media_type,
         accepts_ranges,
         varies_on_coding,
+        repr_digest,
     } = metadata;
     let ranged = accepts_ranges && asked.method == Method::Get && asked.range().is_present();
-    if !ranged && !asked.is_conditional() {
+    if !ranged && !asked.is_conditional() && repr_digest.is_none() {
         // What most requests get, without looking for validators.
+        return whole(fields, content);
+    }
+    // The digest of all of it, only where all of it is sent (RFC 9530 §3).
+    let whole = |mut fields: Fields, content: Content| {
+        if let Some(digest) = &repr_digest {
+            if asked.wants_repr_digest() {
+                fields.push(("Repr-Digest", Cow::Owned(digest.to_string())));
+            }
+        }
+        whole(fields, content)
+    };
+    if !ranged && !asked.is_conditional() {
         return whole(fields, content);
     }
     // Errors answer no representation: they carry only `Vary`, which still
@@ -401,6 +426,7 @@ pub(super) mod tests {
             media_type: "text/plain; charset=utf-8",
             accepts_ranges,
             varies_on_coding,
+            repr_digest: None,
         }
     }
 
