@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub mod sources;
+pub mod tls;
 
 /// Time limits, enforced by the connection driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +111,9 @@ pub struct Config {
     pub access_log: AccessLogOptions,
     /// `--log-level`: which diagnostics reach stderr. Default: info.
     pub log_level: LogLevel,
+    /// HTTPS: certificates, the redirect listener, HSTS (issue 15).
+    /// Default: off.
+    pub tls: tls::TlsOptions,
 }
 
 // ---- Behind a load balancer: the admin listener and the drain (issue 13).
@@ -185,6 +189,7 @@ impl Config {
             balancer: BalancerOptions::default(),
             access_log: AccessLogOptions::default(),
             log_level: LogLevel::default(),
+            tls: tls::TlsOptions::default(),
         }
     }
 }
@@ -311,6 +316,9 @@ pub struct Cli {
     /// The admin listener and the drain (issue 13).
     #[command(flatten)]
     pub balancer: BalancerFlags,
+    /// HTTPS (issue 15).
+    #[command(flatten)]
+    pub tls: tls::TlsFlags,
     /// Where flag values come from: --config, --check-config,
     /// --print-config (issue 14.3).
     #[command(flatten)]
@@ -384,6 +392,16 @@ impl Cli {
             defer_accept: Duration::from_secs(self.defer_accept.into()),
             linger: seconds("linger-timeout", self.linger_timeout)?,
         };
+        let tls = self.tls.into_options()?;
+        let mut extra_fields = self.headers;
+        if let Some(seconds) = tls.hsts {
+            // RFC 6797 §6.1; only the HTTPS listener's router gets these
+            // fields (the redirect listener has its own).
+            extra_fields.push(crate::service::extra_fields::ExtraField {
+                name: "Strict-Transport-Security",
+                value: format!("max-age={seconds}"),
+            });
+        }
         Ok(Config {
             addr: SocketAddr::new(self.bind, self.port),
             root,
@@ -406,7 +424,7 @@ impl Cli {
             },
             client_address,
             response_policy: ResponsePolicy {
-                extra_fields: self.headers,
+                extra_fields,
                 cors: self.cors,
             },
             balancer: self.balancer.into_options()?,
@@ -415,6 +433,7 @@ impl Cli {
                 destination: self.access_log,
             },
             log_level: self.log_level,
+            tls,
         })
     }
 }
@@ -466,6 +485,17 @@ impl Cli {
 /// share the site's address and port (certificates, when they exist, are
 /// checked beside them).
 pub fn check_addresses(config: &Config) -> Result<(), ConfigError> {
+    if let Some(redirect) = config.tls.redirect_http {
+        let same_ip = redirect.ip() == config.addr.ip()
+            || redirect.ip().is_unspecified()
+            || config.addr.ip().is_unspecified();
+        if redirect.port() != 0 && redirect.port() == config.addr.port() && same_ip {
+            return Err(ConfigError(format!(
+                "--redirect-http {redirect} overlaps the site's address {}",
+                config.addr
+            )));
+        }
+    }
     if let Some(admin) = config.balancer.admin {
         let same_ip = admin.ip() == config.addr.ip()
             || admin.ip().is_unspecified()

@@ -2,6 +2,7 @@
 
 use clap::error::ErrorKind;
 use httpserver::config::sources::{self, SourceError};
+use httpserver::server::tls::{CertificateError, TlsSetup};
 use httpserver::server::Ending;
 use httpserver::{Cli, Listener, Server};
 use std::io::Write;
@@ -51,7 +52,13 @@ fn main() -> ExitCode {
         }
         Err(message) => {
             eprintln!("httpserver: {message}");
-            ExitCode::FAILURE
+            // A certificate that cannot be served is a configuration
+            // mistake, like a bad flag.
+            if message.is::<CertificateError>() {
+                ExitCode::from(USAGE_ERROR)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -59,10 +66,20 @@ fn main() -> ExitCode {
 /// `--check-config`: everything `run` checks before it binds, then exit
 /// 0 (valid) or 2 (not), serving nothing, like `nginx -t`.
 fn check_config(cli: Cli) -> ExitCode {
-    match cli.into_config().and_then(|config| {
+    let checked = cli.into_config().and_then(|config| {
         httpserver::config::check_addresses(&config)?;
         Ok(config)
-    }) {
+    });
+    let checked = checked.map_err(|e| e.to_string()).and_then(|config| {
+        if config.tls.is_enabled() {
+            let (_, warnings) = TlsSetup::load(&config.tls).map_err(|e| e.to_string())?;
+            for warning in warnings {
+                httpserver::diag::warn(format_args!("{warning}"));
+            }
+        }
+        Ok(config)
+    });
+    match checked {
         Ok(config) => {
             println!(
                 "httpserver: configuration is valid (root {}, listening on {})",
@@ -88,17 +105,38 @@ fn first_line_of(e: &clap::Error) -> String {
 
 fn run(cli: Cli) -> Result<Ending, Box<dyn std::error::Error + Send + Sync>> {
     let config = cli.into_config()?;
-    // What the server serves, listener by listener: the site on --port,
+    // What the server serves, listener by listener: the site on --port
+    // (HTTPS with certificates), the HTTPS redirect on --redirect-http,
     // health and metrics on --admin.
     let site = httpserver::site(&config)?;
+    let tls = if config.tls.is_enabled() {
+        let (setup, warnings) = TlsSetup::load(&config.tls)?;
+        for warning in warnings {
+            httpserver::diag::warn(format_args!("{warning}"));
+        }
+        Some(setup)
+    } else {
+        None
+    };
     let listener = Listener::bind(config.addr, config.timeouts.defer_accept)?
-        .with_proxy_protocol(config.client_address.proxy_protocol);
+        .with_proxy_protocol(config.client_address.proxy_protocol)
+        .with_tls(tls);
+    let https_port = listener.local_addr().port();
+    let redirect = match config.tls.redirect_http {
+        Some(addr) => Some(Listener::bind(addr, config.timeouts.defer_accept)?),
+        None => None,
+    };
     // Never behind the PROXY protocol: probes come from the balancer itself.
     let admin = match config.balancer.admin {
         Some(addr) => Some(Listener::bind(addr, std::time::Duration::ZERO)?),
         None => None,
     };
-    let mut server = Server::new(config, vec![(listener, site)]);
+    let mut services = vec![(listener, site)];
+    if let Some(redirect) = redirect {
+        let router = httpserver::service::https_redirect::router(https_port);
+        services.push((redirect, router));
+    }
+    let mut server = Server::new(config, services);
     if let Some(admin) = admin {
         server = server.with_admin(admin);
     }
@@ -106,7 +144,19 @@ fn run(cli: Cli) -> Result<Ending, Box<dyn std::error::Error + Send + Sync>> {
         httpserver::diag::warn(format_args!("{lowered}"));
     }
     let ending = server.run_until_signal(|server| {
+        // The first line, as scripts read it, whether the site speaks
+        // HTTP or HTTPS.
         println!("Server listening on :{}", server.local_addr().port());
+        if server.config().tls.is_enabled() {
+            println!("HTTPS on :{}", server.local_addr().port());
+        }
+        if let Some(redirect) = server
+            .local_addrs()
+            .get(1)
+            .filter(|_| server.config().tls.redirect_http.is_some())
+        {
+            println!("HTTP redirect listening on {redirect}");
+        }
         if let Some(admin) = server.admin_addr() {
             println!("Admin listening on {admin}");
         }

@@ -11,6 +11,7 @@ pub mod cors;
 pub mod counters;
 pub mod echo;
 pub mod extra_fields;
+pub mod https_redirect;
 pub mod methods;
 pub mod response;
 pub mod static_files;
@@ -89,6 +90,8 @@ const STATIC_METHODS: [Method; 2] = [Method::Get, Method::Head];
 /// ([`Router::respond_with_body`]), then gets the CORS fields and the `-H`
 /// fields ([`ResponsePolicy`]); a preflight gets the `-H` fields only.
 pub struct Router {
+    /// Answers every request before the rules (`--redirect-http`).
+    everything: Option<Arc<dyn Handler>>,
     paths: Vec<RoutePath>,
     static_files: Option<StaticFiles>,
     policy: ResponsePolicy,
@@ -151,6 +154,7 @@ impl Router {
     /// until routes are added.
     pub fn new() -> Router {
         let mut router = Router {
+            everything: None,
             paths: Vec::new(),
             static_files: None,
             policy: ResponsePolicy::default(),
@@ -158,6 +162,17 @@ impl Router {
             static_allow: String::new(),
         };
         router.derive_allow();
+        router
+    }
+
+    /// A router that answers every request, whatever its method or target,
+    /// with `handler`, called without reading the body (the driver drains
+    /// or closes). No rule below applies and no policy field is added: for
+    /// a listener whose one answer is the whole service (the HTTPS
+    /// redirect).
+    pub fn answering_everything(handler: impl Handler + 'static) -> Router {
+        let mut router = Router::new();
+        router.everything = Some(Arc::new(handler));
         router
     }
 
@@ -228,6 +243,9 @@ impl Router {
 
     /// Decide how to answer `head`.
     pub fn route(&self, head: &RequestHead) -> Routed<'_> {
+        if let Some(handler) = &self.everything {
+            return Routed::Respond(handler.call(head, &[]));
+        }
         // A preflight is an OPTIONS request, so rule 1 (501) never applies.
         if let Some(cors) = &self.policy.cors {
             if is_preflight(head) {

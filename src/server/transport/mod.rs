@@ -31,8 +31,10 @@
 
 pub mod proxy;
 mod tcp;
+pub mod tls;
 
 pub use tcp::PlainTcp;
+pub use tls::TlsTransport;
 
 use bytes::BytesMut;
 use std::fs::File;
