@@ -40,6 +40,11 @@ fn main() -> ExitCode {
         eprintln!("httpserver: {message} (see --help)");
         return ExitCode::from(USAGE_ERROR);
     }
+    // Unpaired certificate flags, --hsts without HTTPS: usage mistakes.
+    if let Err(message) = cli.tls.clone().into_options() {
+        eprintln!("httpserver: {message} (see --help)");
+        return ExitCode::from(USAGE_ERROR);
+    }
     if cli.sources.check_config {
         return check_config(cli);
     }

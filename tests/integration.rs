@@ -56,3 +56,7 @@ mod smuggling;
 mod static_files;
 #[path = "integration/timeouts.rs"]
 mod timeouts;
+#[path = "integration/tls.rs"]
+mod tls;
+#[path = "integration/tls_certificates.rs"]
+mod tls_certificates;

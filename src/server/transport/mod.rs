@@ -96,9 +96,15 @@ pub trait Transport: Send + 'static {
         Ok(written)
     }
 
-    /// End our sending side (TCP's FIN; TLS would send `close_notify`
-    /// first), sending whatever `more` held back. Reading still works.
+    /// End our sending side (TCP's FIN; TLS sends `close_notify` first),
+    /// sending whatever `more` held back. Reading still works.
     fn shutdown_write(&mut self) -> impl Future<Output = io::Result<()>> + Send;
+
+    /// About to be dropped outside any task (an idle connection closed by
+    /// its deadline or by shutdown): say goodbye if it costs no wait. The
+    /// provided method does nothing (the socket's close sends the FIN);
+    /// TLS sends `close_notify` if the socket takes it now.
+    fn close_now(&mut self) {}
 }
 
 /// A connection as the listener hands it to the driver: its transport,

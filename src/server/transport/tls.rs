@@ -60,6 +60,9 @@ pub enum HandshakeError {
     Refused(rustls::Error),
     /// The connection closed or failed underneath.
     Io(io::Error),
+    /// The client spoke plain HTTP: it was answered with a 400 that says
+    /// so, and closed.
+    PlainHttp,
 }
 
 impl std::fmt::Display for HandshakeError {
@@ -67,6 +70,7 @@ impl std::fmt::Display for HandshakeError {
         match self {
             HandshakeError::Refused(e) => write!(f, "TLS handshake refused: {e}"),
             HandshakeError::Io(e) => write!(f, "TLS handshake failed: {e}"),
+            HandshakeError::PlainHttp => f.write_str("plain HTTP sent to the HTTPS port"),
         }
     }
 }
@@ -81,9 +85,21 @@ pub async fn handshake(
     accepted: Accepted<super::PlainTcp>,
     config: Arc<rustls::ServerConfig>,
 ) -> Result<Accepted<TlsTransport>, HandshakeError> {
+    let stream = accepted.transport.into_stream();
+    let first = match accepted.preread.first() {
+        Some(&byte) => byte,
+        None => peek_first_byte(&stream).await.map_err(HandshakeError::Io)?,
+    };
+    // A TLS record starts with its content type (22 for a handshake); a
+    // request line starts with a method's letters. A person who typed
+    // http:// gets a reason, not an alert their client cannot show.
+    if first.is_ascii_uppercase() {
+        refuse_plain_http(&stream).await;
+        return Err(HandshakeError::PlainHttp);
+    }
     let session = ServerConnection::new(config).map_err(HandshakeError::Refused)?;
     let mut tls = TlsTransport {
-        stream: accepted.transport.into_stream(),
+        stream,
         session,
         peer_closed: false,
         held: false,
@@ -128,6 +144,58 @@ pub async fn handshake(
         client: accepted.client,
         preread: BytesMut::new(),
     })
+}
+
+/// The answer to plain HTTP on the HTTPS port (as nginx's 497, but a
+/// standard status): the server cannot know the target's host to redirect.
+const PLAIN_HTTP_RESPONSE: &[u8] = b"HTTP/1.1 400 Bad Request\r\n\
+Content-Type: text/plain; charset=utf-8\r\n\
+Content-Length: 49\r\n\
+Connection: close\r\n\
+\r\n\
+This port speaks HTTPS: use https:// to reach it\n";
+
+/// The first byte the client sent, left in the socket.
+async fn peek_first_byte(stream: &TcpStream) -> io::Result<u8> {
+    let mut byte = [0u8; 1];
+    loop {
+        stream.readable().await?;
+        let peeked = stream.try_io(Interest::READABLE, || {
+            rustix::net::recv(stream, &mut byte, rustix::net::RecvFlags::PEEK)
+                .map(|(read, _)| read)
+                .map_err(io::Error::from)
+        });
+        match peeked {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(_) => return Ok(byte[0]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Answer plain HTTP with [`PLAIN_HTTP_RESPONSE`] and end our side. What
+/// the client already sent is read first (a request head, at most 16 KiB),
+/// so that closing with unread bytes does not make the kernel reset the
+/// connection and destroy the answer.
+async fn refuse_plain_http(stream: &TcpStream) {
+    let mut discard = vec![0u8; 16 * 1024];
+    let _ = rustix::net::recv(stream, &mut discard, rustix::net::RecvFlags::DONTWAIT);
+    let mut rest = PLAIN_HTTP_RESPONSE;
+    while !rest.is_empty() {
+        if stream.writable().await.is_err() {
+            return;
+        }
+        match stream.try_io(Interest::WRITABLE, || {
+            rustix::net::send(stream, rest, rustix::net::SendFlags::NOSIGNAL)
+                .map_err(io::Error::from)
+        }) {
+            Ok(sent) => rest = &rest[sent..],
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+    }
+    let _ = rustix::net::shutdown(stream, rustix::net::Shutdown::Write);
 }
 
 impl TlsTransport {
@@ -317,6 +385,14 @@ impl Transport for TlsTransport {
 
     fn writable(&mut self) -> impl Future<Output = io::Result<()>> + Send {
         self.stream.writable()
+    }
+
+    /// An idle connection closed by its deadline or by shutdown: the
+    /// client learns it was a clean end (RFC 8446 §6.1), if the socket
+    /// takes the alert now.
+    fn close_now(&mut self) {
+        self.session.send_close_notify();
+        let _ = self.flush();
     }
 
     /// `close_notify`, then the TCP FIN: the peer can tell a complete
