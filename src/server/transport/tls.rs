@@ -229,9 +229,24 @@ impl TlsTransport {
     fn read_records(&mut self) -> io::Result<usize> {
         let stream = &self.stream;
         let session = &mut self.session;
-        let read = stream.try_io(Interest::READABLE, || {
-            session.read_tls(&mut SocketReader(stream))
-        })?;
+        // As in `PlainTcp::try_read`: a read shorter than asked emptied
+        // the socket, so it also consumes the read readiness, and the next
+        // read after a response waits for an event instead of costing a
+        // `recvfrom` that can only fail with `EAGAIN`.
+        let mut read = 0;
+        let outcome = stream.try_io(Interest::READABLE, || {
+            let mut reader = SocketReader { stream, asked: 0 };
+            read = session.read_tls(&mut reader)?;
+            if 0 < read && read < reader.asked {
+                Err(io::ErrorKind::WouldBlock.into())
+            } else {
+                Ok(read)
+            }
+        });
+        let read = match outcome {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && read > 0 => read,
+            other => other?,
+        };
         if read == 0 {
             self.peer_closed = true;
             return Ok(0);
@@ -404,12 +419,17 @@ impl Transport for TlsTransport {
     }
 }
 
-/// The socket as `Read` for `read_tls`: one non-blocking `recv`.
-struct SocketReader<'a>(&'a TcpStream);
+/// The socket as `Read` for `read_tls`: one non-blocking `recv`, noting
+/// how much was asked.
+struct SocketReader<'a> {
+    stream: &'a TcpStream,
+    asked: usize,
+}
 
 impl Read for SocketReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        rustix::net::recv(self.0, buf, rustix::net::RecvFlags::empty())
+        self.asked += buf.len();
+        rustix::net::recv(self.stream, buf, rustix::net::RecvFlags::empty())
             .map(|(read, _)| read)
             .map_err(io::Error::from)
     }
