@@ -391,11 +391,14 @@ run_load() {
 # seconds=S".
 s_time_clients() { # ADDR -new|-reuse
     local addr=$1 mode=$2 i total=0 n real longest=1
+    local -a clients=()
     for i in 1 2 3 4; do
         timeout $((SECONDS_PER_ROUND + 30)) taskset -c 1 openssl s_time -connect "$addr" \
             -www /index.html "$mode" -time "$SECONDS_PER_ROUND" >"$RAW/s_time.$i" 2>&1 &
+        clients+=($!)
     done
-    wait
+    # By PID: a bare `wait` would also wait for the servers.
+    wait "${clients[@]}" || true
     # "N connections in S real seconds": S is whole seconds, and may run
     # past -time; the rate divides by the longest.
     for i in 1 2 3 4; do

@@ -21,8 +21,10 @@
 use super::{Accepted, Transport};
 use bytes::{Buf, BytesMut};
 use rustls::ServerConnection;
+use std::fs::File;
 use std::future::Future;
 use std::io::{self, BufRead, Read, Write};
+use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::Interest;
@@ -32,6 +34,13 @@ use tokio::net::TcpStream;
 /// through [`Transport::try_send_file`] leaves in bounded, record-sized
 /// pieces and rustls's outgoing buffer never grows past a few records.
 const MAX_PLAINTEXT_PER_WRITE: usize = 4 * 16 * 1024;
+
+thread_local! {
+    /// The file bytes a worker thread is encrypting: one buffer per thread,
+    /// not per connection, as a connection holds none across a wait.
+    static FILE_CHUNK: std::cell::RefCell<Vec<u8>> =
+        std::cell::RefCell::new(vec![0; MAX_PLAINTEXT_PER_WRITE]);
+}
 
 /// A TLS connection after its handshake.
 pub struct TlsTransport {
@@ -400,6 +409,29 @@ impl Transport for TlsTransport {
 
     fn writable(&mut self) -> impl Future<Output = io::Result<()>> + Send {
         self.stream.writable()
+    }
+
+    /// File bytes are read into a per-thread buffer and encrypted four
+    /// records at a time: the provided method's 16 KiB stack chunk would
+    /// make a `pread`, an encryption call and a `sendmsg` per record.
+    /// Nothing is read while earlier ciphertext still waits for the socket,
+    /// so what rustls holds stays bounded by one call's worth.
+    fn try_send_file(&mut self, file: &File, offset: &mut u64, count: usize) -> io::Result<usize> {
+        if self.session.wants_write() && !self.held && !self.flush()? {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        FILE_CHUNK.with(|chunk| {
+            let mut chunk = chunk.borrow_mut();
+            let wanted = count.min(chunk.len());
+            let read = file.read_at(&mut chunk[..wanted], *offset)?;
+            if read == 0 {
+                return Ok(0);
+            }
+            // What rustls does not take is read again next time.
+            let written = self.try_write(&chunk[..read], false)?;
+            *offset += written as u64;
+            Ok(written)
+        })
     }
 
     /// An idle connection closed by its deadline or by shutdown: the
