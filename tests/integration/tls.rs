@@ -321,3 +321,29 @@ fn an_idle_connection_gets_close_notify_at_shutdown() {
     assert!(end.is_ok(), "a clean TLS end, not a bare FIN: {end:?}");
     assert!(rest.is_empty());
 }
+
+#[test]
+fn a_proxy_header_comes_before_the_handshake() {
+    use httpserver::proto::proxy::ProxyVersions;
+    use httpserver::server::client_address::ClientAddressPolicy;
+    use rustls::pki_types::ServerName;
+    let (_dir, leaf) = one_leaf();
+    let server = tls_server(&[&leaf], |config| {
+        config.client_address = ClientAddressPolicy {
+            proxy_protocol: Some(ProxyVersions::V1),
+            trusted_proxies: "127.0.0.1/32".parse().unwrap(),
+            real_ip_header: None,
+        };
+    });
+    let mut tcp = std::net::TcpStream::connect(server.addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    std::io::Write::write_all(&mut tcp, b"PROXY TCP4 192.0.2.7 127.0.0.1 4242 443\r\n").unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let connection = rustls::ClientConnection::new(default_client_config(), name).unwrap();
+    let mut client = Client::over(rustls::StreamOwned::new(connection, tcp));
+    client.send(b"GET /style.css HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assert_eq!(client.response().status, 200);
+    let lines = server.stop_and_log_lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("192.0.2.7:4242"), "{lines:?}");
+}
