@@ -20,10 +20,11 @@
 //!   PROXY protocol header and forwarded-field chains.
 //! - [`service`]: what answers a request: the [`Router`] (routes with
 //!   handlers that may hold state, then static files), `/echo`, static
-//!   files.
+//!   files, the HTTPS redirect.
 //! - [`server`]: the only code that owns sockets, tasks and timers:
 //!   listeners each paired with the service it serves, transports (plain
-//!   TCP) and the PROXY preamble, the client's address behind proxies, the
+//!   TCP, TLS with rustls) and the PROXY preamble, certificates chosen by
+//!   SNI and reloaded, the client's address behind proxies, the
 //!   per-connection driver, parking, shutdown and the access log.
 //!
 //! [`site`] is the application: its routes and files, built from a
