@@ -34,6 +34,11 @@ SCENARIOS = {
     "js64k": ("64 KiB script, compressed", "req/s"),
     "html16k": ("16 KiB page, compressed", "req/s"),
     "idle": ("idle memory, RSS (lower is better)", "MiB"),
+    "tls_small": ("HTTPS small keep-alive (64 conns)", "req/s"),
+    "tls_full": ("HTTPS new connection per request, full handshake", "req/s"),
+    "tls_resumed": ("HTTPS new connection per request, resumed", "req/s"),
+    "tls_file1m": ("HTTPS 1 MiB file (16 conns)", "MB/s"),
+    "tls_file100m": ("HTTPS 100 MiB file (4 conns)", "MB/s"),
 }
 # httpauth: httpserver with --auth (its own column, in the auth scenario).
 SERVERS = ["httpserver", "httpauth", "main", "nginx", "lighttpd", "h2o", "go", "caddy"]
@@ -54,7 +59,12 @@ def parse(scenario, server, round_, path, user_ticks, system_ticks, ticks_per_se
     unit = SCENARIOS[scenario][1]
     requests, value, p99, extra = 0, float("nan"), float("nan"), ""
     client = re.search(r"requests=(\d+) bytes=(\d+) seconds=([\d.]+) p99_ms=([\d.]+)", text)
-    if client:
+    s_time = re.search(r"s_time connections=(\d+) seconds=([\d.]+)", text)
+    if s_time:
+        # openssl s_time: no latency histogram.
+        requests = int(s_time.group(1))
+        value = requests / float(s_time.group(2))
+    elif client:
         requests = int(client.group(1))
         value = int(client.group(2)) / float(client.group(3)) / 1e6
         p99 = float(client.group(4))
@@ -62,9 +72,14 @@ def parse(scenario, server, round_, path, user_ticks, system_ticks, ticks_per_se
         total = re.search(r"(\d+) requests in", text)
         rate = re.search(r"Requests/sec:\s*([\d.]+)", text)
         latency = re.search(r"^\s*99%\s+(\S+)", text, re.M)
+        transfer = re.search(r"Transfer/sec:\s*([\d.]+)(B|KB|MB|GB)", text)
         if total and rate:
             requests = int(total.group(1))
             value = float(rate.group(1))
+            if unit == "MB/s" and transfer:
+                # wrk's units are powers of 1024; the table's MB are 10^6.
+                scale = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}[transfer.group(2)]
+                value = float(transfer.group(1)) * scale / 1e6
         # wrk 4.1 prints a 99th percentile of 0 when its histogram walk
         # misses the rank (seen with pipelined requests); that round's p99
         # is unknown, not zero, and the median is taken over the others.

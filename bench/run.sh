@@ -25,6 +25,10 @@
 #   --main PATH  another httpserver binary (e.g. main's) run as server "main"
 #                beside this one, for an A/B in the same run
 #   --install    apt-get install the missing packages above first (asks apt)
+#   --tls        every server speaks HTTPS (same ECDSA P-256 certificate,
+#                made here by openssl; TLS 1.2 and 1.3, session tickets and
+#                caches on, no kernel TLS anywhere) and the HTTPS scenarios
+#                run instead (lighttpd needs lighttpd-mod-openssl)
 # Environment: BENCH_DIR (fixtures, configs, logs; default a tmpfs dir),
 #              RESULTS (default bench/results).
 #
@@ -34,6 +38,7 @@
 #   stylesheet (Accept, Accept-Encoding: gzip, deflate, br, zstd,
 #   Accept-Language, User-Agent, Sec-Fetch-*, a cookie), to compare with
 #   small (index.html) and css (a 4 KiB stylesheet) sent by wrk alone.
+<<<<<<< HEAD
 #   auth is small with an Authorization: Basic field, sent to httpserver
 #   (no --auth: the field is ignored) and to httpauth (httpserver with
 #   --auth over an htpasswd -B file, the credential cached after its first
@@ -45,6 +50,16 @@
 #   and httpserver (its variant cache, upgraded after a warm-up of 40
 #   requests and 3 s idle); they report bytes per response too. Peers
 #   compress only under /z/, so the other scenarios are unchanged.
+=======
+# HTTPS scenarios (--tls): tls_small tls_full tls_resumed tls_file1m
+#            tls_file100m
+#   tls_small is small over TLS (wrk, 64 keep-alive connections);
+#   tls_full and tls_resumed are a new TLS connection per request, each
+#   a GET of index.html, by 4 `openssl s_time` clients (-new: full
+#   handshakes; -reuse: resumed); the files are fetched by wrk (16 and 4
+#   connections), so the client's decryption is on core 1 as for every
+#   server.
+>>>>>>> issue-15
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -56,7 +71,13 @@ ONLY=""
 SERVERS_WANTED="httpserver,httpauth,nginx,lighttpd,h2o,go,caddy,main"
 MAIN_BINARY=""
 INSTALL=0
+<<<<<<< HEAD
 ALL_SCENARIOS="small browser css browsercss conns1000 close file1m file100m files10k notfound pipelined echo auth js64k html16k idle"
+=======
+TLS=0
+ALL_SCENARIOS="small browser css browsercss conns1000 close file1m file100m files10k notfound pipelined echo idle"
+TLS_SCENARIOS="tls_small tls_full tls_resumed tls_file1m tls_file100m"
+>>>>>>> issue-15
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -68,11 +89,18 @@ while [ $# -gt 0 ]; do
         --main) MAIN_BINARY="$2"; shift ;;
         --idle-connections) IDLE_CONNECTIONS="$2"; shift ;;
         --install) INSTALL=1 ;;
+        --tls) TLS=1 ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
+
+# HTTPS: the TLS scenarios, and no Go peer (its echo has no TLS here).
+if [ "$TLS" = 1 ]; then
+    ALL_SCENARIOS="$TLS_SCENARIOS"
+    SERVERS_WANTED="${SERVERS_WANTED/,go/}"
+fi
 
 # --- what is needed ---------------------------------------------------------
 if [ "$INSTALL" = 1 ]; then
@@ -187,6 +215,20 @@ for i in range(10000):
     put(f"small/{i:04d}.html", b"<p>small file %04d</p>\n" % i * 4)
 EOF
 
+# --- the certificate (--tls) ------------------------------------------------
+SCHEME=http
+CERT="$BENCH_DIR/conf/cert.pem"
+KEY="$BENCH_DIR/conf/key.pem"
+if [ "$TLS" = 1 ]; then
+    SCHEME=https
+    if [ ! -s "$CERT" ]; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout "$KEY" -out "$CERT" -days 30 -subj /CN=localhost \
+            -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+    fi
+    echo "== HTTPS with one ECDSA P-256 certificate: $CERT"
+fi
+
 # --- ports and configs ------------------------------------------------------
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 declare -A PORT PID
@@ -222,13 +264,18 @@ http {
     uwsgi_temp_path $BENCH_DIR/conf/nginx-uwsgi;
     scgi_temp_path $BENCH_DIR/conf/nginx-scgi;
     server {
-        listen 127.0.0.1:${PORT[nginx]} backlog=4096;
+        listen 127.0.0.1:${PORT[nginx]} backlog=4096$( [ "$TLS" = 1 ] && echo " ssl");
         root $ROOT;
+<<<<<<< HEAD
         # Issue 16: compression only here, at nginx's default level (1).
         location /z/ {
             gzip on;
             gzip_types text/html text/css application/javascript text/javascript;
         }
+=======
+$( [ "$TLS" = 1 ] && printf '        %s\n' "ssl_certificate $CERT;" "ssl_certificate_key $KEY;" \
+    "ssl_protocols TLSv1.2 TLSv1.3;" "ssl_session_cache shared:SSL:10m;" "ssl_session_tickets on;")
+>>>>>>> issue-15
     }
 }
 EOF
@@ -254,11 +301,20 @@ mimetype.assign = ( ".html" => "text/html", ".css" => "text/css", ".js" => "text
     deflate.cache-dir = "$BENCH_DIR/conf/lighttpd-deflate-cache"
 }
 EOF
+if [ "$TLS" = 1 ]; then
+    cat >> "$BENCH_DIR/conf/lighttpd.conf" <<EOF
+server.modules += ( "mod_openssl" )
+ssl.engine = "enable"
+ssl.pemfile = "$CERT"
+ssl.privkey = "$KEY"
+ssl.openssl.ssl-conf-cmd = ( "MinProtocol" => "TLSv1.2" )
+EOF
+fi
 
 cat > "$BENCH_DIR/conf/h2o.conf" <<EOF
 listen:
   host: 127.0.0.1
-  port: ${PORT[h2o]}
+  port: ${PORT[h2o]}$( [ "$TLS" = 1 ] && printf '\n  ssl:\n    certificate-file: %s\n    key-file: %s\n    minimum-version: TLSv1.2' "$CERT" "$KEY")
 num-threads: 1
 max-connections: 12000
 http1-request-timeout: 60
@@ -308,6 +364,7 @@ start_server() {
         httpserver)
             taskset -c 0 "$HTTPSERVER" --bind 127.0.0.1 --port "${PORT[$s]}" --root "$ROOT" \
                 --workers 1 --max-connections 12000 --idle-timeout 60 \
+                $( [ "$TLS" = 1 ] && echo "--tls-cert $CERT --tls-key $KEY") \
                 >"$LOGS/httpserver-access.log" 2>"$LOGS/httpserver-error.log" & ;;
         httpauth)
             taskset -c 0 "$HTTPSERVER" --bind 127.0.0.1 --port "${PORT[$s]}" --root "$ROOT" \
@@ -417,7 +474,7 @@ BROWSER_STYLE=(
 
 # Run one load of scenario $1 against server $2; output to file $3.
 run_load() {
-    local scenario=$1 s=$2 out=$3 url="http://127.0.0.1:${PORT[$2]}" addr="127.0.0.1:${PORT[$2]}"
+    local scenario=$1 s=$2 out=$3 url="$SCHEME://127.0.0.1:${PORT[$2]}" addr="127.0.0.1:${PORT[$2]}"
     local d="${SECONDS_PER_ROUND}s"
     local -a wrk=(timeout $((SECONDS_PER_ROUND + 30)) taskset -c 1 wrk -t1 --latency -d "$d")
     local -a client=(timeout $((SECONDS_PER_ROUND + 30)) taskset -c 1 "$CLIENT" download "$addr")
@@ -434,10 +491,43 @@ run_load() {
         notfound) "${wrk[@]}" -c64 "$url/missing.html" ;;
         pipelined) "${wrk[@]}" -c64 -s "$HERE/lua/pipeline.lua" "$url" ;;
         echo) "${wrk[@]}" -c64 -s "$HERE/lua/echo.lua" "$url/echo" ;;
+<<<<<<< HEAD
         auth) "${wrk[@]}" -c64 -H "$AUTHORIZATION" "$url/index.html" ;;
         js64k) "${wrk[@]}" -c64 -H "Accept-Encoding: gzip, deflate, br, zstd" "$url/z/app.js" ;;
         html16k) "${wrk[@]}" -c64 -H "Accept-Encoding: gzip, deflate, br, zstd" "$url/z/page.html" ;;
+=======
+        tls_small) "${wrk[@]}" -c64 "$url/index.html" ;;
+        tls_full) s_time_clients "$addr" -new ;;
+        tls_resumed) s_time_clients "$addr" -reuse ;;
+        tls_file1m) "${wrk[@]}" -c16 "$url/1m.bin" ;;
+        tls_file100m) "${wrk[@]}" -c4 "$url/100m.bin" ;;
+>>>>>>> issue-15
     esac >"$out" 2>&1 || true
+}
+
+# 4 `openssl s_time` clients on core 1 for a round: each a new connection
+# per GET of index.html (-new: full handshakes; -reuse: resumed), TLS 1.3
+# with openssl's defaults. Prints the sum as "s_time connections=N
+# seconds=S".
+s_time_clients() { # ADDR -new|-reuse
+    local addr=$1 mode=$2 i total=0 n real longest=1
+    local -a clients=()
+    for i in 1 2 3 4; do
+        timeout $((SECONDS_PER_ROUND + 30)) taskset -c 1 openssl s_time -connect "$addr" \
+            -www /index.html "$mode" -time "$SECONDS_PER_ROUND" >"$RAW/s_time.$i" 2>&1 &
+        clients+=($!)
+    done
+    # By PID: a bare `wait` would also wait for the servers.
+    wait "${clients[@]}" || true
+    # "N connections in S real seconds": S is whole seconds, and may run
+    # past -time; the rate divides by the longest.
+    for i in 1 2 3 4; do
+        read -r n real < <(sed -n 's/^\([0-9]*\) connections in \([0-9]*\) real seconds.*/\1 \2/p' \
+            "$RAW/s_time.$i" | tail -n1) || true
+        total=$((total + ${n:-0}))
+        [ "${real:-0}" -gt "$longest" ] && longest=$real
+    done
+    echo "s_time connections=$total seconds=$longest"
 }
 
 RESULTS_TSV="$RAW/results.tsv"

@@ -30,6 +30,7 @@ use std::time::Duration;
 mod error;
 pub mod file_tables;
 pub mod sources;
+pub mod tls;
 
 pub use error::ConfigError;
 
@@ -123,6 +124,9 @@ pub struct Config {
     pub auth: Option<AuthOptions>,
     /// The pid file and the upgrade on SIGUSR2; see [`RestartOptions`].
     pub restart: RestartOptions,
+    /// HTTPS: certificates, the redirect listener, HSTS (issue 15).
+    /// Default: off.
+    pub tls: tls::TlsOptions,
 }
 
 // ---- Behind a load balancer: the admin listener and the drain (issue 13).
@@ -266,6 +270,7 @@ impl Config {
             log_level: LogLevel::default(),
             auth: None,
             restart: RestartOptions::default(),
+            tls: tls::TlsOptions::default(),
         }
     }
 }
@@ -415,6 +420,9 @@ pub struct Cli {
     /// The admin listener and the drain (issue 13).
     #[command(flatten)]
     pub balancer: BalancerFlags,
+    /// HTTPS (issue 15).
+    #[command(flatten)]
+    pub tls: tls::TlsFlags,
     /// Where flag values come from: --config, --check-config,
     /// --print-config (issue 14.3).
     #[command(flatten)]
@@ -525,6 +533,16 @@ impl Cli {
             defer_accept: Duration::from_secs(self.defer_accept.into()),
             linger: seconds("linger_timeout", self.linger_timeout)?,
         };
+        let tls = self.tls.into_options()?;
+        let mut extra_fields = self.headers;
+        if let Some(seconds) = tls.hsts {
+            // RFC 6797 §6.1; only the HTTPS listener's router gets these
+            // fields (the redirect listener has its own).
+            extra_fields.push(crate::service::extra_fields::ExtraField {
+                name: "Strict-Transport-Security",
+                value: format!("max-age={seconds}"),
+            });
+        }
         Ok(Config {
             addr: SocketAddr::new(self.bind, self.port),
             root,
@@ -552,7 +570,7 @@ impl Cli {
             },
             client_address,
             response_policy: ResponsePolicy {
-                extra_fields: self.headers,
+                extra_fields,
                 cors: self.cors,
             },
             balancer: self.balancer.into_options()?,
@@ -563,6 +581,7 @@ impl Cli {
             log_level: self.log_level,
             auth: self.auth.into_options()?,
             restart: self.restart.into_options()?,
+            tls,
         })
     }
 }
@@ -642,6 +661,17 @@ impl Cli {
 /// share the site's address and port (certificates, when they exist, are
 /// checked beside them).
 pub fn check_addresses(config: &Config) -> Result<(), ConfigError> {
+    if let Some(redirect) = config.tls.redirect_http {
+        let same_ip = redirect.ip() == config.addr.ip()
+            || redirect.ip().is_unspecified()
+            || config.addr.ip().is_unspecified();
+        if redirect.port() != 0 && redirect.port() == config.addr.port() && same_ip {
+            return Err(ConfigError::in_value(
+                "redirect_http",
+                format!("{redirect} overlaps the site's address {}", config.addr),
+            ));
+        }
+    }
     if let Some(admin) = config.balancer.admin {
         let same_ip = admin.ip() == config.addr.ip()
             || admin.ip().is_unspecified()

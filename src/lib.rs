@@ -22,10 +22,11 @@
 //! - [`service`]: what answers a request: the [`Router`] (routes with
 //!   handlers that may hold state, then static files), `/echo`, static
 //!   files (with their compressed variants and content digests, made on
-//!   compressor threads off the event loops).
+//!   compressor threads off the event loops), the HTTPS redirect.
 //! - [`server`]: the only code that owns sockets, tasks and timers:
 //!   listeners each paired with the service it serves, transports (plain
-//!   TCP) and the PROXY preamble, the client's address behind proxies, the
+//!   TCP, TLS with rustls) and the PROXY preamble, certificates chosen by
+//!   SNI and reloaded, the client's address behind proxies, the
 //!   per-connection driver, parking, shutdown and the access log; sockets
 //!   inherited from systemd or an upgrade, and the upgrade on SIGUSR2.
 //!

@@ -6,6 +6,7 @@ use httpserver::config::{self, ConfigError};
 use httpserver::server::inherited::{self, InheritError, Inherited, Origin, SocketName};
 use httpserver::server::lifecycle::Lifecycle;
 use httpserver::server::notify::Notifier;
+use httpserver::server::tls::TlsSetup;
 use httpserver::server::upgrade::{self, Upgrade};
 use httpserver::server::Ending;
 use httpserver::service::basic_auth::cleartext_password_warning;
@@ -62,7 +63,7 @@ fn main() -> ExitCode {
     // Everything that can be known wrong before binding is a configuration
     // mistake (exit 2), serving or checking; what fails after (binding,
     // starting workers) is a runtime failure (exit 1).
-    let (config, site) = match configure(cli) {
+    let (config, site, tls) = match configure(cli) {
         Ok(ready) => ready,
         Err(e) => {
             eprintln!("httpserver: {}", origins.describe(&e));
@@ -77,7 +78,7 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    match run(config, site, inherited, executable) {
+    match run(config, site, tls, inherited, executable) {
         Ok(Ending::Stopped) => ExitCode::SUCCESS,
         Ok(Ending::Interrupted(signal)) => {
             eprintln!("httpserver: second signal; exiting without finishing requests");
@@ -98,15 +99,26 @@ fn main() -> ExitCode {
 }
 
 /// Every check that needs no socket: the values (`into_config`), the
-/// addresses against each other, the access-log file, and what is served
-/// (the root opened, the `--spa` file found). `--check-config` runs exactly
-/// these, like `nginx -t`.
-fn configure(cli: Cli) -> Result<(Config, Router), ConfigError> {
+/// addresses against each other, the access-log file, what is served (the
+/// root opened, the `--spa` file found) and the HTTPS certificates (read,
+/// matched with their keys, in date). `--check-config` runs exactly these,
+/// like `nginx -t`.
+fn configure(cli: Cli) -> Result<(Config, Router, Option<TlsSetup>), ConfigError> {
     let config = cli.into_config()?;
     config::check_addresses(&config)?;
     config::check_access_log(&config)?;
     let site = httpserver::site(&config)?;
-    Ok((config, site))
+    let tls = if config.tls.is_enabled() {
+        let (setup, warnings) =
+            TlsSetup::load(&config.tls).map_err(|e| ConfigError::general(e.to_string()))?;
+        for warning in warnings {
+            httpserver::diag::warn(format_args!("{warning}"));
+        }
+        Some(setup)
+    } else {
+        None
+    };
+    Ok((config, site, tls))
 }
 
 /// clap's message without its tips and usage block: one line on stderr.
@@ -122,20 +134,21 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 fn run(
     config: Config,
     site: Router,
+    tls: Option<TlsSetup>,
     mut inherited: Option<Inherited>,
     executable: PathBuf,
 ) -> Result<Ending, BoxError> {
     if config.auth.is_some() {
-        // HTTPS is not served yet: every listener is plain HTTP.
-        let https = false;
+        let https = tls.is_some();
         if let Some(warning) = cleartext_password_warning(config.addr.ip(), https) {
             httpserver::diag::warn(format_args!("{warning}"));
         }
     }
     // What the server serves, listener by listener: the site (built by
-    // `configure`) on --port, health and metrics on --admin; each an
-    // inherited socket of its name if one was passed, and each handed over
-    // on an upgrade.
+    // `configure`) on --port, HTTPS when it has certificates; the HTTPS
+    // redirect on --redirect-http; health and metrics on --admin. Each is
+    // an inherited socket of its name if one was passed, and each is handed
+    // over on an upgrade.
     let defer = config.timeouts.defer_accept;
     let activated: Vec<SocketName> = inherited
         .as_ref()
@@ -144,9 +157,21 @@ fn run(
         .unwrap_or_default();
     let mut upgrade = Upgrade::new(executable, std::env::args_os().collect());
     let sockets = &mut (&mut inherited, &mut upgrade);
-    let listener = open_listener(sockets, SocketName::Http, Some(config.addr), defer)?
+    let site_name = match tls {
+        Some(_) => SocketName::Https,
+        None => SocketName::Http,
+    };
+    let listener = open_listener(sockets, site_name, Some(config.addr), defer)?
         .expect("an address always gives a listener")
-        .with_proxy_protocol(config.client_address.proxy_protocol);
+        .with_proxy_protocol(config.client_address.proxy_protocol)
+        .with_tls(tls);
+    let https_port = listener.local_addr().port();
+    let redirect = open_listener(
+        sockets,
+        SocketName::Redirect,
+        config.tls.redirect_http,
+        defer,
+    )?;
     // Never behind the PROXY protocol: probes come from the balancer itself.
     let admin = open_listener(
         sockets,
@@ -159,7 +184,15 @@ fn run(
     }
     if !activated.is_empty() {
         let addresses = [
-            (SocketName::Http, Some(&listener)),
+            // The site's socket, by the name it was passed under.
+            (
+                [site_name, SocketName::Http]
+                    .into_iter()
+                    .find(|name| activated.contains(name))
+                    .unwrap_or(site_name),
+                Some(&listener),
+            ),
+            (SocketName::Redirect, redirect.as_ref()),
             (SocketName::Admin, admin.as_ref()),
         ];
         eprintln!(
@@ -174,7 +207,12 @@ fn run(
         upgrade: Some(Arc::new(upgrade)),
         upgrade_timeout: config.restart.upgrade_timeout,
     };
-    let mut server = Server::new(config, vec![(listener, site)]).with_lifecycle(lifecycle);
+    let mut services = vec![(listener, site)];
+    if let Some(redirect) = redirect {
+        let router = httpserver::service::https_redirect::router(https_port);
+        services.push((redirect, router));
+    }
+    let mut server = Server::new(config, services).with_lifecycle(lifecycle);
     if let Some(admin) = admin {
         server = server.with_admin(admin);
     }
@@ -182,7 +220,19 @@ fn run(
         httpserver::diag::warn(format_args!("{lowered}"));
     }
     let ending = server.run_until_signal(|server| {
+        // The first line, as scripts read it, whether the site speaks
+        // HTTP or HTTPS.
         println!("Server listening on :{}", server.local_addr().port());
+        if server.config().tls.is_enabled() {
+            println!("HTTPS on :{}", server.local_addr().port());
+        }
+        if let Some(redirect) = server
+            .local_addrs()
+            .get(1)
+            .filter(|_| server.config().tls.redirect_http.is_some())
+        {
+            println!("HTTP redirect listening on {redirect}");
+        }
         if let Some(admin) = server.admin_addr() {
             println!("Admin listening on {admin}");
         }
@@ -205,10 +255,15 @@ fn open_listener(
     configured: Option<SocketAddr>,
     defer_accept: Duration,
 ) -> Result<Option<Listener>, BoxError> {
-    let listener = match inherited
-        .as_mut()
-        .and_then(|inherited| inherited.take(name))
-    {
+    let passed = inherited.as_mut().and_then(|inherited| {
+        inherited.take(name).or_else(|| match name {
+            // A lone socket is named http whatever its unit called it;
+            // with certificates, the site it is for speaks HTTPS.
+            SocketName::Https => inherited.take(SocketName::Http),
+            _ => None,
+        })
+    });
+    let listener = match passed {
         Some(fd) => Listener::from_inherited(name, fd, defer_accept)?,
         None => match configured {
             Some(addr) => Listener::bind(addr, defer_accept)?,
@@ -234,7 +289,8 @@ fn describe_activation(
             unused.extend(match name {
                 SocketName::Http => &["--port", "--bind"][..],
                 SocketName::Admin => &["--admin"][..],
-                SocketName::Https | SocketName::Redirect => &[][..],
+                SocketName::Https => &["--port", "--bind"][..],
+                SocketName::Redirect => &["--redirect-http"][..],
             });
         }
     }

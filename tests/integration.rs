@@ -64,5 +64,9 @@ mod socket_activation;
 mod static_files;
 #[path = "integration/timeouts.rs"]
 mod timeouts;
+#[path = "integration/tls.rs"]
+mod tls;
+#[path = "integration/tls_certificates.rs"]
+mod tls_certificates;
 #[path = "integration/upgrade.rs"]
 mod upgrade;

@@ -2,6 +2,7 @@
 
 use super::inherited::{InheritError, SocketName};
 use crate::proto::proxy::ProxyVersions;
+use crate::server::tls::TlsSetup;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpListener};
@@ -21,6 +22,8 @@ pub struct Listener {
     /// Whether its connections start with a PROXY header (and of which
     /// versions); see [`Listener::with_proxy_protocol`].
     proxy_protocol: Option<ProxyVersions>,
+    /// Whether its connections speak TLS; see [`Listener::with_tls`].
+    tls: Option<TlsSetup>,
 }
 
 impl Listener {
@@ -35,6 +38,7 @@ impl Listener {
             socket,
             local_addr,
             proxy_protocol: None,
+            tls: None,
         })
     }
 
@@ -87,6 +91,7 @@ impl Listener {
             socket,
             local_addr,
             proxy_protocol: None,
+            tls: None,
         })
     }
 
@@ -109,6 +114,19 @@ impl Listener {
     /// The PROXY protocol versions this listener requires, if any.
     pub fn proxy_protocol(&self) -> Option<ProxyVersions> {
         self.proxy_protocol
+    }
+
+    /// Speak TLS on this listener's connections, with `setup`'s
+    /// certificates (after the PROXY header, if one is required, as
+    /// haproxy's `send-proxy` precedes the handshake). `None`: plain HTTP.
+    pub fn with_tls(mut self, setup: Option<TlsSetup>) -> Listener {
+        self.tls = setup;
+        self
+    }
+
+    /// The TLS setup this listener's connections handshake with, if any.
+    pub fn tls(&self) -> Option<&TlsSetup> {
+        self.tls.as_ref()
     }
 
     /// The address actually bound (with the real port when 0 was asked for).

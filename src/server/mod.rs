@@ -34,6 +34,7 @@ mod parking;
 mod password_checks;
 pub mod pid_file;
 pub mod shutdown;
+pub mod tls;
 mod transmit;
 pub mod transport;
 pub mod upgrade;
@@ -57,10 +58,11 @@ use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+use tls::TlsSetup;
 use tokio::net::TcpListener;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use transport::proxy::{ProxyPreamble, ProxyRejections};
-use transport::{Accepted, PlainTcp, Transport};
+use transport::{Accepted, PlainTcp, TlsTransport, Transport};
 
 /// After `accept` fails for lack of file descriptors, wait this long before
 /// trying again rather than spinning.
@@ -208,13 +210,33 @@ impl Server {
     /// With `config.balancer.admin`, the admin listener too.
     pub fn bind(config: Config) -> Result<Server, Box<dyn std::error::Error + Send + Sync>> {
         let site = crate::site(&config)?;
+        let (tls, warnings) = match config.tls.is_enabled() {
+            true => {
+                let (setup, warnings) = TlsSetup::load(&config.tls)?;
+                (Some(setup), warnings)
+            }
+            false => (None, Vec::new()),
+        };
+        for warning in warnings {
+            crate::diag::warn(format_args!("{warning}"));
+        }
         let listener = Listener::bind(config.addr, config.timeouts.defer_accept)?
-            .with_proxy_protocol(config.client_address.proxy_protocol);
+            .with_proxy_protocol(config.client_address.proxy_protocol)
+            .with_tls(tls);
+        let redirect = match config.tls.redirect_http {
+            Some(addr) => Some(Listener::bind(addr, config.timeouts.defer_accept)?),
+            None => None,
+        };
         let admin = match config.balancer.admin {
             Some(addr) => Some(Listener::bind(addr, Duration::ZERO)?),
             None => None,
         };
-        let server = Server::new(config, vec![(listener, site)]);
+        let https_port = listener.local_addr().port();
+        let mut services = vec![(listener, site)];
+        if let Some(redirect) = redirect {
+            services.push((redirect, crate::service::https_redirect::router(https_port)));
+        }
+        let server = Server::new(config, services);
         Ok(match admin {
             Some(admin) => server.with_admin(admin),
             None => server,
@@ -233,6 +255,15 @@ impl Server {
         self.services
             .iter()
             .map(|served| served.listener.local_addr())
+            .collect()
+    }
+
+    /// The certificates of every TLS listener, for a reload (SIGHUP).
+    pub fn certificates(&self) -> Vec<Arc<tls::Certificates>> {
+        self.services
+            .iter()
+            .filter_map(|served| served.listener.tls())
+            .map(|setup| Arc::clone(&setup.certificates))
             .collect()
     }
 
@@ -332,6 +363,7 @@ impl Server {
                 let acceptor = Acceptor {
                     context: Arc::new(context),
                     proxy: proxy.clone(),
+                    tls: served.listener.tls().cloned(),
                     slots: Arc::clone(slots),
                     tracker: Arc::clone(tracker),
                     shutdown: self.signal.clone(),
@@ -363,7 +395,7 @@ impl Server {
     }
 
     /// Serve with the access log where `--access-log` says (reopened on
-    /// SIGUSR1) until SIGINT or SIGTERM, then
+    /// SIGUSR1; certificates reloaded on SIGHUP) until SIGINT or SIGTERM, then
     /// drain for `--drain-delay` and shut down gracefully. A second signal
     /// before the end returns [`Ending::Interrupted`] at once, without
     /// waiting for anything. `announce` runs once the signal handlers are in
@@ -379,20 +411,37 @@ impl Server {
         let signals = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let (interrupt, terminate, mut reopen, mut upgrade) = signals.block_on(async {
-            Ok::<_, io::Error>((
-                signal(SignalKind::interrupt())?,
-                signal(SignalKind::terminate())?,
-                signal(SignalKind::user_defined1())?,
-                signal(SignalKind::user_defined2())?,
-            ))
-        })?;
+        let (interrupt, terminate, mut reopen, mut upgrade, mut reload) =
+            signals.block_on(async {
+                Ok::<_, io::Error>((
+                    signal(SignalKind::interrupt())?,
+                    signal(SignalKind::terminate())?,
+                    signal(SignalKind::user_defined1())?,
+                    signal(SignalKind::user_defined2())?,
+                    signal(SignalKind::hangup())?,
+                ))
+            })?;
         let mut lifecycle = std::mem::take(&mut self.lifecycle);
         announce(&self);
+        let certificates = self.certificates();
         let running = self.start_configured()?;
         lifecycle.serving()?;
         let log = running.log.clone();
         let (ending, handed_over) = signals.block_on(async {
+            // SIGHUP: load the certificates again; a file that fails keeps
+            // the ones in service (one line says which and why). Loading
+            // reads files: off this thread's event loop.
+            tokio::spawn(async move {
+                while reload.recv().await.is_some() {
+                    let certificates = certificates.clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        for certificates in &certificates {
+                            certificates.reload_and_log();
+                        }
+                    })
+                    .await;
+                }
+            });
             // SIGUSR1 (logrotate's postrotate): reopen the access-log file,
             // for as long as the server runs.
             tokio::spawn(async move {
@@ -616,6 +665,8 @@ struct Acceptor {
     context: Arc<ConnectionContext>,
     /// Set when the listener requires a PROXY header before HTTP.
     proxy: Option<Arc<ProxyPreamble>>,
+    /// Set when the listener speaks TLS (after the PROXY header, if any).
+    tls: Option<TlsSetup>,
     slots: Arc<Semaphore>,
     tracker: Arc<ConnectionTracker>,
     shutdown: ShutdownSignal,
@@ -663,18 +714,41 @@ impl Acceptor {
                 return;
             }
         };
-        let parking = Arc::new(Parking::default());
+        match self.tls.clone() {
+            None => {
+                let parking = Arc::new(Parking::<PlainTcp, Hold>::default());
+                let parked = self.run_parking(&parking);
+                let accepting = self.accept_until_shutdown(listener, |accepted, hold| {
+                    self.spawn_connection(accepted, hold, &parking, self.proxy.clone())
+                });
+                tokio::join!(accepting, parked);
+            }
+            Some(tls) => {
+                let parking = Arc::new(Parking::<TlsTransport, Hold>::default());
+                let parked = self.run_parking(&parking);
+                let accepting = self.accept_until_shutdown(listener, |accepted, hold| {
+                    self.spawn_tls_connection(accepted, hold, &parking, &tls)
+                });
+                tokio::join!(accepting, parked);
+            }
+        }
+    }
+
+    /// The worker's parking lot for this listener: woken connections go
+    /// back to a task of their own.
+    async fn run_parking<T: Transport>(&self, parking: &Arc<Parking<T, Hold>>) {
         let mut shutdown = self.shutdown.clone();
-        let parked = parking.run(async move { shutdown.triggered().await }, |woken| {
-            let accepted = Accepted {
-                transport: woken.transport,
-                peer: woken.peer,
-                client: woken.client,
-                preread: BytesMut::new(),
-            };
-            self.spawn_connection(accepted, woken.hold, &parking, None)
-        });
-        tokio::join!(self.accept_until_shutdown(listener, &parking), parked);
+        parking
+            .run(async move { shutdown.triggered().await }, |woken| {
+                let accepted = Accepted {
+                    transport: woken.transport,
+                    peer: woken.peer,
+                    client: woken.client,
+                    preread: BytesMut::new(),
+                };
+                self.spawn_connection(accepted, woken.hold, parking, None)
+            })
+            .await
     }
 
     /// Accept until accepting ends; then this copy of the listening socket
@@ -682,7 +756,7 @@ impl Acceptor {
     async fn accept_until_shutdown(
         &self,
         listener: TcpListener,
-        parking: &Arc<Parking<PlainTcp, Hold>>,
+        start: impl Fn(Accepted<PlainTcp>, Hold),
     ) {
         let mut shutdown = self.shutdown.clone();
         loop {
@@ -731,7 +805,7 @@ impl Acceptor {
                 client: peer,
                 preread: BytesMut::new(),
             };
-            self.spawn_connection(accepted, hold, parking, self.proxy.clone());
+            start(accepted, hold);
         }
     }
 
@@ -752,46 +826,109 @@ impl Acceptor {
         tokio::spawn(async move {
             let mut accepted = accepted;
             if let Some(preamble) = preamble {
-                let mut shutdown = signal.clone();
-                // Boxed: its state exists only while the header is read,
-                // not in every connection's task.
-                let read = Box::pin(preamble.read_header(accepted.transport, accepted.peer));
-                accepted = tokio::select! {
-                    biased;
-                    () = shutdown.triggered() => return,
-                    read = read => match read {
-                        Ok(accepted) => accepted,
-                        Err(_) => return,
-                    },
-                };
-            }
-            let (peer, client) = (accepted.peer, accepted.client);
-            let mut hold = hold;
-            // A connection whose bytes arrive just as it parks comes back.
-            while let Some(idle) =
-                serve_connection(accepted, Arc::clone(&context), signal.clone()).await
-            {
-                let parked = Parked {
-                    transport: idle.transport,
-                    peer,
-                    client,
-                    hold,
-                    deadline: idle.deadline,
-                };
-                match parking.park(parked) {
-                    Some(back) => {
-                        hold = back.hold;
-                        accepted = Accepted {
-                            transport: back.transport,
-                            peer,
-                            client,
-                            preread: BytesMut::new(),
-                        };
-                    }
+                match read_proxy_header(preamble, accepted, &signal).await {
+                    Some(read) => accepted = read,
                     None => return,
                 }
             }
+            serve_and_park(accepted, hold, context, signal, parking).await;
         });
+    }
+
+    /// [`Acceptor::spawn_connection`] for a TLS listener: the PROXY header
+    /// if required, then the handshake, within the header timeout from
+    /// accept. A handshake that fails or times out closes the connection
+    /// without a response and without an access-log line: no request was
+    /// made.
+    fn spawn_tls_connection(
+        &self,
+        accepted: Accepted<PlainTcp>,
+        hold: Hold,
+        parking: &Arc<Parking<TlsTransport, Hold>>,
+        tls: &TlsSetup,
+    ) {
+        let context = Arc::clone(&self.context);
+        let signal = self.shutdown.clone();
+        let parking = Arc::clone(parking);
+        let preamble = self.proxy.clone();
+        let config = Arc::clone(&tls.config);
+        tokio::spawn(async move {
+            let deadline = tokio::time::Instant::now() + context.config.timeouts.header_read;
+            let mut accepted = accepted;
+            if let Some(preamble) = preamble {
+                match read_proxy_header(preamble, accepted, &signal).await {
+                    Some(read) => accepted = read,
+                    None => return,
+                }
+            }
+            let mut shutdown = signal.clone();
+            // Boxed: the handshake's state exists only while it runs.
+            let handshake = Box::pin(tokio::time::timeout_at(
+                deadline,
+                transport::tls::handshake(accepted, config),
+            ));
+            let accepted = tokio::select! {
+                biased;
+                () = shutdown.triggered() => return,
+                done = handshake => match done {
+                    Ok(Ok(accepted)) => accepted,
+                    Ok(Err(_)) | Err(_) => return,
+                },
+            };
+            serve_and_park(accepted, hold, context, signal, parking).await;
+        });
+    }
+}
+
+/// Read a connection's PROXY header (boxed: its state exists only while
+/// the header is read, not in every connection's task); `None` if it had
+/// none valid, or shutdown came first.
+async fn read_proxy_header<T: Transport>(
+    preamble: Arc<ProxyPreamble>,
+    accepted: Accepted<T>,
+    signal: &ShutdownSignal,
+) -> Option<Accepted<T>> {
+    let mut shutdown = signal.clone();
+    let read = Box::pin(preamble.read_header(accepted.transport, accepted.peer));
+    tokio::select! {
+        biased;
+        () = shutdown.triggered() => None,
+        read = read => read.ok(),
+    }
+}
+
+/// Serve a connection until it closes, parking it each time it idles; a
+/// parked connection that wakes is served by a new task.
+async fn serve_and_park<T: Transport>(
+    mut accepted: Accepted<T>,
+    hold: Hold,
+    context: Arc<ConnectionContext>,
+    signal: ShutdownSignal,
+    parking: Arc<Parking<T, Hold>>,
+) {
+    let (peer, client) = (accepted.peer, accepted.client);
+    let mut hold = hold;
+    // A connection whose bytes arrive just as it parks comes back.
+    while let Some(idle) = serve_connection(accepted, Arc::clone(&context), signal.clone()).await {
+        let parked = Parked {
+            transport: idle.transport,
+            peer,
+            client,
+            hold,
+            deadline: idle.deadline,
+        };
+        match parking.park(parked) {
+            Some(back) => {
+                hold = back.hold;
+                accepted = Accepted {
+                    transport: back.transport,
+                    peer,
+                    client,
+                    preread: BytesMut::new(),
+                };
+            }
+            None => return,
+        }
     }
 }
 

@@ -193,12 +193,16 @@ impl<T: Transport, H> Parking<T, H> {
                 }
                 () = sleep_until_some(next_deadline) => {
                     let expired = lock(&self.lot).take_expired(Instant::now());
-                    drop(expired);
+                    for mut connection in expired {
+                        connection.transport.close_now();
+                    }
                 }
             }
         }
         let closing = lock(&self.lot).close();
-        drop(closing);
+        for mut connection in closing {
+            connection.transport.close_now();
+        }
     }
 }
 

@@ -77,7 +77,13 @@ pub async fn send_response<T: Transport>(
     out.clear();
     if closing && result.is_ok() {
         // Sends the FIN, and with it whatever `send_all` held back.
-        result = wire.transport.shutdown_write().await;
+        // Under the stall timeout: over TLS the end sends `close_notify`
+        // after whatever ciphertext the socket has not taken yet, and a
+        // client that stopped reading must not hold the connection.
+        result = match timeout(wire.stall, wire.transport.shutdown_write()).await {
+            Ok(result) => result,
+            Err(_) => Err(io::ErrorKind::TimedOut.into()),
+        };
     }
     Transmitted {
         bytes_sent: wire.sent,
@@ -406,5 +412,67 @@ mod tests {
             assert!(transmitted.bytes_sent > HEAD.len() as u64);
             assert!(transmitted.bytes_sent < HEAD.len() as u64 + LEN);
         });
+    }
+}
+
+#[cfg(test)]
+mod end_tests {
+    use super::*;
+    use bytes::BytesMut;
+    use std::task::{Context, Poll};
+
+    /// A transport that takes every write but whose end never completes, as
+    /// a TLS end does while `close_notify` waits behind ciphertext a client
+    /// no longer reads.
+    struct EndNeverCompletes;
+
+    impl Transport for EndNeverCompletes {
+        fn try_read(&mut self, _: &mut BytesMut) -> io::Result<usize> {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+        async fn readable(&mut self) -> io::Result<()> {
+            std::future::pending().await
+        }
+        fn poll_readable(&mut self, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Pending
+        }
+        fn try_write(&mut self, bytes: &[u8], _: bool) -> io::Result<usize> {
+            Ok(bytes.len())
+        }
+        async fn writable(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+        async fn shutdown_write(&mut self) -> io::Result<()> {
+            std::future::pending().await
+        }
+    }
+
+    /// Issue 15: the end of a connection's last response is under the
+    /// stall timeout too; before, a TLS client that stopped reading just
+    /// before `close_notify` held its connection for ever.
+    #[test]
+    fn the_end_of_a_last_response_is_under_the_stall_timeout() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let transmitted = runtime.block_on(async {
+            let mut out = b"HTTP/1.1 204 No Content\r\n\r\n".to_vec();
+            let mut transport = EndNeverCompletes;
+            let send = send_response(
+                &mut transport,
+                &mut out,
+                Body::Empty,
+                false,
+                Duration::from_millis(50),
+                true,
+            );
+            // A generous outer bound, so that a regression fails instead of
+            // hanging the test run.
+            tokio::time::timeout(Duration::from_secs(10), send).await
+        });
+        let transmitted = transmitted.expect("send_response returned");
+        let error = transmitted.result.expect_err("the end timed out");
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
     }
 }

@@ -12,6 +12,7 @@ pub mod cors;
 pub mod counters;
 pub mod echo;
 pub mod extra_fields;
+pub mod https_redirect;
 pub mod methods;
 pub mod response;
 pub mod static_files;
@@ -103,6 +104,8 @@ const STATIC_METHODS: [Method; 2] = [Method::Get, Method::Head];
 /// standard sends it without credentials, so it is answered as above and
 /// the request it announces is the one that needs them.
 pub struct Router {
+    /// Answers every request before the rules (`--redirect-http`).
+    everything: Option<Arc<dyn Handler>>,
     paths: Vec<RoutePath>,
     static_files: Option<StaticFiles>,
     auth: Option<BasicAuth>,
@@ -166,6 +169,7 @@ impl Router {
     /// until routes are added.
     pub fn new() -> Router {
         let mut router = Router {
+            everything: None,
             paths: Vec::new(),
             static_files: None,
             auth: None,
@@ -174,6 +178,17 @@ impl Router {
             static_allow: String::new(),
         };
         router.derive_allow();
+        router
+    }
+
+    /// A router that answers every request, whatever its method or target,
+    /// with `handler`, called without reading the body (the driver drains
+    /// or closes). No rule below applies and no policy field is added: for
+    /// a listener whose one answer is the whole service (the HTTPS
+    /// redirect).
+    pub fn answering_everything(handler: impl Handler + 'static) -> Router {
+        let mut router = Router::new();
+        router.everything = Some(Arc::new(handler));
         router
     }
 
@@ -250,6 +265,9 @@ impl Router {
 
     /// Decide how to answer `head`.
     pub fn route(&self, head: &RequestHead) -> Routed<'_> {
+        if let Some(handler) = &self.everything {
+            return Routed::Respond(handler.call(head, &[]));
+        }
         // A preflight is an OPTIONS request, so rule 1 (501) never applies.
         if let Some(cors) = &self.policy.cors {
             if is_preflight(head) {

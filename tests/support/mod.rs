@@ -5,6 +5,7 @@
 
 pub mod binary;
 pub mod tcp_info;
+pub mod tls;
 
 use httpserver::server::RunningServer;
 use httpserver::{Config, Server};
@@ -22,6 +23,8 @@ pub const READ_DEADLINE: Duration = Duration::from_secs(5);
 pub struct TestServer {
     running: Option<RunningServer>,
     pub addr: SocketAddr,
+    /// Every listener's address, in the order the server was handed them.
+    pub addrs: Vec<SocketAddr>,
     /// The admin listener's address, when the configuration asked for one.
     pub admin: Option<SocketAddr>,
     log: Arc<Mutex<Vec<u8>>>,
@@ -55,6 +58,7 @@ pub fn start_server(configure: impl FnOnce(&mut Config)) -> TestServer {
     configure(&mut config);
     let server = Server::bind(config).unwrap();
     let addr = server.local_addr();
+    let addrs = server.local_addrs();
     let admin = server.admin_addr();
     let log = Arc::new(Mutex::new(Vec::new()));
     let running = server
@@ -63,6 +67,7 @@ pub fn start_server(configure: impl FnOnce(&mut Config)) -> TestServer {
     TestServer {
         running: Some(running),
         addr,
+        addrs,
         admin,
         log,
         root,
@@ -200,9 +205,10 @@ impl Response {
     }
 }
 
-/// A raw-bytes client with a deadline on every read.
-pub struct Client {
-    pub stream: TcpStream,
+/// A raw-bytes client with a deadline on every read: over TCP, or over
+/// any stream whose reads have one (a TLS stream on such a socket).
+pub struct Client<S = TcpStream> {
+    pub stream: S,
     buffered: Vec<u8>,
 }
 
@@ -211,6 +217,13 @@ impl Client {
         let stream = TcpStream::connect_timeout(&addr, READ_DEADLINE).unwrap();
         stream.set_read_timeout(Some(READ_DEADLINE)).unwrap();
         stream.set_write_timeout(Some(READ_DEADLINE)).unwrap();
+        Client::over(stream)
+    }
+}
+
+impl<S: Read + Write> Client<S> {
+    /// A client over `stream`, which must already have read deadlines.
+    pub fn over(stream: S) -> Client<S> {
         Client {
             stream,
             buffered: Vec::new(),

@@ -1,8 +1,8 @@
 //! The byte stream under a connection, whatever carries it.
 //!
 //! The driver (`connection`), `transmit` and `parking` speak to a
-//! [`Transport`], never to a socket: plain TCP today ([`PlainTcp`]); TLS and
-//! a PROXY-protocol preamble next. The trait is shaped after readiness, as
+//! [`Transport`], never to a socket: plain TCP ([`PlainTcp`]) or TLS over
+//! it ([`TlsTransport`]). The trait is shaped after readiness, as
 //! tokio's sockets are, so a response that fits the socket leaves in one
 //! system call with no timer set, and time stays with the caller: the
 //! driver and `transmit` own every deadline.
@@ -19,7 +19,7 @@
 //! - Parking works for any transport: a parked connection is its
 //!   transport, session state and all, and [`Transport::poll_readable`]
 //!   says when it has something to read, so a TLS transport holding
-//!   decrypted bytes would come back at once.
+//!   decrypted bytes comes back at once.
 //!
 //! Generic parameters, not trait objects: each transport gets its own
 //! driver, and the plain-TCP path costs what it did before the seam.
@@ -31,8 +31,10 @@
 
 pub mod proxy;
 mod tcp;
+pub mod tls;
 
 pub use tcp::PlainTcp;
+pub use tls::TlsTransport;
 
 use bytes::BytesMut;
 use std::fs::File;
@@ -94,9 +96,15 @@ pub trait Transport: Send + 'static {
         Ok(written)
     }
 
-    /// End our sending side (TCP's FIN; TLS would send `close_notify`
-    /// first), sending whatever `more` held back. Reading still works.
+    /// End our sending side (TCP's FIN; TLS sends `close_notify` first),
+    /// sending whatever `more` held back. Reading still works.
     fn shutdown_write(&mut self) -> impl Future<Output = io::Result<()>> + Send;
+
+    /// About to be dropped outside any task (an idle connection closed by
+    /// its deadline or by shutdown): say goodbye if it costs no wait. The
+    /// provided method does nothing (the socket's close sends the FIN);
+    /// TLS sends `close_notify` if the socket takes it now.
+    fn close_now(&mut self) {}
 }
 
 /// A connection as the listener hands it to the driver: its transport,

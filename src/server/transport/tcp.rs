@@ -21,6 +21,11 @@ impl PlainTcp {
         PlainTcp { stream }
     }
 
+    /// The socket, for a transport that layers on it (TLS).
+    pub fn into_stream(self) -> TcpStream {
+        self.stream
+    }
+
     /// The socket, for what the transport does not cover (socket options).
     pub fn stream(&self) -> &TcpStream {
         &self.stream
