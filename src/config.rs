@@ -427,10 +427,10 @@ pub struct AuthFlags {
     /// lines with bcrypt hashes, as `htpasswd -B` writes) [default: off]
     #[arg(long, value_name = "FILE")]
     pub auth: Option<PathBuf>,
-    /// Require credentials only under this URL path prefix, matched on
-    /// whole segments of the decoded path (repeatable) [default: the
-    /// whole site]
-    #[arg(long, value_name = "PREFIX")]
+    /// Require credentials only under these URL path prefixes (comma-
+    /// separated, repeatable), matched on whole segments of the decoded
+    /// path [default: the whole site]
+    #[arg(long, value_name = "PREFIX,...")]
     pub auth_path: Vec<String>,
     /// The realm named in the 401's WWW-Authenticate challenge
     #[arg(long, default_value = DEFAULT_REALM, value_name = "REALM")]
