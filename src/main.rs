@@ -125,13 +125,6 @@ fn run(
     mut inherited: Option<Inherited>,
     executable: PathBuf,
 ) -> Result<Ending, BoxError> {
-    if config.auth.is_some() {
-        // HTTPS is not served yet: every listener is plain HTTP.
-        let https = false;
-        if let Some(warning) = cleartext_password_warning(config.addr.ip(), https) {
-            httpserver::diag::warn(format_args!("{warning}"));
-        }
-    }
     // What the server serves, listener by listener: the site (built by
     // `configure`) on --port, health and metrics on --admin; each an
     // inherited socket of its name if one was passed, and each handed over
@@ -156,6 +149,15 @@ fn run(
     )?;
     if let Some(inherited) = &inherited {
         check_all_taken(inherited)?;
+    }
+    if config.auth.is_some() {
+        // From the socket served, bound or inherited (socket activation, an
+        // upgrade), not from --bind, which an inherited socket ignores.
+        // HTTPS is not served yet: every listener is plain HTTP.
+        let https = false;
+        if let Some(warning) = cleartext_password_warning(listener.local_addr().ip(), https) {
+            httpserver::diag::warn(format_args!("{warning}"));
+        }
     }
     if !activated.is_empty() {
         let addresses = [

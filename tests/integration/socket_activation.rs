@@ -242,3 +242,38 @@ fn issue_17_named_sockets_become_their_listeners() {
         "{stderr}"
     );
 }
+
+/// The clear-text password warning looks at the socket actually served,
+/// not at `--bind` (issue 15.4 with issue 17): a passed socket on every
+/// address warns though `--bind` is loopback, and a passed loopback socket
+/// does not warn though the default `--bind` is every address.
+#[test]
+fn issue_17_the_cleartext_warning_names_the_passed_socket_not_bind() {
+    let htpasswd = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/htpasswd");
+    let root = tempfile::tempdir().unwrap();
+    write_fixture(root.path());
+    let root_arg = root.path().to_str().unwrap();
+
+    let everywhere = TcpListener::bind("0.0.0.0:0").unwrap();
+    let server = Binary::start_command(activated_command(
+        everywhere.as_raw_fd(),
+        Some("http"),
+        &["--bind", "127.0.0.1", "--root", root_arg, "--auth", htpasswd],
+    ));
+    drop(everywhere);
+    let (_, stderr) = server.stop();
+    assert!(
+        stderr.contains("--auth on plain HTTP at 0.0.0.0: passwords travel in clear text"),
+        "{stderr}"
+    );
+
+    let loopback = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = Binary::start_command(activated_command(
+        loopback.as_raw_fd(),
+        Some("http"),
+        &["--root", root_arg, "--auth", htpasswd],
+    ));
+    drop(loopback);
+    let (_, stderr) = server.stop();
+    assert!(!stderr.contains("clear text"), "{stderr}");
+}
