@@ -77,7 +77,15 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    match run(config, site, inherited, executable) {
+    // Which address settings were given (not defaults): an upgrade names
+    // those it cannot change.
+    let given = |id| origins.origin(id) != sources::Origin::Default;
+    let addresses_given = AddressesGiven {
+        port: given("port"),
+        bind: given("bind"),
+        admin: given("admin"),
+    };
+    match run(config, site, inherited, executable, addresses_given) {
         Ok(Ending::Stopped) => ExitCode::SUCCESS,
         Ok(Ending::Interrupted(signal)) => {
             eprintln!("httpserver: second signal; exiting without finishing requests");
@@ -124,6 +132,7 @@ fn run(
     site: Router,
     mut inherited: Option<Inherited>,
     executable: PathBuf,
+    addresses_given: AddressesGiven,
 ) -> Result<Ending, BoxError> {
     // What the server serves, listener by listener: the site (built by
     // `configure`) on --port, health and metrics on --admin; each an
@@ -133,6 +142,11 @@ fn run(
     let activated: Vec<SocketName> = inherited
         .as_ref()
         .filter(|inherited| inherited.origin == Origin::SocketActivation)
+        .map(Inherited::untaken)
+        .unwrap_or_default();
+    let handed_over: Vec<SocketName> = inherited
+        .as_ref()
+        .filter(|inherited| matches!(inherited.origin, Origin::Handover { .. }))
         .map(Inherited::untaken)
         .unwrap_or_default();
     let mut upgrade = Upgrade::new(executable, std::env::args_os().collect());
@@ -149,6 +163,15 @@ fn run(
     )?;
     if let Some(inherited) = &inherited {
         check_all_taken(inherited)?;
+    }
+    for line in unchangeable_settings(
+        &config,
+        addresses_given,
+        &handed_over,
+        &listener,
+        admin.as_ref(),
+    ) {
+        httpserver::diag::warn(format_args!("{line}"));
     }
     if config.auth.is_some() {
         // From the socket served, bound or inherited (socket activation, an
@@ -249,6 +272,65 @@ fn describe_activation(
         "listening on the sockets systemd passed ({}); {unused}",
         serving.join(", ")
     )
+}
+
+/// Which of the address settings a source gave (command line, environment,
+/// file, `PORT`), as opposed to their defaults.
+#[derive(Debug, Clone, Copy)]
+struct AddressesGiven {
+    port: bool,
+    bind: bool,
+    admin: bool,
+}
+
+/// After an upgrade, the settings that differ from the inherited sockets
+/// this process serves, one line each: the successor serves what it was
+/// handed, so a changed `port`, `bind` or `admin` needs a restart. Only a
+/// setting that was given is compared (a default says nothing about the
+/// socket, which may have come from systemd), and port 0 matches any port.
+/// An `admin` added where the predecessor had none is bound anew and so
+/// is not named here.
+fn unchangeable_settings(
+    config: &Config,
+    given: AddressesGiven,
+    handed_over: &[SocketName],
+    listener: &Listener,
+    admin: Option<&Listener>,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut differs = |setting: String, name: SocketName, served: SocketAddr| {
+        lines.push(format!(
+            "upgrade: {setting} but the inherited {name} socket on {served} is served; \
+             restart to move it"
+        ));
+    };
+    if handed_over.contains(&SocketName::Http) {
+        let served = listener.local_addr();
+        let port = config.addr.port();
+        if given.port && port != 0 && port != served.port() {
+            differs(format!("port changed to {port}"), SocketName::Http, served);
+        }
+        let bind = config.addr.ip();
+        if given.bind && bind != served.ip() {
+            differs(format!("bind changed to {bind}"), SocketName::Http, served);
+        }
+    }
+    if let (true, true, Some(wanted), Some(admin)) = (
+        handed_over.contains(&SocketName::Admin),
+        given.admin,
+        config.balancer.admin,
+        admin,
+    ) {
+        let served = admin.local_addr();
+        if wanted.ip() != served.ip() || (wanted.port() != 0 && wanted.port() != served.port()) {
+            differs(
+                format!("admin changed to {wanted}"),
+                SocketName::Admin,
+                served,
+            );
+        }
+    }
+    lines
 }
 
 /// A socket passed for a listener this server does not have is a

@@ -258,7 +258,14 @@ fn issue_17_the_cleartext_warning_names_the_passed_socket_not_bind() {
     let server = Binary::start_command(activated_command(
         everywhere.as_raw_fd(),
         Some("http"),
-        &["--bind", "127.0.0.1", "--root", root_arg, "--auth", htpasswd],
+        &[
+            "--bind",
+            "127.0.0.1",
+            "--root",
+            root_arg,
+            "--auth",
+            htpasswd,
+        ],
     ));
     drop(everywhere);
     let (_, stderr) = server.stop();

@@ -361,3 +361,74 @@ fn issue_17_a_stop_during_an_upgrade_kills_the_successor_and_closes_the_port() {
         "still accepting after the stop"
     );
 }
+
+/// An upgrade serves the inherited sockets, so a changed `port`, `bind`
+/// or `admin` cannot take effect: the successor says so, one line per
+/// setting, instead of ignoring it silently.
+#[test]
+fn issue_17_an_upgrade_names_each_address_setting_it_cannot_change() {
+    let install = Install::new();
+    let free_port = || {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let (port, admin_port) = (free_port(), free_port());
+    let config = install.path("httpserver.toml");
+    let write_config = |port: u16, bind: &str, admin: u16| {
+        std::fs::write(
+            &config,
+            format!("port = {port}\nbind = \"{bind}\"\nadmin = \"127.0.0.1:{admin}\"\n"),
+        )
+        .unwrap();
+    };
+    write_config(port, "127.0.0.1", admin_port);
+    let mut command = Command::new(install.path("httpserver"));
+    command
+        .arg("--config")
+        .arg(&config)
+        .args(["--workers", "1", "--root"])
+        .arg(install.path("root"))
+        .arg("--pid-file")
+        .arg(install.path("pid"));
+    let old = Binary::start_command(command);
+    assert_eq!(old.port, port);
+    let old_pid = old.pid();
+
+    // Unchanged: nothing to say.
+    send_usr2(old_pid);
+    let second = Successor(install.await_new_pid(old_pid));
+    // Changed: one line each, and the inherited sockets serve on.
+    write_config(port + 1, "127.0.0.2", admin_port + 1);
+    assert!(
+        !old.stderr_text().contains("restart to move it"),
+        "{}",
+        old.stderr_text()
+    );
+    send_usr2(second.0);
+    let third = Successor(install.await_new_pid(second.0));
+    let stderr = await_stderr(&old, "admin changed");
+    for line in [
+        format!(
+            "httpserver: upgrade: port changed to {} but the inherited http socket on \
+             127.0.0.1:{port} is served; restart to move it\n",
+            port + 1
+        ),
+        format!(
+            "httpserver: upgrade: bind changed to 127.0.0.2 but the inherited http socket on \
+             127.0.0.1:{port} is served; restart to move it\n"
+        ),
+        format!(
+            "httpserver: upgrade: admin changed to 127.0.0.1:{} but the inherited admin socket \
+             on 127.0.0.1:{admin_port} is served; restart to move it\n",
+            admin_port + 1
+        ),
+    ] {
+        assert_eq!(stderr.matches(&line).count(), 1, "{line}\n{stderr}");
+    }
+    let mut client = Client::connect(old.addr());
+    client.send(GET_STYLE);
+    assert_eq!(client.response().status, 200);
+    third.stop();
+    drop(second);
+    drop(old);
+}
