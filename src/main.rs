@@ -62,7 +62,17 @@ fn main() -> ExitCode {
     // Everything that can be known wrong before binding is a configuration
     // mistake (exit 2), serving or checking; what fails after (binding,
     // starting workers) is a runtime failure (exit 1).
-    let (config, site) = match configure(cli) {
+    // An inherited socket replaces the address it would bind: that
+    // address is not checked.
+    let passed = inherited
+        .as_ref()
+        .map(Inherited::untaken)
+        .unwrap_or_default();
+    let binds = Binds {
+        site: !passed.contains(&SocketName::Http),
+        admin: !passed.contains(&SocketName::Admin),
+    };
+    let (config, site) = match configure(cli, binds) {
         Ok(ready) => ready,
         Err(e) => {
             eprintln!("httpserver: {}", origins.describe(&e));
@@ -105,14 +115,24 @@ fn main() -> ExitCode {
     }
 }
 
-/// Every check that needs no socket: the values (`into_config`), the
-/// addresses against each other, the access-log file, and what is served
+/// Which listeners this process binds itself (not inherited).
+#[derive(Debug, Clone, Copy)]
+struct Binds {
+    site: bool,
+    admin: bool,
+}
+
+/// Every check that needs no listening socket: the values (`into_config`),
+/// the addresses against each other and as this host's (a throwaway bind
+/// with port 0), the access-log file, the pid file's directory, and what is served
 /// (the root opened, the `--spa` file found). `--check-config` runs exactly
 /// these, like `nginx -t`.
-fn configure(cli: Cli) -> Result<(Config, Router), ConfigError> {
+fn configure(cli: Cli, binds: Binds) -> Result<(Config, Router), ConfigError> {
     let config = cli.into_config()?;
     config::check_addresses(&config)?;
+    config::check_local_addresses(&config, binds.site, binds.admin)?;
     config::check_access_log(&config)?;
+    config::check_pid_file(&config)?;
     let site = httpserver::site(&config)?;
     Ok((config, site))
 }
