@@ -432,3 +432,42 @@ fn issue_17_an_upgrade_names_each_address_setting_it_cannot_change() {
     drop(second);
     drop(old);
 }
+
+/// A successor that is a wrapper script which started another process:
+/// at the timeout the whole process group the successor was started in is
+/// killed, so no grandchild is left holding the listening socket.
+#[test]
+fn issue_17_a_timed_out_successor_is_killed_with_the_processes_it_started() {
+    let install = Install::new();
+    let old = install.start(&["--upgrade-timeout", "0.5"], None);
+    let old_pid = old.pid();
+    let grandchild = install.path("grandchild.pid");
+    install.release(
+        "release-wrapper",
+        &format!("sleep 60 &\necho $! > {}\nwait", grandchild.display()),
+    );
+    send_usr2(old_pid);
+    await_stderr(
+        &old,
+        "(--upgrade-timeout); killed it; the old process serves on",
+    );
+    let grandchild_pid: u32 = std::fs::read_to_string(&grandchild)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let grandchild = Successor(grandchild_pid);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while grandchild.is_alive() {
+        assert!(
+            Instant::now() < deadline,
+            "the wrapper's sleep outlived the failed upgrade"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut client = Client::connect(old.addr());
+    client.send(GET_STYLE);
+    assert_eq!(client.response().status, 200);
+    let (status, _) = old.stop();
+    assert!(status.success());
+}
