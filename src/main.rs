@@ -79,6 +79,9 @@ fn main() -> ExitCode {
             return ExitCode::from(USAGE_ERROR);
         }
     };
+    // From here on every diagnostic respects --log-level, the first ones
+    // (the clear-text warning, the socket-activation line) included.
+    httpserver::diag::set_level(config.log_level);
     if check_only {
         println!(
             "httpserver: configuration is valid (root {}, listening on {})",
@@ -98,7 +101,9 @@ fn main() -> ExitCode {
     match run(config, site, inherited, executable, addresses_given) {
         Ok(Ending::Stopped) => ExitCode::SUCCESS,
         Ok(Ending::Interrupted(signal)) => {
-            eprintln!("httpserver: second signal; exiting without finishing requests");
+            httpserver::diag::warn(format_args!(
+                "second signal; exiting without finishing requests"
+            ));
             // The shell's convention for "killed by this signal".
             ExitCode::from(u8::try_from(128 + signal).unwrap_or(u8::MAX))
         }
@@ -207,10 +212,10 @@ fn run(
             (SocketName::Http, Some(&listener)),
             (SocketName::Admin, admin.as_ref()),
         ];
-        eprintln!(
-            "httpserver: {}",
+        httpserver::diag::info(format_args!(
+            "{}",
             describe_activation(&activated, &addresses)
-        );
+        ));
     }
     let lifecycle = Lifecycle {
         notifier: Notifier::from_env(),

@@ -457,3 +457,31 @@ fn issue_15_an_auth_path_that_can_match_nothing_is_refused() {
     ]);
     assert_eq!(code, 2, "{stderr}");
 }
+
+/// `--log-level error` silences the clear-text warning too: it used to be
+/// printed before the level was set. At the default level it is printed.
+#[test]
+fn issue_15_the_cleartext_warning_respects_log_level() {
+    let root = tempfile::tempdir().expect("temp dir");
+    crate::support::write_fixture(root.path());
+    let root = root.path().to_str().expect("UTF-8");
+    for (level, warned) in [("error", false), ("warn", true)] {
+        let mut command = Command::new(BINARY);
+        command.args([
+            "--bind",
+            "0.0.0.0",
+            "--port",
+            "0",
+            "--root",
+            root,
+            "--auth",
+            FIXTURE,
+            "--log-level",
+            level,
+        ]);
+        let server = Binary::start_command(command);
+        let (status, stderr) = server.stop();
+        assert!(status.success(), "{status}");
+        assert_eq!(stderr.contains("clear text"), warned, "{level}: {stderr}");
+    }
+}
