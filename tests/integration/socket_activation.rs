@@ -135,9 +135,14 @@ fn issue_17_an_unnamed_single_socket_is_the_site() {
 
 /// Run the activated binary to its exit (10 s at most): status and stderr.
 fn run_activated(socket: RawFd, names: Option<&str>) -> (i32, String) {
+    run_activated_with(&[socket], names)
+}
+
+/// [`run_activated`] with `sockets` as descriptors 3, 4, ...
+fn run_activated_with(sockets: &[RawFd], names: Option<&str>) -> (i32, String) {
     let root = tempfile::tempdir().unwrap();
-    let mut command = activated_command(
-        socket,
+    let mut command = activated_with(
+        sockets,
         names,
         &["--root", root.path().to_str().unwrap(), "--workers", "1"],
     );
@@ -195,8 +200,9 @@ fn issue_17_a_passed_socket_that_is_not_listening_tcp_is_exit_2() {
     );
 }
 
+/// A name this build knows (`https`) for a listener it does not have.
 #[test]
-fn issue_17_a_passed_socket_with_an_unknown_name_is_exit_2() {
+fn issue_17_a_passed_socket_for_a_listener_this_build_lacks_is_exit_2() {
     let socket = TcpListener::bind("127.0.0.1:0").unwrap();
     // This build has no https listener (issue 15 adds it).
     let (code, stderr) = run_activated(socket.as_raw_fd(), Some("https"));
@@ -204,6 +210,22 @@ fn issue_17_a_passed_socket_with_an_unknown_name_is_exit_2() {
     assert_eq!(
         stderr,
         "httpserver: an inherited socket is named https, but this server has no https listener\n"
+    );
+}
+
+/// A name that is no listener's, among several sockets (a single socket
+/// with another name is the site).
+#[test]
+fn issue_17_a_passed_socket_with_an_unknown_name_is_exit_2() {
+    let site = TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (code, stderr) =
+        run_activated_with(&[site.as_raw_fd(), other.as_raw_fd()], Some("http:bogus"));
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("httpserver: LISTEN_FDNAMES names a socket \"bogus\"; each must be"),
+        "{stderr}"
     );
 }
 
