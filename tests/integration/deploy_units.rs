@@ -13,7 +13,7 @@ fn setting(key: &str) -> Option<&'static str> {
     SERVICE
         .lines()
         .filter_map(|line| line.strip_prefix(key)?.strip_prefix('='))
-        .last()
+        .next_back()
 }
 
 #[test]
