@@ -56,7 +56,8 @@ pub struct SourceFlags {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Check the configuration (file, environment, flags, root, --spa file,
-    /// access-log file, addresses) and exit: 0 if valid, 2 if not
+    /// access-log file, pid-file directory, addresses: this host's, not
+    /// overlapping; ports are not tried) and exit: 0 if valid, 2 if not
     #[arg(long)]
     pub check_config: bool,
     /// Print the effective configuration as TOML (which --config accepts)
