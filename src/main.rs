@@ -336,7 +336,9 @@ fn unchangeable_settings(
             differs(format!("port changed to {port}"), SocketName::Http, served);
         }
         let bind = config.addr.ip();
-        if given.bind && bind != served.ip() {
+        // `::` is served as 0.0.0.0 where there is no IPv6: the same bind.
+        let same = bind == served.ip() || (bind.is_unspecified() && served.ip().is_unspecified());
+        if given.bind && !same {
             differs(format!("bind changed to {bind}"), SocketName::Http, served);
         }
     }
