@@ -368,11 +368,10 @@ fn issue_17_a_stop_during_an_upgrade_kills_the_successor_and_closes_the_port() {
 #[test]
 fn issue_17_an_upgrade_names_each_address_setting_it_cannot_change() {
     let install = Install::new();
-    let free_port = || {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    let (port, admin_port) = (free_port(), free_port());
+    // Two free ports, distinct: both probes are open at once.
+    let probes = [(); 2].map(|()| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    let [port, admin_port] = probes.each_ref().map(|p| p.local_addr().unwrap().port());
+    drop(probes);
     let config = install.path("httpserver.toml");
     let write_config = |port: u16, bind: &str, admin: u16| {
         std::fs::write(
