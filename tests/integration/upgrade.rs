@@ -470,3 +470,44 @@ fn issue_17_a_timed_out_successor_is_killed_with_the_processes_it_started() {
     let (status, _) = old.stop();
     assert!(status.success());
 }
+
+/// After an upgrade the clear-text warning still judges the socket served
+/// (inherited on 0.0.0.0), not the new configuration's bind (loopback).
+#[test]
+fn issue_17_after_an_upgrade_the_cleartext_warning_judges_the_inherited_socket() {
+    let install = Install::new();
+    let htpasswd = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/htpasswd");
+    let config = install.path("httpserver.toml");
+    std::fs::write(&config, "bind = \"0.0.0.0\"\n").unwrap();
+    let mut command = Command::new(install.path("httpserver"));
+    command
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--auth",
+            htpasswd,
+            "--root",
+        ])
+        .arg(install.path("root"))
+        .arg("--pid-file")
+        .arg(install.path("pid"));
+    let old = Binary::start_command(command);
+    let old_pid = old.pid();
+    std::fs::write(&config, "bind = \"127.0.0.1\"\n").unwrap();
+    send_usr2(old_pid);
+    let successor = Successor(install.await_new_pid(old_pid));
+    let stderr = await_stderr(&old, "bind changed to 127.0.0.1");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut stderr = stderr;
+    while stderr.matches("--auth on plain HTTP at 0.0.0.0").count() < 2 {
+        assert!(Instant::now() < deadline, "{stderr}");
+        std::thread::sleep(Duration::from_millis(20));
+        stderr = old.stderr_text();
+    }
+    successor.stop();
+    drop(old);
+}
