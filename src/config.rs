@@ -461,10 +461,10 @@ pub struct AuthFlags {
     /// lines with bcrypt hashes, as `htpasswd -B` writes) [default: off]
     #[arg(long, value_name = "FILE")]
     pub auth: Option<PathBuf>,
-    /// Require credentials only under this URL path prefix, matched on
-    /// whole segments of the decoded path (repeatable) [default: the
-    /// whole site]
-    #[arg(long, value_name = "PREFIX")]
+    /// Require credentials only under these URL path prefixes (comma-
+    /// separated, repeatable), matched on whole segments of the decoded
+    /// path [default: the whole site]
+    #[arg(long, value_name = "PREFIX,...")]
     pub auth_path: Vec<String>,
     /// The realm named in the 401's WWW-Authenticate challenge
     #[arg(long, default_value = DEFAULT_REALM, value_name = "REALM")]
@@ -722,4 +722,90 @@ pub fn check_access_log(config: &Config) -> Result<(), ConfigError> {
             format!("cannot open {shown}: {}", std::io::Error::from(e)),
         )
     })
+}
+
+/// `--pid-file` must be one the server can write when it serves: its
+/// directory exists, is a directory and is writable (the file is written
+/// as a temporary file renamed over it, so the directory's permission is
+/// what counts). Checked before binding, and by `--check-config`, so that
+/// a missing directory is a configuration mistake (exit 2), not an exit 1
+/// after "Server listening".
+pub fn check_pid_file(config: &Config) -> Result<(), ConfigError> {
+    use rustix::fs::Access;
+    let Some(path) = &config.restart.pid_file else {
+        return Ok(());
+    };
+    let shown = path.display();
+    if path.is_dir() {
+        return Err(ConfigError::in_value(
+            "pid_file",
+            format!("{shown} is a directory"),
+        ));
+    }
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => std::path::Path::new("."),
+    };
+    let problem = match std::fs::metadata(directory) {
+        Err(e) => Some(e.to_string()),
+        Ok(meta) if !meta.is_dir() => Some("not a directory".to_owned()),
+        Ok(_) => rustix::fs::access(directory, Access::WRITE_OK | Access::EXEC_OK)
+            .err()
+            .map(|e| std::io::Error::from(e).to_string()),
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(ConfigError::in_value(
+            "pid_file",
+            format!(
+                "cannot write {shown}: directory {}: {problem}",
+                directory.display()
+            ),
+        )),
+    }
+}
+
+/// The addresses the server will bind (`--bind`, `--admin`; not those an
+/// inherited socket replaces) must be this host's. Proved by binding a
+/// throwaway TCP socket to the address with port 0 (any free port, so a
+/// port in use cannot fail it), never listening, closed at once: only
+/// "cannot assign requested address" is a configuration mistake. Whether
+/// the port itself is free is left to serving (exit 1), since it can
+/// change between a check and a start.
+pub fn check_local_addresses(
+    config: &Config,
+    bind_site: bool,
+    bind_admin: bool,
+) -> Result<(), ConfigError> {
+    let site = bind_site.then_some(("bind", config.addr.ip()));
+    let admin = config
+        .balancer
+        .admin
+        .filter(|_| bind_admin)
+        .map(|admin| ("admin", admin.ip()));
+    // An unspecified address (every interface) is always this host's; the
+    // default `::` falls back to 0.0.0.0 where there is no IPv6 when
+    // serving, so it is not tried here.
+    for (id, ip) in site
+        .into_iter()
+        .chain(admin)
+        .filter(|(_, ip)| !ip.is_unspecified())
+    {
+        if let Err(e) = bind_throwaway(ip) {
+            if e.raw_os_error() == Some(rustix::io::Errno::ADDRNOTAVAIL.raw_os_error()) {
+                return Err(ConfigError::in_value(
+                    id,
+                    format!("{ip} is not an address of this host ({e})"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn bind_throwaway(ip: IpAddr) -> std::io::Result<()> {
+    use socket2::{Domain, Socket, Type};
+    let addr = SocketAddr::new(ip, 0);
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.bind(&addr.into())
 }

@@ -3,13 +3,14 @@
 //! What each level prints (every line starts `httpserver: `):
 //! - `error`: failures only: a worker that cannot start, an access-log file
 //!   that cannot be reopened, an access-log output that took nothing for
-//!   5 s at exit, a fatal configuration or startup error.
+//!   5 s at exit, a failed upgrade, a fatal configuration or startup error.
 //! - `warn`: also conditions an operator should act on: access-log lines
 //!   dropped because the output fell behind (at most one line a second), an
 //!   access-log write that failed, a connection cap lowered to fit the
-//!   open-file limit.
+//!   open-file limit, `--auth` on plain HTTP beyond loopback, failed
+//!   logins, a setting an upgrade cannot apply, a second stop signal.
 //! - `info` (the default): also lifecycle events: the access log reopened
-//!   on SIGUSR1. These are rare (never per request), so the default shows
+//!   on SIGUSR1, the sockets systemd passed, an upgrade started and done. These are rare (never per request), so the default shows
 //!   them: an operator reading the journal after a rotation sees that it
 //!   happened.
 //!

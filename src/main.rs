@@ -63,13 +63,26 @@ fn main() -> ExitCode {
     // Everything that can be known wrong before binding is a configuration
     // mistake (exit 2), serving or checking; what fails after (binding,
     // starting workers) is a runtime failure (exit 1).
-    let (config, site, tls) = match configure(cli) {
+    // An inherited socket replaces the address it would bind: that
+    // address is not checked.
+    let passed = inherited
+        .as_ref()
+        .map(Inherited::untaken)
+        .unwrap_or_default();
+    let binds = Binds {
+        site: !passed.contains(&SocketName::Http) && !passed.contains(&SocketName::Https),
+        admin: !passed.contains(&SocketName::Admin),
+    };
+    let (config, site, tls) = match configure(cli, binds) {
         Ok(ready) => ready,
         Err(e) => {
             eprintln!("httpserver: {}", origins.describe(&e));
             return ExitCode::from(USAGE_ERROR);
         }
     };
+    // From here on every diagnostic respects --log-level, the first ones
+    // (the clear-text warning, the socket-activation line) included.
+    httpserver::diag::set_level(config.log_level);
     if check_only {
         println!(
             "httpserver: configuration is valid (root {}, listening on {})",
@@ -78,10 +91,20 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
-    match run(config, site, tls, inherited, executable) {
+    // Which address settings were given (not defaults): an upgrade names
+    // those it cannot change.
+    let given = |id| origins.origin(id) != sources::Origin::Default;
+    let addresses_given = AddressesGiven {
+        port: given("port"),
+        bind: given("bind"),
+        admin: given("admin"),
+    };
+    match run(config, site, tls, inherited, executable, addresses_given) {
         Ok(Ending::Stopped) => ExitCode::SUCCESS,
         Ok(Ending::Interrupted(signal)) => {
-            eprintln!("httpserver: second signal; exiting without finishing requests");
+            httpserver::diag::warn(format_args!(
+                "second signal; exiting without finishing requests"
+            ));
             // The shell's convention for "killed by this signal".
             ExitCode::from(u8::try_from(128 + signal).unwrap_or(u8::MAX))
         }
@@ -98,15 +121,25 @@ fn main() -> ExitCode {
     }
 }
 
-/// Every check that needs no socket: the values (`into_config`), the
-/// addresses against each other, the access-log file, what is served (the
-/// root opened, the `--spa` file found) and the HTTPS certificates (read,
-/// matched with their keys, in date). `--check-config` runs exactly these,
-/// like `nginx -t`.
-fn configure(cli: Cli) -> Result<(Config, Router, Option<TlsSetup>), ConfigError> {
+/// Which listeners this process binds itself (not inherited).
+#[derive(Debug, Clone, Copy)]
+struct Binds {
+    site: bool,
+    admin: bool,
+}
+
+/// Every check that needs no listening socket: the values (`into_config`),
+/// the addresses against each other and as this host's (a throwaway bind
+/// with port 0), the access-log file, the pid file's directory, what is
+/// served (the root opened, the `--spa` file found) and the HTTPS
+/// certificates (read, matched with their keys, in date). `--check-config` runs exactly
+/// these, like `nginx -t`.
+fn configure(cli: Cli, binds: Binds) -> Result<(Config, Router, Option<TlsSetup>), ConfigError> {
     let config = cli.into_config()?;
     config::check_addresses(&config)?;
+    config::check_local_addresses(&config, binds.site, binds.admin)?;
     config::check_access_log(&config)?;
+    config::check_pid_file(&config)?;
     let site = httpserver::site(&config)?;
     let tls = if config.tls.is_enabled() {
         let (setup, warnings) =
@@ -137,13 +170,8 @@ fn run(
     tls: Option<TlsSetup>,
     mut inherited: Option<Inherited>,
     executable: PathBuf,
+    addresses_given: AddressesGiven,
 ) -> Result<Ending, BoxError> {
-    if config.auth.is_some() {
-        let https = tls.is_some();
-        if let Some(warning) = cleartext_password_warning(config.addr.ip(), https) {
-            httpserver::diag::warn(format_args!("{warning}"));
-        }
-    }
     // What the server serves, listener by listener: the site (built by
     // `configure`) on --port, HTTPS when it has certificates; the HTTPS
     // redirect on --redirect-http; health and metrics on --admin. Each is
@@ -153,6 +181,11 @@ fn run(
     let activated: Vec<SocketName> = inherited
         .as_ref()
         .filter(|inherited| inherited.origin == Origin::SocketActivation)
+        .map(Inherited::untaken)
+        .unwrap_or_default();
+    let handed_over: Vec<SocketName> = inherited
+        .as_ref()
+        .filter(|inherited| matches!(inherited.origin, Origin::Handover { .. }))
         .map(Inherited::untaken)
         .unwrap_or_default();
     let mut upgrade = Upgrade::new(executable, std::env::args_os().collect());
@@ -182,6 +215,23 @@ fn run(
     if let Some(inherited) = &inherited {
         check_all_taken(inherited)?;
     }
+    for line in unchangeable_settings(
+        &config,
+        addresses_given,
+        &handed_over,
+        (site_name, &listener),
+        admin.as_ref(),
+    ) {
+        httpserver::diag::warn(format_args!("{line}"));
+    }
+    if config.auth.is_some() {
+        // From the socket served, bound or inherited (socket activation, an
+        // upgrade), not from --bind, which an inherited socket ignores.
+        let https = site_name == SocketName::Https;
+        if let Some(warning) = cleartext_password_warning(listener.local_addr().ip(), https) {
+            httpserver::diag::warn(format_args!("{warning}"));
+        }
+    }
     if !activated.is_empty() {
         let addresses = [
             // The site's socket, by the name it was passed under.
@@ -195,10 +245,10 @@ fn run(
             (SocketName::Redirect, redirect.as_ref()),
             (SocketName::Admin, admin.as_ref()),
         ];
-        eprintln!(
-            "httpserver: {}",
+        httpserver::diag::info(format_args!(
+            "{}",
             describe_activation(&activated, &addresses)
-        );
+        ));
     }
     let lifecycle = Lifecycle {
         notifier: Notifier::from_env(),
@@ -303,6 +353,67 @@ fn describe_activation(
         "listening on the sockets systemd passed ({}); {unused}",
         serving.join(", ")
     )
+}
+
+/// Which of the address settings a source gave (command line, environment,
+/// file, `PORT`), as opposed to their defaults.
+#[derive(Debug, Clone, Copy)]
+struct AddressesGiven {
+    port: bool,
+    bind: bool,
+    admin: bool,
+}
+
+/// After an upgrade, the settings that differ from the inherited sockets
+/// this process serves, one line each: the successor serves what it was
+/// handed, so a changed `port`, `bind` or `admin` needs a restart. Only a
+/// setting that was given is compared (a default says nothing about the
+/// socket, which may have come from systemd), and port 0 matches any port.
+/// An `admin` added where the predecessor had none is bound anew and so
+/// is not named here.
+fn unchangeable_settings(
+    config: &Config,
+    given: AddressesGiven,
+    handed_over: &[SocketName],
+    (site_name, listener): (SocketName, &Listener),
+    admin: Option<&Listener>,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut differs = |setting: String, name: SocketName, served: SocketAddr| {
+        lines.push(format!(
+            "upgrade: {setting} but the inherited {name} socket on {served} is served; \
+             restart to move it"
+        ));
+    };
+    if handed_over.contains(&site_name) {
+        let served = listener.local_addr();
+        let port = config.addr.port();
+        if given.port && port != 0 && port != served.port() {
+            differs(format!("port changed to {port}"), site_name, served);
+        }
+        let bind = config.addr.ip();
+        // `::` is served as 0.0.0.0 where there is no IPv6: the same bind.
+        let same = bind == served.ip() || (bind.is_unspecified() && served.ip().is_unspecified());
+        if given.bind && !same {
+            differs(format!("bind changed to {bind}"), site_name, served);
+        }
+    }
+    if let (true, true, Some(wanted), Some(admin)) = (
+        handed_over.contains(&SocketName::Admin),
+        given.admin,
+        config.balancer.admin,
+        admin,
+    ) {
+        let served = admin.local_addr();
+        if wanted.ip() != served.ip() || (wanted.port() != 0 && wanted.port() != served.port()) {
+            differs(
+                format!("admin changed to {wanted}"),
+                SocketName::Admin,
+                served,
+            );
+        }
+    }
+    lines
 }
 
 /// A socket passed for a listener this server does not have is a

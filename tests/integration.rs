@@ -20,6 +20,8 @@ mod config_errors;
 mod config_sources;
 #[path = "integration/connection.rs"]
 mod connection;
+#[path = "integration/deploy_units.rs"]
+mod deploy_units;
 #[path = "integration/drain.rs"]
 mod drain;
 #[path = "integration/echo.rs"]

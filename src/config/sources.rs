@@ -56,7 +56,8 @@ pub struct SourceFlags {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Check the configuration (file, environment, flags, root, --spa file,
-    /// access-log file, addresses) and exit: 0 if valid, 2 if not
+    /// access-log file, pid-file directory, addresses: this host's, not
+    /// overlapping; ports are not tried) and exit: 0 if valid, 2 if not
     #[arg(long)]
     pub check_config: bool,
     /// Print the effective configuration as TOML (which --config accepts)
@@ -357,7 +358,17 @@ fn read_file(command: &Command, path: &Path, given: &str) -> Result<FileValues, 
             Some(span) => file_text.place(span.start),
             None => file_text.shown.clone(),
         };
-        SourceError::Source(format!("{place}: {}", e.message().trim()))
+        let message = e.message().trim();
+        // toml's message does not say which key; its span covers it.
+        let key = e
+            .span()
+            .and_then(|span| file_text.text.get(span))
+            .map(str::trim)
+            .filter(|key| message == "duplicate key" && !key.is_empty());
+        match key {
+            Some(key) => SourceError::Source(format!("{place}: duplicate key {key:?}")),
+            None => SourceError::Source(format!("{place}: {message}")),
+        }
     };
     let table: BTreeMap<Spanned<String>, Spanned<toml::Value>> =
         toml::from_str(&file_text.text).map_err(syntax)?;
@@ -402,8 +413,14 @@ fn read_file(command: &Command, path: &Path, given: &str) -> Result<FileValues, 
             continue;
         }
         let Some(arg) = by_key.get(name) else {
+            // A flag's name with its dashes: the key has underscores.
+            let underscored = name.replace('-', "_");
+            let hint = match by_key.contains_key(&underscored) {
+                true => format!(" (keys use _ where flags use -: {underscored:?})"),
+                false => String::new(),
+            };
             return Err(SourceError::Source(format!(
-                "{place}: unknown key {name:?}"
+                "{place}: unknown key {name:?}{hint}"
             )));
         };
         let values = read_value(arg, name, value.get_ref(), &place)?;

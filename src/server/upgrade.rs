@@ -146,7 +146,7 @@ impl Successor {
     /// Kill and reap it: the handover was abandoned after it was ready (a
     /// stop signal came first).
     pub fn abandon(mut self) {
-        let _ = self.child.kill();
+        kill_group(&mut self.child);
         let _ = self.child.wait();
     }
 }
@@ -207,7 +207,13 @@ impl Upgrade {
                 )
                 .env_remove("LISTEN_PID")
                 .env_remove("LISTEN_FDS")
-                .env_remove("LISTEN_FDNAMES");
+                .env_remove("LISTEN_FDNAMES")
+                // Its own process group, whose id is its pid: a successor
+                // that is a wrapper (a script that starts the server, or
+                // anything else) may start processes that inherit the
+                // sockets, and a failed attempt kills the whole group, so
+                // none is left holding them.
+                .process_group(0);
             command
                 .spawn()
                 .map_err(|e| UpgradeError::Spawn(self.executable.clone(), e))?
@@ -239,7 +245,14 @@ impl Starting {
         let Starting { child, ready_read } = self;
         match wait_ready(ready_read.as_fd(), cancel, within) {
             Ok(true) => Ok(Successor { child }),
-            Ok(false) => Err(UpgradeError::Exited(reap(child, false))),
+            // It exited (or closed the pipe): what it started must not
+            // outlive it with the sockets.
+            Ok(false) => {
+                let mut child = child;
+                await_exit_unreaped(&child);
+                kill_group(&mut child);
+                Err(UpgradeError::Exited(reap(child, false)))
+            }
             Err(Waited::TimedOut) => {
                 reap(child, true);
                 Err(UpgradeError::NotReady(within))
@@ -300,11 +313,11 @@ fn wait_ready(
     }
 }
 
-/// Reap `child` (killing it first if `kill`), waiting at most
-/// [`REAP_WITHIN`] before killing it anyway.
+/// Reap `child` (killing its process group first if `kill`), waiting at
+/// most [`REAP_WITHIN`] before killing it anyway.
 fn reap(mut child: Child, kill: bool) -> ExitStatus {
     if kill {
-        let _ = child.kill();
+        kill_group(&mut child);
     }
     let deadline = Instant::now() + REAP_WITHIN;
     loop {
@@ -317,6 +330,37 @@ fn reap(mut child: Child, kill: bool) -> ExitStatus {
             }
         }
     }
+}
+
+/// Wait, at most [`REAP_WITHIN`], for `child` to exit, leaving it a zombie
+/// (`WNOWAIT`): its pid, the group's id, stays reserved, so the group can
+/// still be killed safely after.
+fn await_exit_unreaped(child: &Child) {
+    use rustix::process::{waitid, WaitId, WaitIdOptions};
+    let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) else {
+        return;
+    };
+    let deadline = Instant::now() + REAP_WITHIN;
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT | WaitIdOptions::NOHANG;
+    while Instant::now() < deadline {
+        match waitid(WaitId::Pid(pid), options) {
+            Ok(None) | Err(rustix::io::Errno::INTR) => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            _ => return,
+        }
+    }
+}
+
+/// SIGKILL the successor's process group (its id is the successor's pid,
+/// see `spawn_successor`), and the successor itself in case it left the
+/// group. Called before it is reaped: until then its pid, and so the
+/// group's id, cannot be reused.
+fn kill_group(child: &mut Child) {
+    if let Some(group) = rustix::process::Pid::from_raw(child.id() as i32) {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
 }
 
 /// Tell the process that started this one that it serves: one byte on the

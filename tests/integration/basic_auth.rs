@@ -373,3 +373,115 @@ fn issue_15_plain_http_beyond_loopback_warns_at_start() {
         "{first}"
     );
 }
+
+/// A comma-separated `--auth-path` is a list, from the environment, the
+/// command line and a file alike (as `--trusted-proxies`): each prefix is
+/// protected. Before, `HTTPSERVER_AUTH_PATH="/private,/Private"` was one
+/// prefix named `/private,/Private`, which protected nothing.
+#[test]
+fn issue_15_a_comma_separated_auth_path_protects_each_prefix() {
+    let root = tempfile::tempdir().expect("temp dir");
+    crate::support::write_fixture(root.path());
+    let root = root.path().to_str().expect("UTF-8");
+    let mut command = Command::new(BINARY);
+    command
+        .args(["--bind", "127.0.0.1", "--port", "0", "--root", root])
+        .args(["--auth", FIXTURE])
+        .env("HTTPSERVER_AUTH_PATH", "/private, /Private");
+    let server = Binary::start_command(command);
+    for target in ["/private/a", "/Private/a"] {
+        let mut client = Client::connect(server.addr());
+        client.send(&get(target, None));
+        let response = client.response();
+        assert_eq!(response.status, 401, "{target}");
+    }
+    let mut client = Client::connect(server.addr());
+    client.send(&get("/index.html", None));
+    assert_eq!(client.response().status, 200);
+    drop(server);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        format!("root = {root:?}\nauth = {FIXTURE:?}\nauth_path = [\"/a,/b\", \"/c\"]\n"),
+    )
+    .expect("write");
+    let (code, stdout, stderr) = crate::config_sources::run(
+        &["--config", file.to_str().expect("UTF-8"), "--check-config"],
+        &[],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
+
+/// A prefix with a query, a fragment, a space or a control character can
+/// match no request path: it is refused, in words, with exit 2 (before,
+/// `--auth-path '/private?x'` was accepted and protected nothing).
+#[test]
+fn issue_15_an_auth_path_that_can_match_nothing_is_refused() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let root = root.path().to_str().expect("UTF-8");
+    for bad in [
+        "/private?x",
+        "/private#top",
+        "/my docs",
+        "/a\tb",
+        "private",
+        "/../x",
+    ] {
+        let args = ["--root", root, "--auth", FIXTURE, "--auth-path", bad];
+        for check in [false, true] {
+            let mut all = args.to_vec();
+            if check {
+                all.push("--check-config");
+            } else {
+                all.extend(["--port", "0"]);
+            }
+            let (code, stderr) = run_to_exit(&all);
+            assert_eq!(code, 2, "{bad:?}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "{bad:?}: {stderr}");
+            assert!(stderr.contains("is not a URL path prefix: "), "{stderr}");
+            for name in ["NotOriginForm", "Traversal"] {
+                assert!(!stderr.contains(name), "{stderr}");
+            }
+        }
+    }
+    let (code, stderr) = run_to_exit(&[
+        "--root",
+        root,
+        "--auth",
+        FIXTURE,
+        "--check-config",
+        "--auth-path",
+        "/a,/b?",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+}
+
+/// `--log-level error` silences the clear-text warning too: it used to be
+/// printed before the level was set. At the default level it is printed.
+#[test]
+fn issue_15_the_cleartext_warning_respects_log_level() {
+    let root = tempfile::tempdir().expect("temp dir");
+    crate::support::write_fixture(root.path());
+    let root = root.path().to_str().expect("UTF-8");
+    for (level, warned) in [("error", false), ("warn", true)] {
+        let mut command = Command::new(BINARY);
+        command.args([
+            "--bind",
+            "0.0.0.0",
+            "--port",
+            "0",
+            "--root",
+            root,
+            "--auth",
+            FIXTURE,
+            "--log-level",
+            level,
+        ]);
+        let server = Binary::start_command(command);
+        let (status, stderr) = server.stop();
+        assert!(status.success(), "{status}");
+        assert_eq!(stderr.contains("clear text"), warned, "{level}: {stderr}");
+    }
+}

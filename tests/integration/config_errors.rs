@@ -174,3 +174,50 @@ fn values_checked_after_parsing_name_their_source() {
         assert_mistake(&case);
     }
 }
+
+/// What stopped the server only after "Server listening" (a pid file in a
+/// directory that cannot be written: exit 1) or at its bind (an address
+/// that is not this host's) is found before binding, serving or checking:
+/// one line, exit 2. Before, `--check-config` passed both.
+#[test]
+fn what_would_stop_the_server_at_start_is_found_before_binding() {
+    for case in [
+        Case {
+            flags: &[
+                "--root",
+                "site",
+                "--port",
+                "0",
+                "--pid-file",
+                "missing/httpserver.pid",
+            ],
+            env: &[],
+            file: None,
+            want: "--pid-file: cannot write missing/httpserver.pid: directory missing: \
+                   No such file or directory (os error 2)",
+        },
+        Case {
+            flags: &["--port", "0"],
+            env: &[("HTTPSERVER_PID_FILE", "site/index.html/httpserver.pid")],
+            file: Some("root = \"site\"\n"),
+            want: "HTTPSERVER_PID_FILE: cannot write site/index.html/httpserver.pid: directory \
+                   site/index.html: No such file or directory (os error 2)",
+        },
+        Case {
+            flags: &["--root", "site", "--port", "0"],
+            env: &[("HTTPSERVER_BIND", "192.0.2.1")],
+            file: None,
+            want: "HTTPSERVER_BIND: 192.0.2.1 is not an address of this host (Cannot assign \
+                   requested address (os error 99))",
+        },
+        Case {
+            flags: &["--port", "0"],
+            env: &[],
+            file: Some("root = \"site\"\nadmin = \"192.0.2.1:9000\"\n"),
+            want: "{file}:2: admin: 192.0.2.1 is not an address of this host (Cannot assign \
+                   requested address (os error 99))",
+        },
+    ] {
+        assert_mistake(&case);
+    }
+}

@@ -213,6 +213,17 @@ fn a_bad_file_line_names_the_file_the_line_and_the_key_and_exits_2() {
             r#":2: not a valid max_body_bytes: "lots" (invalid digit found in string)"#,
         ),
         ("port = [1, 2]\n", ":1: port: takes one value, not an array"),
+        // The key a duplicate is about, and the spelling a flag's name
+        // suggests, are named.
+        ("port = 1\nport = 2\n", r#":2: duplicate key "port""#),
+        (
+            "[cors]\norigin = \"*\"\norigin = \"*\"\n",
+            r#":3: duplicate key "origin""#,
+        ),
+        (
+            "max-connections = 5\n",
+            r#":1: unknown key "max-connections" (keys use _ where flags use -: "max_connections")"#,
+        ),
         ("\n\nport = = 1\n", ":3: "),
         // The tables: each entry at its own line.
         (

@@ -135,9 +135,14 @@ fn issue_17_an_unnamed_single_socket_is_the_site() {
 
 /// Run the activated binary to its exit (10 s at most): status and stderr.
 fn run_activated(socket: RawFd, names: Option<&str>) -> (i32, String) {
+    run_activated_with(&[socket], names)
+}
+
+/// [`run_activated`] with `sockets` as descriptors 3, 4, ...
+fn run_activated_with(sockets: &[RawFd], names: Option<&str>) -> (i32, String) {
     let root = tempfile::tempdir().unwrap();
-    let mut command = activated_command(
-        socket,
+    let mut command = activated_with(
+        sockets,
         names,
         &["--root", root.path().to_str().unwrap(), "--workers", "1"],
     );
@@ -195,8 +200,9 @@ fn issue_17_a_passed_socket_that_is_not_listening_tcp_is_exit_2() {
     );
 }
 
+/// A name this build knows (`https`) for a listener it does not have.
 #[test]
-fn issue_17_a_passed_socket_with_an_unknown_name_is_exit_2() {
+fn issue_17_a_passed_socket_for_a_listener_this_build_lacks_is_exit_2() {
     let socket = TcpListener::bind("127.0.0.1:0").unwrap();
     // This build has no https listener (issue 15 adds it).
     let (code, stderr) = run_activated(socket.as_raw_fd(), Some("https"));
@@ -204,6 +210,22 @@ fn issue_17_a_passed_socket_with_an_unknown_name_is_exit_2() {
     assert_eq!(
         stderr,
         "httpserver: an inherited socket is named https, but this server has no https listener\n"
+    );
+}
+
+/// A name that is no listener's, among several sockets (a single socket
+/// with another name is the site).
+#[test]
+fn issue_17_a_passed_socket_with_an_unknown_name_is_exit_2() {
+    let site = TcpListener::bind("127.0.0.1:0").unwrap();
+    let other = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (code, stderr) =
+        run_activated_with(&[site.as_raw_fd(), other.as_raw_fd()], Some("http:bogus"));
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("httpserver: LISTEN_FDNAMES names a socket \"bogus\"; each must be"),
+        "{stderr}"
     );
 }
 
@@ -241,4 +263,55 @@ fn issue_17_named_sockets_become_their_listeners() {
         )),
         "{stderr}"
     );
+}
+
+/// The clear-text password warning looks at the socket actually served,
+/// not at `--bind` (issue 15.4 with issue 17): a passed socket on every
+/// address warns though `--bind` is loopback, and a passed loopback socket
+/// does not warn though the default `--bind` is every address.
+#[test]
+fn issue_17_the_cleartext_warning_names_the_passed_socket_not_bind() {
+    let htpasswd = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/htpasswd");
+    let root = tempfile::tempdir().unwrap();
+    write_fixture(root.path());
+    let root_arg = root.path().to_str().unwrap();
+
+    let everywhere = TcpListener::bind("0.0.0.0:0").unwrap();
+    let server = Binary::start_command(activated_command(
+        everywhere.as_raw_fd(),
+        Some("http"),
+        &[
+            "--bind",
+            "127.0.0.1",
+            "--root",
+            root_arg,
+            "--auth",
+            htpasswd,
+        ],
+    ));
+    drop(everywhere);
+    let (_, stderr) = server.stop();
+    assert!(
+        stderr.contains("--auth on plain HTTP at 0.0.0.0: passwords travel in clear text"),
+        "{stderr}"
+    );
+
+    let loopback = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = Binary::start_command(activated_command(
+        loopback.as_raw_fd(),
+        Some("http"),
+        &[
+            "--root",
+            root_arg,
+            "--auth",
+            htpasswd,
+            "--log-level",
+            "warn",
+        ],
+    ));
+    drop(loopback);
+    let (_, stderr) = server.stop();
+    assert!(!stderr.contains("clear text"), "{stderr}");
+    // The socket-activation line is info: not printed at warn.
+    assert!(!stderr.contains("sockets systemd passed"), "{stderr}");
 }

@@ -361,3 +361,153 @@ fn issue_17_a_stop_during_an_upgrade_kills_the_successor_and_closes_the_port() {
         "still accepting after the stop"
     );
 }
+
+/// An upgrade serves the inherited sockets, so a changed `port`, `bind`
+/// or `admin` cannot take effect: the successor says so, one line per
+/// setting, instead of ignoring it silently.
+#[test]
+fn issue_17_an_upgrade_names_each_address_setting_it_cannot_change() {
+    let install = Install::new();
+    // Two free ports, distinct: both probes are open at once.
+    let probes = [(); 2].map(|()| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    let [port, admin_port] = probes.each_ref().map(|p| p.local_addr().unwrap().port());
+    drop(probes);
+    let config = install.path("httpserver.toml");
+    let write_config = |port: u16, bind: &str, admin: u16| {
+        std::fs::write(
+            &config,
+            format!("port = {port}\nbind = \"{bind}\"\nadmin = \"127.0.0.1:{admin}\"\n"),
+        )
+        .unwrap();
+    };
+    write_config(port, "127.0.0.1", admin_port);
+    let mut command = Command::new(install.path("httpserver"));
+    command
+        .arg("--config")
+        .arg(&config)
+        .args(["--workers", "1", "--root"])
+        .arg(install.path("root"))
+        .arg("--pid-file")
+        .arg(install.path("pid"));
+    let old = Binary::start_command(command);
+    assert_eq!(old.port, port);
+    let old_pid = old.pid();
+
+    // Unchanged: nothing to say.
+    send_usr2(old_pid);
+    let second = Successor(install.await_new_pid(old_pid));
+    // Changed: one line each, and the inherited sockets serve on.
+    write_config(port + 1, "127.0.0.2", admin_port + 1);
+    assert!(
+        !old.stderr_text().contains("restart to move it"),
+        "{}",
+        old.stderr_text()
+    );
+    send_usr2(second.0);
+    let third = Successor(install.await_new_pid(second.0));
+    let stderr = await_stderr(&old, "admin changed");
+    for line in [
+        format!(
+            "httpserver: upgrade: port changed to {} but the inherited http socket on \
+             127.0.0.1:{port} is served; restart to move it\n",
+            port + 1
+        ),
+        format!(
+            "httpserver: upgrade: bind changed to 127.0.0.2 but the inherited http socket on \
+             127.0.0.1:{port} is served; restart to move it\n"
+        ),
+        format!(
+            "httpserver: upgrade: admin changed to 127.0.0.1:{} but the inherited admin socket \
+             on 127.0.0.1:{admin_port} is served; restart to move it\n",
+            admin_port + 1
+        ),
+    ] {
+        assert_eq!(stderr.matches(&line).count(), 1, "{line}\n{stderr}");
+    }
+    let mut client = Client::connect(old.addr());
+    client.send(GET_STYLE);
+    assert_eq!(client.response().status, 200);
+    third.stop();
+    drop(second);
+    drop(old);
+}
+
+/// A successor that is a wrapper script which started another process:
+/// at the timeout the whole process group the successor was started in is
+/// killed, so no grandchild is left holding the listening socket.
+#[test]
+fn issue_17_a_timed_out_successor_is_killed_with_the_processes_it_started() {
+    let install = Install::new();
+    let old = install.start(&["--upgrade-timeout", "0.5"], None);
+    let old_pid = old.pid();
+    let grandchild = install.path("grandchild.pid");
+    install.release(
+        "release-wrapper",
+        &format!("sleep 60 &\necho $! > {}\nwait", grandchild.display()),
+    );
+    send_usr2(old_pid);
+    await_stderr(
+        &old,
+        "(--upgrade-timeout); killed it; the old process serves on",
+    );
+    let grandchild_pid: u32 = std::fs::read_to_string(&grandchild)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let grandchild = Successor(grandchild_pid);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while grandchild.is_alive() {
+        assert!(
+            Instant::now() < deadline,
+            "the wrapper's sleep outlived the failed upgrade"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut client = Client::connect(old.addr());
+    client.send(GET_STYLE);
+    assert_eq!(client.response().status, 200);
+    let (status, _) = old.stop();
+    assert!(status.success());
+}
+
+/// After an upgrade the clear-text warning still judges the socket served
+/// (inherited on 0.0.0.0), not the new configuration's bind (loopback).
+#[test]
+fn issue_17_after_an_upgrade_the_cleartext_warning_judges_the_inherited_socket() {
+    let install = Install::new();
+    let htpasswd = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/htpasswd");
+    let config = install.path("httpserver.toml");
+    std::fs::write(&config, "bind = \"0.0.0.0\"\n").unwrap();
+    let mut command = Command::new(install.path("httpserver"));
+    command
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "--port",
+            "0",
+            "--workers",
+            "1",
+            "--auth",
+            htpasswd,
+            "--root",
+        ])
+        .arg(install.path("root"))
+        .arg("--pid-file")
+        .arg(install.path("pid"));
+    let old = Binary::start_command(command);
+    let old_pid = old.pid();
+    std::fs::write(&config, "bind = \"127.0.0.1\"\n").unwrap();
+    send_usr2(old_pid);
+    let successor = Successor(install.await_new_pid(old_pid));
+    let stderr = await_stderr(&old, "bind changed to 127.0.0.1");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut stderr = stderr;
+    while stderr.matches("--auth on plain HTTP at 0.0.0.0").count() < 2 {
+        assert!(Instant::now() < deadline, "{stderr}");
+        std::thread::sleep(Duration::from_millis(20));
+        stderr = old.stderr_text();
+    }
+    successor.stop();
+    drop(old);
+}

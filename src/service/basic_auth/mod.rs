@@ -308,13 +308,15 @@ pub fn keep_out_of_shared_caches(response: &mut Response) {
 /// The startup warning for `--auth` on a listener where passwords would
 /// cross the network readable by anyone on the path: plain HTTP on an
 /// address other than loopback. `None` over HTTPS or on loopback, where
-/// only this host can listen.
-pub fn cleartext_password_warning(bind: IpAddr, https: bool) -> Option<String> {
-    if https || bind.is_loopback() || is_mapped_loopback(bind) {
+/// only this host can listen. `served` is the local address of the socket
+/// actually served (bound, or inherited from systemd or a predecessor),
+/// which `--bind` does not decide for an inherited socket.
+pub fn cleartext_password_warning(served: IpAddr, https: bool) -> Option<String> {
+    if https || served.is_loopback() || is_mapped_loopback(served) {
         return None;
     }
     Some(format!(
-        "--auth on plain HTTP at {bind}: passwords travel in clear text (base64 is no \
+        "--auth on plain HTTP at {served}: passwords travel in clear text (base64 is no \
          encryption); serve HTTPS or bind to a loopback address behind a TLS proxy"
     ))
 }

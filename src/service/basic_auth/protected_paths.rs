@@ -22,19 +22,39 @@ pub enum ProtectedPaths {
 
 impl ProtectedPaths {
     /// From the `--auth-path` values, each checked: an absolute path that
-    /// [`resolve_path`] accepts.
+    /// [`resolve_path`] accepts, with no query, fragment, whitespace or
+    /// control character (a request's path never has them, so such a
+    /// prefix would protect nothing). A value is a comma-separated list,
+    /// as for `--trusted-proxies`; a comma inside a segment is `%2C`.
     pub fn from_prefixes(prefixes: &[String]) -> Result<ProtectedPaths, String> {
         if prefixes.is_empty() {
             return Ok(ProtectedPaths::Everything);
         }
         let mut segments = Vec::with_capacity(prefixes.len());
-        for prefix in prefixes {
-            let resolved = resolve_path(prefix.as_bytes())
-                .map_err(|e| format!("{prefix:?} is not an absolute URL path ({e:?})"))?;
-            if resolved.is_root() {
-                return Ok(ProtectedPaths::Everything);
+        let mut root = false;
+        for prefix in prefixes
+            .iter()
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+        {
+            let refuse = |why: &str| format!("{prefix:?} is not a URL path prefix: {why}");
+            if let Some(c) = prefix
+                .chars()
+                .find(|&c| c == '?' || c == '#' || c.is_whitespace() || c.is_control())
+            {
+                return Err(refuse(&format!(
+                    "it contains {c:?} (a prefix has no query, fragment, spaces or \
+                     control characters; percent-encode them)"
+                )));
             }
+            let resolved = resolve_path(prefix.as_bytes()).map_err(|e| refuse(e.describe()))?;
+            // Every item is checked, even after a `/`: a typo is an error
+            // wherever it is in the list.
+            root |= resolved.is_root();
             segments.push(resolved.segments().map(str::to_owned).collect());
+        }
+        if root {
+            return Ok(ProtectedPaths::Everything);
         }
         Ok(ProtectedPaths::Prefixes(segments))
     }
@@ -104,6 +124,21 @@ mod tests {
     }
 
     #[test]
+    fn a_value_is_a_comma_separated_list_as_for_trusted_proxies() {
+        assert_eq!(
+            prefixes(&["/private,/Private", " /api , /x%2Cy"]),
+            ProtectedPaths::Prefixes(vec![
+                vec!["private".to_owned()],
+                vec!["Private".to_owned()],
+                vec!["api".to_owned()],
+                vec!["x,y".to_owned()],
+            ])
+        );
+        // An empty item is a mistake, as in --trusted-proxies.
+        assert!(ProtectedPaths::from_prefixes(&["/a,".to_owned()]).is_err());
+    }
+
+    #[test]
     fn no_prefix_or_the_root_protects_everything() {
         for protected in [prefixes(&[]), prefixes(&["/"]), prefixes(&["/a", "//"])] {
             assert_eq!(protected, ProtectedPaths::Everything);
@@ -115,9 +150,16 @@ mod tests {
 
     #[test]
     fn prefixes_must_be_absolute_url_paths() {
-        for bad in ["private", "", "/../x", "/%zz", "/a/%00"] {
+        for bad in [
+            "private", "", "/../x", "/%zz", "/a/%00", "/a?x", "/a#x", "/a b", "/a\tb", "/a\u{7f}",
+        ] {
             let error = ProtectedPaths::from_prefixes(&[bad.to_owned()]).expect_err(bad);
             assert!(error.contains(&format!("{bad:?}")), "{error}");
+            // Words for a person, not the variant names of PathError.
+            assert!(error.contains("is not a URL path prefix: "), "{error}");
+            for name in ["NotOriginForm", "BadPercentEscape", "(Nul)", "Traversal"] {
+                assert!(!error.contains(name), "{error}");
+            }
         }
         assert_eq!(
             prefixes(&["/my%20docs"]),

@@ -125,6 +125,20 @@ impl PathError {
             PathError::Traversal | PathError::Backslash | PathError::Hidden => 404,
         }
     }
+
+    /// What is wrong, in words, for a message to a person (a refused
+    /// `--auth-path`, say); the variant names are for code.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PathError::NotOriginForm => "it does not start with /",
+            PathError::BadPercentEscape => "a % is not followed by two hex digits",
+            PathError::InvalidUtf8 => "its percent-decoded bytes are not UTF-8",
+            PathError::Nul => "it contains an encoded NUL byte (%00)",
+            PathError::Traversal => "it has a .. segment",
+            PathError::Backslash => "a segment contains a backslash",
+            PathError::Hidden => "a segment starts with a dot",
+        }
+    }
 }
 
 /// Turn the raw (not yet decoded, query already removed) path of a request
