@@ -485,3 +485,29 @@ fn issue_15_the_cleartext_warning_respects_log_level() {
         assert_eq!(stderr.contains("clear text"), warned, "{level}: {stderr}");
     }
 }
+
+/// With certificates the site speaks HTTPS, so `--auth` on an address
+/// beyond loopback gives no clear-text warning; the same command without
+/// them does.
+#[test]
+fn issue_15_an_https_site_gives_no_cleartext_warning() {
+    let root = tempfile::tempdir().expect("temp dir");
+    crate::support::write_fixture(root.path());
+    let certs = tempfile::tempdir().expect("temp dir");
+    let leaf = crate::support::tls::TestCa::new().issue(certs.path(), "site", &["localhost"], 30);
+    let root = root.path().to_str().expect("UTF-8");
+    let cert = leaf.cert.to_str().expect("UTF-8");
+    let key = leaf.key.to_str().expect("UTF-8");
+    let plain = [
+        "--bind", "0.0.0.0", "--port", "0", "--root", root, "--auth", FIXTURE,
+    ];
+    let https = [&plain[..], &["--tls-cert", cert, "--tls-key", key]].concat();
+    for (args, warned) in [(&plain[..], true), (&https[..], false)] {
+        let mut command = Command::new(BINARY);
+        command.args(args);
+        let server = Binary::start_command(command);
+        let (status, stderr) = server.stop();
+        assert!(status.success(), "{status}");
+        assert_eq!(stderr.contains("clear text"), warned, "{args:?}: {stderr}");
+    }
+}
