@@ -25,17 +25,8 @@ fail() {
     exit 1
 }
 
-# apt-get install PACKAGE unless COMMAND exists.
-ensure() { # COMMAND PACKAGE
-    command -v "$1" >/dev/null && return
-    echo "== installing $2 from Debian's packages"
-    export DEBIAN_FRONTEND=noninteractive
-    timeout 600 apt-get install -y --no-install-recommends "$2" >/dev/null 2>&1 ||
-        { timeout 600 apt-get update >/dev/null 2>&1 &&
-            timeout 600 apt-get install -y --no-install-recommends "$2" >/dev/null 2>&1; } ||
-        fail "cannot install $2"
-    command -v "$1" >/dev/null || fail "$2 installed no $1"
-}
+# shellcheck source=tests/support/packages.sh
+source tests/support/packages.sh
 
 ensure openssl openssl
 ensure testssl testssl.sh

@@ -183,14 +183,21 @@ mod tests {
 
     /// Static files over `root` that compress files just written.
     fn files_with(root: &Path, compression: CompressionOptions) -> StaticFiles {
-        let options = StaticOptions {
-            compression,
-            ..StaticOptions::default()
-        };
+        files_with_options(
+            root,
+            StaticOptions {
+                compression,
+                ..StaticOptions::default()
+            },
+        )
+    }
+
+    /// Static files over `root` whose files all count as settled, and
+    /// whose variants are never upgraded: no upgrade may change a tag a
+    /// test holds (the upgrade test lowers this again).
+    fn files_with_options(root: &Path, options: StaticOptions) -> StaticFiles {
         let mut files = StaticFiles::new(root.to_path_buf(), options).expect("root");
         files.compression.settled_clock = an_hour_ahead;
-        // No upgrade may change a tag a test holds; the upgrade test
-        // lowers this again.
         files
             .compression
             .variants()
@@ -494,17 +501,13 @@ mod tests {
     /// Static files over `root` with `--etag content`, taking fresh files
     /// as settled.
     fn content_tagged(root: &Path) -> StaticFiles {
-        let options = StaticOptions {
-            etag: EtagPolicy::Content,
-            ..StaticOptions::default()
-        };
-        let mut files = StaticFiles::new(root.to_path_buf(), options).expect("root");
-        files.compression.settled_clock = an_hour_ahead;
-        files
-            .compression
-            .variants()
-            .set_upgrade_after_hits(u64::MAX);
-        files
+        files_with_options(
+            root,
+            StaticOptions {
+                etag: EtagPolicy::Content,
+                ..StaticOptions::default()
+            },
+        )
     }
 
     /// Ask until `field` is in the answer; bounded like `until_compressed`.
