@@ -38,7 +38,6 @@
 #   stylesheet (Accept, Accept-Encoding: gzip, deflate, br, zstd,
 #   Accept-Language, User-Agent, Sec-Fetch-*, a cookie), to compare with
 #   small (index.html) and css (a 4 KiB stylesheet) sent by wrk alone.
-<<<<<<< HEAD
 #   auth is small with an Authorization: Basic field, sent to httpserver
 #   (no --auth: the field is ignored) and to httpauth (httpserver with
 #   --auth over an htpasswd -B file, the credential cached after its first
@@ -50,7 +49,6 @@
 #   and httpserver (its variant cache, upgraded after a warm-up of 40
 #   requests and 3 s idle); they report bytes per response too. Peers
 #   compress only under /z/, so the other scenarios are unchanged.
-=======
 # HTTPS scenarios (--tls): tls_small tls_full tls_resumed tls_file1m
 #            tls_file100m
 #   tls_small is small over TLS (wrk, 64 keep-alive connections);
@@ -59,7 +57,6 @@
 #   handshakes; -reuse: resumed); the files are fetched by wrk (16 and 4
 #   connections), so the client's decryption is on core 1 as for every
 #   server.
->>>>>>> issue-15
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -71,13 +68,9 @@ ONLY=""
 SERVERS_WANTED="httpserver,httpauth,nginx,lighttpd,h2o,go,caddy,main"
 MAIN_BINARY=""
 INSTALL=0
-<<<<<<< HEAD
 ALL_SCENARIOS="small browser css browsercss conns1000 close file1m file100m files10k notfound pipelined echo auth js64k html16k idle"
-=======
 TLS=0
-ALL_SCENARIOS="small browser css browsercss conns1000 close file1m file100m files10k notfound pipelined echo idle"
 TLS_SCENARIOS="tls_small tls_full tls_resumed tls_file1m tls_file100m"
->>>>>>> issue-15
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -266,16 +259,13 @@ http {
     server {
         listen 127.0.0.1:${PORT[nginx]} backlog=4096$( [ "$TLS" = 1 ] && echo " ssl");
         root $ROOT;
-<<<<<<< HEAD
         # Issue 16: compression only here, at nginx's default level (1).
         location /z/ {
             gzip on;
             gzip_types text/html text/css application/javascript text/javascript;
         }
-=======
 $( [ "$TLS" = 1 ] && printf '        %s\n' "ssl_certificate $CERT;" "ssl_certificate_key $KEY;" \
     "ssl_protocols TLSv1.2 TLSv1.3;" "ssl_session_cache shared:SSL:10m;" "ssl_session_tickets on;")
->>>>>>> issue-15
     }
 }
 EOF
@@ -491,17 +481,14 @@ run_load() {
         notfound) "${wrk[@]}" -c64 "$url/missing.html" ;;
         pipelined) "${wrk[@]}" -c64 -s "$HERE/lua/pipeline.lua" "$url" ;;
         echo) "${wrk[@]}" -c64 -s "$HERE/lua/echo.lua" "$url/echo" ;;
-<<<<<<< HEAD
         auth) "${wrk[@]}" -c64 -H "$AUTHORIZATION" "$url/index.html" ;;
         js64k) "${wrk[@]}" -c64 -H "Accept-Encoding: gzip, deflate, br, zstd" "$url/z/app.js" ;;
         html16k) "${wrk[@]}" -c64 -H "Accept-Encoding: gzip, deflate, br, zstd" "$url/z/page.html" ;;
-=======
         tls_small) "${wrk[@]}" -c64 "$url/index.html" ;;
         tls_full) s_time_clients "$addr" -new ;;
         tls_resumed) s_time_clients "$addr" -reuse ;;
         tls_file1m) "${wrk[@]}" -c16 "$url/1m.bin" ;;
         tls_file100m) "${wrk[@]}" -c4 "$url/100m.bin" ;;
->>>>>>> issue-15
     esac >"$out" 2>&1 || true
 }
 
