@@ -31,6 +31,25 @@ pub enum Pick<S> {
     Identity,
 }
 
+/// What [`Compression::choose`] found, for [`Compression::settle`].
+pub struct Choice<S> {
+    /// The representation picked.
+    pub picked: Pick<S>,
+    /// A variant to start making (its bytes come from the file).
+    to_make: Option<VariantKey>,
+    /// Whether a variant was wanted and is not there yet.
+    missed: bool,
+    /// Whether the pick counts for the metrics.
+    counts: bool,
+}
+
+impl<S> Choice<S> {
+    /// Whether settling it needs the file's bytes: to start a variant.
+    pub fn makes_a_variant(&self) -> bool {
+        self.to_make.is_some()
+    }
+}
+
 /// The compression state of one [`super::StaticFiles`].
 pub struct Compression {
     options: CompressionOptions,
@@ -85,14 +104,32 @@ impl Compression {
     /// first) of a compressible file at `version` (`None`: not compressed
     /// on the fly), given `sidecar`, which says whether a coding has a
     /// fresh sidecar. `job` gives the bytes and the file's metadata if a
-    /// variant must be started.
+    /// variant must be started. [`Compression::choose`], then
+    /// [`Compression::settle`].
     pub fn pick<S>(
         &self,
         candidates: &[Candidate],
         version: Option<FileVersion>,
-        mut sidecar: impl FnMut(ContentCoding) -> Option<S>,
+        sidecar: impl FnMut(ContentCoding) -> Option<S>,
         job: impl FnOnce() -> Option<(Source, Metadata)>,
     ) -> Pick<S> {
+        let choice = self.choose(candidates, version, sidecar);
+        self.settle(choice, job)
+    }
+
+    /// The walk of [`Compression::pick`] alone: what it picks and what it
+    /// would start, counting nothing and starting nothing yet, so a caller
+    /// that cannot give what the choice needs (the hot cache, for a file
+    /// whose bytes it does not hold) can leave the request to the normal
+    /// path, which walks again. (Looking a ready variant up counts toward
+    /// its upgrade; a walk left that way counts twice, which only brings an
+    /// upgrade a request nearer.)
+    pub fn choose<S>(
+        &self,
+        candidates: &[Candidate],
+        version: Option<FileVersion>,
+        mut sidecar: impl FnMut(ContentCoding) -> Option<S>,
+    ) -> Choice<S> {
         let version = version.filter(|version| self.applies(version.size));
         let mut to_make = None;
         let mut picked = Pick::Identity;
@@ -123,20 +160,34 @@ impl Compression {
                 Found::Absent | Found::Declined => {}
             }
         }
-        // A miss is a variant wanted and not there yet: declined ones (not
-        // smaller) are a decision, not a miss.
-        let missed = to_make.is_some() || making_a_better_one;
-        if version.is_some() && asked_for_coding {
-            match picked {
+        Choice {
+            picked,
+            to_make,
+            // A miss is a variant wanted and not there yet: declined ones
+            // (not smaller) are a decision, not a miss.
+            missed: to_make.is_some() || making_a_better_one,
+            counts: version.is_some() && asked_for_coding,
+        }
+    }
+
+    /// Count what `choice` picked for the metrics, start the variant it
+    /// found missing (from `job`), and return the pick.
+    pub fn settle<S>(
+        &self,
+        choice: Choice<S>,
+        job: impl FnOnce() -> Option<(Source, Metadata)>,
+    ) -> Pick<S> {
+        if choice.counts {
+            match choice.picked {
                 Pick::Variant(_) => crate::service::counters::count_variant_hit(),
-                Pick::Identity if missed => crate::service::counters::count_variant_miss(),
+                Pick::Identity if choice.missed => crate::service::counters::count_variant_miss(),
                 Pick::Identity | Pick::Sidecar(_) => {}
             }
         }
-        if let Some(key) = to_make {
+        if let Some(key) = choice.to_make {
             self.make(key, job);
         }
-        picked
+        choice.picked
     }
 
     /// Start making `key`, unless its file has not settled or it is known.

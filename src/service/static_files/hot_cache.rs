@@ -37,6 +37,16 @@
 //! an arbitrary entry of the same shard when full (cheap, and good enough
 //! for a working set that fits; one that does not fit still works, just
 //! slower).
+//!
+//! **Large compressible files.** A file above [`MAX_FILE_BYTES`] that is
+//! compressed on the fly gets an entry too, holding its identity and its
+//! sidecars' but not its bytes (a sidecar above the bound is not held
+//! either): a request whose walk picks a ready compressed variant (or a
+//! held sidecar) is answered from the variant cache with no system call,
+//! under the same revalidation. When the walk picks what is not held (the
+//! file as it is, or a variant still to be made from it), the entry says
+//! so before anything is counted or started, and the normal path answers
+//! as if the entry were not there; the entry stays.
 
 use super::compression::{Compression, Pick};
 use super::compressor::Source;
@@ -66,8 +76,9 @@ pub const REVALIDATE_AFTER: Duration = Duration::from_secs(1);
 /// How old a file's mtime and ctime must be before it is cached.
 pub const SETTLED_AFTER: Duration = Duration::from_secs(2);
 
-/// The largest file cached, in bytes (as large as the driver copies behind
-/// a head into one write anyway).
+/// The largest file whose bytes are held, in bytes (as large as the driver
+/// copies behind a head into one write anyway); a larger one compressed on
+/// the fly is kept without them.
 pub const MAX_FILE_BYTES: u64 = 32 * 1024;
 
 /// The most files cached.
@@ -130,17 +141,27 @@ struct Variant {
 enum VariantKind {
     /// All of a file, described as the normal path describes it.
     Representation(Metadata),
+    /// A file larger than [`MAX_FILE_BYTES`], whose bytes are not held:
+    /// only its identity, so that an entry can answer from the variant
+    /// cache and leave what needs these bytes to the normal path.
+    FileNotHeld,
     /// The fixed-text 404 of an absent path, with these fields.
     NotFound(Fields),
 }
 
 impl Variant {
+    /// Whether its bytes are in memory (a file not held has none).
+    fn is_held(&self) -> bool {
+        !matches!(self.kind, VariantKind::FileNotHeld)
+    }
+
     /// The answer to `asked`: for a file, the normal path's [`answer`] with
-    /// the bytes from memory instead of the file.
+    /// the bytes from memory instead of the file; `None` for a file whose
+    /// bytes are not held.
     /// A `Repr-Digest` asked for is added once the digest is known (the
     /// entry may have been made before it was), and asked for otherwise.
-    fn answer(&self, asked: &Asked<'_>, compression: &Compression) -> Response {
-        match &self.kind {
+    fn answer(&self, asked: &Asked<'_>, compression: &Compression) -> Option<Response> {
+        Some(match &self.kind {
             VariantKind::Representation(metadata) => {
                 let mut metadata = metadata.clone();
                 if let Some(version) = self.version {
@@ -165,7 +186,8 @@ impl Variant {
                 fields: fields.clone(),
                 body: Body::Bytes(self.bytes.clone()),
             },
-        }
+            VariantKind::FileNotHeld => return None,
+        })
     }
 }
 
@@ -212,8 +234,11 @@ impl Entry {
 
     /// The answer the normal path would give: the same walk over the same
     /// candidates ([`Compression::pick`]), with this entry's sidecars, and
-    /// its bytes as the source of a variant to make.
-    fn answer(&self, asked: &Asked<'_>, compression: &Compression) -> Response {
+    /// its bytes as the source of a variant to make; `None` when that
+    /// answer needs bytes the entry does not hold (a large file as it is,
+    /// or as the source of a variant to make), decided before anything is
+    /// counted or started, so that the normal path walks as if alone.
+    fn answer(&self, asked: &Asked<'_>, compression: &Compression) -> Option<Response> {
         let Some(sidecars) = self.sidecars.as_deref() else {
             return self.plain.answer(asked, compression);
         };
@@ -224,23 +249,32 @@ impl Entry {
         if !(any_used || compressed) || !asked.accept_encoding().is_present() {
             return self.plain.answer(asked, compression);
         }
-        let picked = compression.pick(
-            &asked.coding_candidates(),
-            self.version,
-            |coding| match &sidecars[coding_index(coding)] {
-                Sidecar::Used(variant) => Some(variant),
-                Sidecar::Unused(_) => None,
-            },
-            || match &self.plain.kind {
-                VariantKind::Representation(metadata) => {
-                    Some((Source::Memory(self.plain.bytes.clone()), metadata.clone()))
-                }
-                VariantKind::NotFound(_) => None,
-            },
-        );
+        let choice =
+            compression.choose(
+                &asked.coding_candidates(),
+                self.version,
+                |coding| match &sidecars[coding_index(coding)] {
+                    Sidecar::Used(variant) => Some(variant),
+                    Sidecar::Unused(_) => None,
+                },
+            );
+        let picked_is_held = match &choice.picked {
+            Pick::Sidecar(variant) => variant.is_held(),
+            Pick::Variant(_) => true,
+            Pick::Identity => self.plain.is_held(),
+        };
+        if !picked_is_held || (choice.makes_a_variant() && !self.plain.is_held()) {
+            return None;
+        }
+        let picked = compression.settle(choice, || match &self.plain.kind {
+            VariantKind::Representation(metadata) => {
+                Some((Source::Memory(self.plain.bytes.clone()), metadata.clone()))
+            }
+            VariantKind::NotFound(_) | VariantKind::FileNotHeld => None,
+        });
         match picked {
             Pick::Sidecar(variant) => variant.answer(asked, compression),
-            Pick::Variant(variant) => answer(variant.representation(), asked),
+            Pick::Variant(variant) => Some(answer(variant.representation(), asked)),
             Pick::Identity => self.plain.answer(asked, compression),
         }
     }
@@ -288,6 +322,16 @@ struct Shard {
     bytes: usize,
 }
 
+/// Why [`HotCache::lookup`] had no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missed {
+    /// No current entry: the normal path answers, and may make one.
+    NoEntry,
+    /// The entry is current, but this answer needs bytes it does not hold
+    /// (a large file as it is): the normal path answers, the entry stays.
+    NotHeld,
+}
+
 /// The cache; one per [`super::StaticFiles`], shared by all workers.
 pub struct HotCache {
     shards: Box<[Mutex<Shard>]>,
@@ -312,40 +356,51 @@ impl StaticFiles {
         };
         let (key, slash) = (relative.as_str(), relative.has_trailing_slash());
         let root = self.root.as_fd();
-        if let Some(hit) = self
+        let missed = match self
             .hot_cache
             .lookup(root, key, slash, &asked, &self.compression)
         {
-            crate::service::counters::count_hot_cache_hit();
-            return hit;
-        }
+            Ok(hit) => {
+                crate::service::counters::count_hot_cache_hit();
+                return hit;
+            }
+            Err(missed) => missed,
+        };
         crate::service::counters::count_hot_cache_miss();
         let (response, served) = self.serve_resolved(head, &asked, Ok(relative));
         match served {
+            // The entry is current; only this answer needs the file.
+            _ if missed == Missed::NotHeld => response,
             Served::Missing => self.hot_cache.offer_missing(root, key, slash, response),
             // Built from the file itself, not from this answer, which may be
             // a 304, a range or a sidecar: the entry must hold every variant.
-            Served::File { source_len } if source_len <= MAX_FILE_BYTES => {
-                if let Some(entry) = self.hot_entry(key, slash) {
+            Served::File { source_len } => {
+                if let Some(entry) = self.hot_entry(key, slash, source_len) {
                     self.hot_cache.insert(key, Arc::new(entry));
                 }
                 response
             }
             // Chosen by more than the path and the coding (the `--spa`
-            // decision on Accept, a listing's form), or too large.
-            _ => response,
+            // decision on Accept, a listing's form).
+            Served::Other => response,
         }
     }
 
-    /// A complete entry for the file that `key` names, or `None` if it (or
-    /// a sidecar the normal path would use) is too large, unsettled or
-    /// changed while read.
-    fn hot_entry(&self, key: &str, trailing_slash: bool) -> Option<Entry> {
+    /// A complete entry for the file that `key` names (`source_len` bytes
+    /// when it was served), or `None` if it (or a sidecar the normal path
+    /// would use) is unsettled or changed while read, or if it is larger
+    /// than [`MAX_FILE_BYTES`] and not compressed on the fly (an entry that
+    /// holds no bytes is worth keeping only for the compressed variants it
+    /// answers with from memory).
+    fn hot_entry(&self, key: &str, trailing_slash: bool, source_len: u64) -> Option<Entry> {
         let file_path = cached_file_path(key, trailing_slash, &self.options.index_names)?;
+        let compressible = mime::is_compressible(mime::media_type_for(&file_path));
+        if source_len > MAX_FILE_BYTES && !(compressible && self.compression.applies(source_len)) {
+            return None;
+        }
         let root = self.root.as_fd();
         let now = (self.hot_cache.wall_clock)();
         let (fd, stat) = self.open_and_stat(&file_path).ok()?;
-        let compressible = mime::is_compressible(mime::media_type_for(&file_path));
         let plain = self.cached_variant(&file_path, &file_path, fd, &stat, compressible, now)?;
         let sidecars = match compressible {
             false => None,
@@ -381,7 +436,8 @@ impl StaticFiles {
 
     /// The whole 200 for the regular file `fd` opened at `path`, with the
     /// fields of a file named `name`, read into memory if it is small,
-    /// settled and unchanged while read.
+    /// settled and unchanged while read; a larger settled file is
+    /// [`VariantKind::FileNotHeld`].
     fn cached_variant(
         &self,
         name: &str,
@@ -394,9 +450,17 @@ impl StaticFiles {
         if stat.file_type != rustix::fs::FileType::RegularFile {
             return None;
         }
-        let len = u64::try_from(stat.size)
-            .ok()
-            .filter(|&len| len <= MAX_FILE_BYTES)?;
+        let len = u64::try_from(stat.size).ok()?;
+        if len > MAX_FILE_BYTES {
+            let file = std::fs::File::from(fd);
+            let identity = settled_identity(self.root.as_fd(), path, &file, len, now)?;
+            return Some(Variant {
+                identity: Some(identity),
+                bytes: Bytes::new(),
+                kind: VariantKind::FileNotHeld,
+                version: Some(stat.version),
+            });
+        }
         // With content tags, an entry waits for the digest: made before
         // it, its metadata would carry no ETag for as long as it lives.
         if self.options.etag == EtagPolicy::Content
@@ -459,14 +523,14 @@ impl HotCache {
         trailing_slash: bool,
         asked: &Asked<'_>,
         compression: &Compression,
-    ) -> Option<Response> {
+    ) -> Result<Response, Missed> {
         let shard = self.shard(key);
         let entry = {
             let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
-            Arc::clone(shard.entries.get(key)?)
+            Arc::clone(shard.entries.get(key).ok_or(Missed::NoEntry)?)
         };
         if entry.trailing_slash != trailing_slash {
-            return None;
+            return Err(Missed::NoEntry);
         }
         let now = nanos_since_epoch();
         let checked_at = entry.checked_at.load(Ordering::Relaxed);
@@ -476,11 +540,11 @@ impl HotCache {
             if !entry.is_current(root) {
                 // Changed, replaced or gone: forget it; the normal path answers.
                 self.remove(key, &entry);
-                return None;
+                return Err(Missed::NoEntry);
             }
             entry.checked_at.store(now, Ordering::Relaxed);
         }
-        Some(entry.answer(asked, compression))
+        entry.answer(asked, compression).ok_or(Missed::NotHeld)
     }
 
     fn remove(&self, key: &str, entry: &Arc<Entry>) {
@@ -584,6 +648,23 @@ fn read_settled(
     len: u64,
     now: SystemTime,
 ) -> Option<(Identity, Bytes)> {
+    let before = settled_identity(root, file_path, file, len, now)?;
+    let mut bytes = vec![0u8; usize::try_from(len).ok()?];
+    file.read_exact_at(&mut bytes, 0).ok()?;
+    let after =
+        Identity::from_statx(&rustix::fs::statx(file, "", AtFlags::EMPTY_PATH, statx_mask()).ok()?);
+    (after == before).then(|| (before, Bytes::from(bytes)))
+}
+
+/// The identity of `file` (`len` bytes, opened at `file_path` under
+/// `root`), if it is settled and `file_path` still names it.
+fn settled_identity(
+    root: BorrowedFd<'_>,
+    file_path: &str,
+    file: &std::fs::File,
+    len: u64,
+    now: SystemTime,
+) -> Option<Identity> {
     let before =
         Identity::from_statx(&rustix::fs::statx(file, "", AtFlags::EMPTY_PATH, statx_mask()).ok()?);
     if before.size != len || !before.is_settled(now) {
@@ -594,14 +675,7 @@ fn read_settled(
     let by_path = Identity::from_statx(
         &rustix::fs::statx(root, file_path, AtFlags::empty(), statx_mask()).ok()?,
     );
-    if by_path != before {
-        return None;
-    }
-    let mut bytes = vec![0u8; usize::try_from(len).ok()?];
-    file.read_exact_at(&mut bytes, 0).ok()?;
-    let after =
-        Identity::from_statx(&rustix::fs::statx(file, "", AtFlags::EMPTY_PATH, statx_mask()).ok()?);
-    (after == before).then(|| (before, Bytes::from(bytes)))
+    (by_path == before).then_some(before)
 }
 
 #[cfg(test)]
@@ -717,7 +791,7 @@ mod tests {
         files
             .hot_cache
             .lookup(root, key, slash, &Asked::of(head), &files.compression)
-            .is_some()
+            .is_ok()
     }
 
     /// Send `fields` for `target` through the normal path and through the
@@ -852,8 +926,10 @@ mod tests {
         // included: the comparison above was not of the normal path with
         // itself.
         assert_eq!(hits, cases - cases / TARGETS.len(), "answered from memory");
-        // The entries hold every variant: one per path, the 404 included.
-        assert_eq!(entry_count(&files.hot_cache), 5);
+        // The entries hold every variant: one per path, the 404 included,
+        // and the large text file's without its bytes (issue 16: for the
+        // compressed variants it would answer with once made).
+        assert_eq!(entry_count(&files.hot_cache), 6);
     }
 
     proptest! {
@@ -970,7 +1046,7 @@ mod tests {
         assert!(files
             .hot_cache
             .lookup(root, "a.txt", true, &Asked::of(&slash), &files.compression)
-            .is_none());
+            .is_err());
         // Edited: once the entry is due for a check, it is dropped.
         std::fs::write(&path, b"version two").unwrap();
         due_for_a_check(&files.hot_cache, "a.txt");
@@ -1036,7 +1112,7 @@ mod tests {
                 &Asked::of(&hidden),
                 &files.compression
             )
-            .is_none());
+            .is_err());
     }
 
     #[test]
@@ -1119,6 +1195,110 @@ mod tests {
             );
         }
         assert_eq!(cached_file_path("docs", true, &[]), None);
+    }
+
+    /// Static files over `dir` whose hot cache and compressor take fresh
+    /// files as settled, and whose variants are never upgraded (which would
+    /// change a tag between two answers compared).
+    fn settled_compressing_files(dir: &Path) -> StaticFiles {
+        let mut files = settled_files(dir);
+        files.compression.settled_clock = an_hour_ahead;
+        files
+            .compression
+            .variants()
+            .set_upgrade_after_hits(u64::MAX);
+        files
+    }
+
+    /// Ask through the cache until `head` gets `coding`; bounded to 3000
+    /// tries over at most 30 seconds (the compressor has threads of its own).
+    fn until_coded(files: &StaticFiles, head: &RequestHead, coding: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if files.serve_cached(head).field("Content-Encoding") == Some(coding) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("no {coding} answer for {:?}", head.path());
+    }
+
+    #[test]
+    fn issue_16_a_large_file_s_ready_variants_are_answered_from_memory() {
+        use super::super::compress::tests::{decode, script};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.js");
+        let source = script(64 * 1024);
+        std::fs::write(&path, &source).unwrap();
+        let files = settled_compressing_files(dir.path());
+        let every = [("Accept-Encoding", "gzip, deflate, br, zstd")];
+        for coding in ["br", "zstd", "gzip"] {
+            until_coded(
+                &files,
+                &get("/app.js", &[("Accept-Encoding", coding)]),
+                coding,
+            );
+        }
+        let br = files.serve_cached(&get("/app.js", &every));
+        assert_eq!(decode(ContentCoding::ALL[0], &body_bytes(&br)), source);
+        let br_tag = br.field("ETag").unwrap().to_owned();
+        let cases: &[&[(&str, &str)]] = &[
+            &every,
+            &[("Accept-Encoding", "gzip")],
+            &[("Accept-Encoding", "zstd, gzip;q=0.5")],
+            &[("Accept-Encoding", "br"), ("Range", "bytes=3-7")],
+            &[("Accept-Encoding", "br"), ("Range", "bytes=0-1,5-9")],
+            &[("Accept-Encoding", "br"), ("If-None-Match", &br_tag)],
+            &[("Accept-Encoding", "br"), ("If-Match", "\"other\"")],
+            &[
+                ("Accept-Encoding", "br"),
+                ("Range", "bytes=1-2"),
+                ("If-Range", &br_tag),
+            ],
+        ];
+        for fields in cases {
+            assert!(
+                assert_same_both_ways(&files, "/app.js", fields),
+                "from memory: {fields:?}"
+            );
+        }
+        // As it is, the file is not held: the normal path answers, the
+        // entry stays, and the answers are the same.
+        for fields in [&[][..], &[("Accept-Encoding", "identity")][..]] {
+            assert!(!assert_same_both_ways(&files, "/app.js", fields));
+            assert!(!is_from_memory(
+                &files.serve_cached(&get("/app.js", fields))
+            ));
+        }
+        assert_eq!(entry_count(&files.hot_cache), 1);
+        assert_eq!(files.hot_cache.shard("app.js").lock().unwrap().bytes, 0);
+        // Edited: at the entry's next check (here forced; at most a second
+        // after the last) the new file is noticed, and its old variants
+        // are never served again.
+        std::fs::write(&path, script(70 * 1024)).unwrap();
+        due_for_a_check(&files.hot_cache, "app.js");
+        let after = files.serve_cached(&get("/app.js", &every));
+        assert_eq!(after.field("Content-Encoding"), None);
+        assert_eq!(body_bytes(&after), script(70 * 1024));
+        assert_ne!(after.field("ETag"), br.field("ETag"));
+    }
+
+    #[test]
+    fn issue_16_a_sidecar_of_a_large_file_is_rechecked_like_the_file() {
+        use super::super::compress::tests::script;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("app.js"), script(64 * 1024)).unwrap();
+        let files = settled_compressing_files(dir.path());
+        let head = get("/app.js", &[("Accept-Encoding", "gzip")]);
+        until_coded(&files, &head, "gzip");
+        assert!(answered_by_cache(&files, &head));
+        // A sidecar that appears wins over the variant, once the entry is
+        // checked again.
+        std::fs::write(dir.path().join("app.js.gz"), b"gzip sidecar").unwrap();
+        due_for_a_check(&files.hot_cache, "app.js");
+        let answer = files.serve_cached(&head);
+        assert_eq!(body_bytes(&answer), b"gzip sidecar");
+        assert_same_both_ways(&files, "/app.js", &[("Accept-Encoding", "gzip")]);
     }
 
     #[test]
