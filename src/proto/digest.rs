@@ -40,32 +40,15 @@ pub enum Alphabet {
     UrlSafeUnpadded,
 }
 
-/// `bytes` in base64 (RFC 4648).
+/// `bytes` in base64 (RFC 4648), by the `base64` crate that also reads
+/// Basic credentials.
 pub fn base64(bytes: &[u8], alphabet: Alphabet) -> String {
-    let table: &[u8; 64] = match alphabet {
-        Alphabet::Standard => b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        Alphabet::UrlSafeUnpadded => {
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-        }
-    };
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let sextets = [n >> 18, n >> 12, n >> 6, n].map(|s| char::from(table[(s & 63) as usize]));
-        let kept = chunk.len() + 1;
-        out.extend(&sextets[..kept]);
-        if alphabet == Alphabet::Standard {
-            for _ in kept..4 {
-                out.push('=');
-            }
-        }
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::Engine;
+    match alphabet {
+        Alphabet::Standard => STANDARD.encode(bytes),
+        Alphabet::UrlSafeUnpadded => URL_SAFE_NO_PAD.encode(bytes),
     }
-    out
 }
 
 /// A syntax error: the whole field is ignored.
